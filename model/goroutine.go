@@ -1,0 +1,137 @@
+package model
+
+import (
+	"strconv"
+	"time"
+)
+
+// Frame is one function call in a stack.
+type Frame struct {
+	Func string `json:"func"`
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+}
+
+// Site returns "file:line", or the function name where the file is unknown.
+func (f Frame) Site() string {
+	if f.File == "" {
+		return f.Func
+	}
+	return f.File + ":" + strconv.Itoa(f.Line)
+}
+
+// IsZero reports whether f is the zero Frame.
+func (f Frame) IsZero() bool { return f == Frame{} }
+
+// Goroutine is one goroutine as read from a goroutine dump.
+type Goroutine struct {
+	ID int64 `json:"id"`
+	// State is the state printed in the dump header, e.g. "chan receive",
+	// "running", "select (no cases)", "sync.Mutex.Lock".
+	State string `json:"state"`
+	// WaitReason is State normalised to the bounded set in WaitReasons.
+	WaitReason string `json:"wait_reason"`
+	// Wait is how long the goroutine has been blocked, as the dump gives
+	// it (whole minutes); zero for less than a minute.
+	Wait           time.Duration     `json:"wait_ns,omitempty"`
+	LockedToThread bool              `json:"locked_to_thread,omitempty"`
+	Leaked         bool              `json:"leaked,omitempty"`
+	Labels         map[string]string `json:"labels,omitempty"`
+	// Frames are innermost first.
+	Frames []Frame `json:"frames"`
+	// FramesElided is true when the runtime printed "...additional frames
+	// elided...".
+	FramesElided bool `json:"frames_elided,omitempty"`
+	// CreatedBy is the go statement that started the goroutine, zero for
+	// the main goroutine and runtime-started ones without it.
+	CreatedBy Frame `json:"created_by,omitzero"`
+	// ParentID is the ID of the goroutine that ran the go statement, 0
+	// where the dump does not say.
+	ParentID int64 `json:"parent_id,omitempty"`
+}
+
+// Normalised wait reasons. Every GoroutineGroup.WaitReason and every
+// Goroutine.WaitReason is one of these, so metrics labelled by wait reason
+// keep a bounded cardinality.
+const (
+	WaitRunning   = "running"
+	WaitRunnable  = "runnable"
+	WaitChanRecv  = "chan receive"
+	WaitChanSend  = "chan send"
+	WaitSelect    = "select"
+	WaitNilChan   = "nil chan"  // chan send/receive on nil, select with no cases
+	WaitMutex     = "mutex"     // sync.Mutex.Lock, sync.RWMutex.Lock/RLock
+	WaitCond      = "cond"      // sync.Cond.Wait
+	WaitWaitGroup = "waitgroup" // sync.WaitGroup.Wait
+	WaitIO        = "io wait"   // netpoller: sockets, pipes
+	WaitSleep     = "sleep"     // time.Sleep, timers
+	WaitSyscall   = "syscall"   // in a syscall or cgo call
+	WaitGC        = "gc"        // GC workers, assists, sweep, finalizers
+	WaitRuntime   = "runtime"   // other runtime-internal waits
+	WaitOther     = "other"
+)
+
+// GoroutineGroup is a set of goroutines with the same creation site, wait
+// reason and top user frames: one row of the goroutine table.
+type GoroutineGroup struct {
+	// Key identifies the group across samples.
+	Key        string `json:"key"`
+	CreatedBy  Frame  `json:"created_by,omitzero"`
+	WaitReason string `json:"wait_reason"`
+	// TopFrames are the innermost user (non-runtime) frames that are part
+	// of the key; TopFrames[0] is where the goroutines are parked.
+	TopFrames []Frame `json:"top_frames,omitempty"`
+	Count     int     `json:"count"`
+	// Delta is the change of Count since the previous group table.
+	Delta int `json:"delta"`
+	// MaxWait is the longest wait of any member (dumps give minutes; the
+	// concurrent profile gives none, so it may stay zero).
+	MaxWait time.Duration `json:"max_wait_ns,omitempty"`
+	// Stack is one member's full stack, innermost first.
+	Stack []Frame `json:"stack,omitempty"`
+	// SampleIDs are a few member goroutine IDs, where known.
+	SampleIDs []int64 `json:"sample_ids,omitempty"`
+	// Leaked counts members that the runtime's goroutineleak profile
+	// reported as leaked (blocked on unreachable primitives).
+	Leaked int `json:"leaked,omitempty"`
+	// Labels are the pprof labels shared by all members.
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// Site is where the group waits: its top user frame, or the creation site.
+func (g GoroutineGroup) Site() Frame {
+	if len(g.TopFrames) > 0 {
+		return g.TopFrames[0]
+	}
+	return g.CreatedBy
+}
+
+// Blocking is the block and mutex contention over the last window.
+type Blocking struct {
+	// BlockProfileRate and MutexProfileFraction are the sampling settings
+	// in force (0 means that profile is off).
+	BlockProfileRate     int `json:"block_profile_rate"`
+	MutexProfileFraction int `json:"mutex_profile_fraction"`
+	// Block and Mutex are the top sites by delay over the last window,
+	// largest first.
+	Block []BlockingSite `json:"block,omitempty"`
+	Mutex []BlockingSite `json:"mutex,omitempty"`
+	// Totals since profiling was turned on, scaled by the sampling rate.
+	BlockDelaySecondsTotal float64 `json:"block_delay_seconds_total"`
+	BlockEventsTotal       int64   `json:"block_events_total"`
+	MutexDelaySecondsTotal float64 `json:"mutex_delay_seconds_total"`
+	MutexEventsTotal       int64   `json:"mutex_events_total"`
+	// WindowSeconds is the span the per-site deltas cover.
+	WindowSeconds float64 `json:"window_seconds"`
+}
+
+// BlockingSite is one contended call site.
+type BlockingSite struct {
+	// Site is the innermost user frame of the contended call.
+	Site Frame `json:"site"`
+	// Stack is the full stack, innermost first.
+	Stack []Frame `json:"stack,omitempty"`
+	// Count and DelaySeconds are over the window.
+	Count        int64   `json:"count"`
+	DelaySeconds float64 `json:"delay_seconds"`
+}

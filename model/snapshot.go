@@ -1,0 +1,202 @@
+package model
+
+import "time"
+
+// Snapshot is everything asyncmon knows about a process at one collection.
+// Collectors fill their own section; a section left at its zero value means
+// that no collector provided it (see [Snapshot.Collectors] for why).
+type Snapshot struct {
+	// Seq increases by one for every collection of one agent.
+	Seq uint64 `json:"seq"`
+	// Time is when the collection started.
+	Time time.Time `json:"time"`
+	// IntervalSeconds is the time since the previous collection, the window
+	// over which the "recent" values (latency quantiles, deltas) were taken.
+	IntervalSeconds float64 `json:"interval_seconds"`
+
+	Process    Process    `json:"process"`
+	Scheduler  Scheduler  `json:"scheduler"`
+	Goroutines Goroutines `json:"goroutines"`
+	GC         GC         `json:"gc"`
+
+	// Groups is the goroutine group table, largest first. It may be
+	// refreshed less often than every collection; GroupsTime says when.
+	Groups     []GoroutineGroup `json:"groups,omitempty"`
+	GroupsTime time.Time        `json:"groups_time,omitzero"`
+	// GroupsTruncated is true when Groups was cut to a bounded length;
+	// GroupsTotal then counts all groups.
+	GroupsTruncated bool `json:"groups_truncated,omitempty"`
+	GroupsTotal     int  `json:"groups_total,omitempty"`
+
+	Blocking    Blocking    `json:"blocking"`
+	Connections Connections `json:"connections"`
+	// Requests are the HTTP requests in flight, as seen by the optional
+	// middleware, oldest first.
+	Requests []Request `json:"requests,omitempty"`
+
+	// Collectors reports the cost and the health of every collector in
+	// this collection.
+	Collectors []CollectorStatus `json:"collectors"`
+}
+
+// Process describes the process as a whole.
+type Process struct {
+	PID       int    `json:"pid"`
+	Program   string `json:"program"`
+	GoVersion string `json:"go_version"`
+	// StartTime is when the agent started, a close stand-in for the
+	// process start that needs no /proc.
+	StartTime  time.Time `json:"start_time"`
+	NumCPU     int       `json:"num_cpu"`
+	GOMAXPROCS int       `json:"gomaxprocs"`
+	Threads    int       `json:"threads"`
+	// CPUSecondsTotal is user+system CPU time used by the process.
+	CPUSecondsTotal float64 `json:"cpu_seconds_total"`
+	// CPUUtilization is CPU used over the last interval divided by
+	// wall time, in cores (2.0 means two cores busy).
+	CPUUtilization float64 `json:"cpu_utilization"`
+	// FDs is the number of open file descriptors, FDLimit the soft
+	// RLIMIT_NOFILE. Zero where the platform does not tell.
+	FDs     int `json:"fds"`
+	FDLimit int `json:"fd_limit"`
+	// Cgroup is filled where the process runs in a cgroup v2 with a
+	// CPU controller.
+	Cgroup *Cgroup `json:"cgroup,omitempty"`
+}
+
+// Cgroup is the cgroup v2 CPU controller state.
+type Cgroup struct {
+	// QuotaCores is cpu.max quota/period; 0 means no quota.
+	QuotaCores float64 `json:"quota_cores"`
+	// PeriodsTotal, ThrottledPeriodsTotal and ThrottledSecondsTotal come
+	// from cpu.stat (nr_periods, nr_throttled, throttled_usec).
+	PeriodsTotal          int64   `json:"periods_total"`
+	ThrottledPeriodsTotal int64   `json:"throttled_periods_total"`
+	ThrottledSecondsTotal float64 `json:"throttled_seconds_total"`
+}
+
+// Scheduler holds scheduler latency: how long runnable goroutines waited
+// for a CPU, and how late a timer woke.
+type Scheduler struct {
+	// Latency quantiles over the last interval, from the runtime's
+	// /sched/latencies:seconds histogram deltas. Zero when no goroutine
+	// was scheduled in the interval.
+	LatencyP50 float64 `json:"latency_p50_seconds"`
+	LatencyP90 float64 `json:"latency_p90_seconds"`
+	LatencyP99 float64 `json:"latency_p99_seconds"`
+	LatencyMax float64 `json:"latency_max_seconds"`
+	// LatencyCount is how many scheduling events the quantiles cover.
+	LatencyCount uint64 `json:"latency_count"`
+
+	// Probe lag: how late a goroutine that asked to wake every
+	// ProbePeriod actually woke, over the last interval.
+	ProbePeriod  float64 `json:"probe_period_seconds"`
+	ProbeLagP50  float64 `json:"probe_lag_p50_seconds"`
+	ProbeLagP99  float64 `json:"probe_lag_p99_seconds"`
+	ProbeLagMax  float64 `json:"probe_lag_max_seconds"`
+	ProbeSamples int     `json:"probe_samples"`
+
+	// Stop-the-world pauses (/sched/pauses/total/*) over the last
+	// interval: the longest one and their count.
+	PauseMax   float64 `json:"pause_max_seconds"`
+	PauseCount uint64  `json:"pause_count"`
+	// MutexWaitSecondsTotal is /sync/mutex/wait/total:seconds.
+	MutexWaitSecondsTotal float64 `json:"mutex_wait_seconds_total"`
+	// MutexWaitRate is the mutex wait time per second of wall time over
+	// the last interval.
+	MutexWaitRate float64 `json:"mutex_wait_rate"`
+}
+
+// Goroutines counts goroutines by scheduler state.
+type Goroutines struct {
+	Total int `json:"total"`
+	// By Go 1.26 runtime state; zero where the runtime does not tell.
+	Runnable int `json:"runnable"`
+	Running  int `json:"running"`
+	Waiting  int `json:"waiting"`
+	NotInGo  int `json:"not_in_go"`
+	// CreatedTotal counts goroutines created since the process started;
+	// CreatedRate is per second over the last interval.
+	CreatedTotal uint64  `json:"created_total"`
+	CreatedRate  float64 `json:"created_rate"`
+	// ByWaitReason counts goroutines per normalised wait reason, from the
+	// last group table refresh.
+	ByWaitReason map[string]int `json:"by_wait_reason,omitempty"`
+}
+
+// GC is the garbage collector's share of the process.
+type GC struct {
+	// CPUFraction is GC CPU time over total CPU time in the last interval.
+	CPUFraction float64 `json:"cpu_fraction"`
+	// AssistFraction is mark assist CPU over total CPU in the interval.
+	AssistFraction float64 `json:"assist_fraction"`
+	CyclesTotal    uint64  `json:"cycles_total"`
+	HeapBytes      uint64  `json:"heap_bytes"`
+	GoalBytes      uint64  `json:"goal_bytes"`
+}
+
+// CollectorStatus is one collector's report for one collection.
+type CollectorStatus struct {
+	Name            string  `json:"name"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	// Err is the error of this collection, empty when it succeeded.
+	Err string `json:"error,omitempty"`
+	// ErrorsTotal and PanicsTotal count failures since the agent started.
+	ErrorsTotal uint64 `json:"errors_total"`
+	PanicsTotal uint64 `json:"panics_total"`
+	// Skipped is true when the collector did not run this time (its own
+	// period or the CPU budget said to wait).
+	Skipped bool `json:"skipped,omitempty"`
+}
+
+// Request is an HTTP request in flight, seen by the agent's middleware.
+type Request struct {
+	Method      string    `json:"method"`
+	Path        string    `json:"path"`
+	Started     time.Time `json:"started"`
+	AgeSeconds  float64   `json:"age_seconds"`
+	GoroutineID int64     `json:"goroutine_id,omitempty"`
+	// Stack is the handler goroutine's stack, filled for requests older
+	// than the stuck threshold.
+	Stack []Frame `json:"stack,omitempty"`
+}
+
+// Window is a run of consecutive snapshots, oldest first, as kept by the
+// agent's history. Detectors are functions of a Window.
+type Window struct {
+	Snapshots []*Snapshot
+}
+
+// Latest returns the newest snapshot, or nil for an empty window.
+func (w Window) Latest() *Snapshot {
+	if len(w.Snapshots) == 0 {
+		return nil
+	}
+	return w.Snapshots[len(w.Snapshots)-1]
+}
+
+// Oldest returns the oldest snapshot, or nil for an empty window.
+func (w Window) Oldest() *Snapshot {
+	if len(w.Snapshots) == 0 {
+		return nil
+	}
+	return w.Snapshots[0]
+}
+
+// Span is the time between the oldest and the newest snapshot.
+func (w Window) Span() time.Duration {
+	if len(w.Snapshots) < 2 {
+		return 0
+	}
+	return w.Latest().Time.Sub(w.Oldest().Time)
+}
+
+// Since returns the sub-window of snapshots taken at or after t.
+func (w Window) Since(t time.Time) Window {
+	for i, s := range w.Snapshots {
+		if !s.Time.Before(t) {
+			return Window{Snapshots: w.Snapshots[i:]}
+		}
+	}
+	return Window{}
+}
