@@ -69,6 +69,9 @@ type ProfileRecord struct {
 	// PCs are the program counters of the stack as printed after "@".
 	// They can be symbolised only inside the process that wrote them.
 	PCs []uintptr
+	// Leaked is how many of the Count goroutines the runtime's
+	// goroutineleak profile reported (filled by the live collector).
+	Leaked int
 }
 
 // ParseError is a malformed line of a dump.
@@ -242,9 +245,11 @@ func (p *parser) run() error {
 		}
 		if first && len(line) > 0 {
 			first = false
-			if bytes.HasPrefix(line, []byte("goroutine profile: total ")) {
+			// "goroutine profile: total N", or "goroutineleak profile:
+			// total N" for Go 1.26's leak profile.
+			if i := bytes.Index(line, []byte(" profile: total ")); i > 0 && bytes.HasPrefix(line, []byte("goroutine")) {
 				p.dump.Format = FormatProfile
-				n, err := strconv.Atoi(string(line[len("goroutine profile: total "):]))
+				n, err := strconv.Atoi(string(line[i+len(" profile: total "):]))
 				if err != nil {
 					p.fail(line, "bad goroutine total")
 				}

@@ -3,6 +3,7 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,9 @@ const (
 	// per goroutine before one was measured: 2.8 s at 100k goroutines
 	// on the reference machine, rounded up.
 	initialPausePerGoroutine = 30 * time.Microsecond
+	// defaultLeakInterval spaces the goroutineleak profile, which costs
+	// a GC cycle.
+	defaultLeakInterval = 5 * time.Minute
 	// maxDumpBytes is where the runtime itself stops a debug=2 dump.
 	maxDumpBytes = 64 << 20
 )
@@ -65,6 +69,14 @@ type GoroutinesOptions struct {
 	// DumpInterval is the shortest time between two full dumps taken by
 	// Dump. Optional. Default 1m.
 	DumpInterval time.Duration
+	// LeakInterval is how often the collector reads the runtime's
+	// goroutineleak profile, which marks goroutines blocked on
+	// primitives no other goroutine can reach (GoroutineGroup.Leaked).
+	// The profile exists only in binaries built with Go 1.26+ and
+	// GOEXPERIMENT=goroutineleakprofile (the collector probes for it)
+	// and reading it runs a full GC cycle, hence its own, slower
+	// schedule. Optional. Default 5m. Negative: never.
+	LeakInterval time.Duration
 	// Logger receives debug messages about refreshes. Optional. Default
 	// silent.
 	Logger *slog.Logger
@@ -104,8 +116,12 @@ type Goroutines struct {
 	pausePerG time.Duration
 	lastDump  time.Time
 	symbols   map[uintptr][]model.Frame
-	stats     GoroutinesStats
-	buf       bytes.Buffer
+	// leaks counts leaked goroutines per stack ("@" PCs text) from the
+	// last goroutineleak profile; lastLeak is when it was read.
+	leaks    map[string]int
+	lastLeak time.Time
+	stats    GoroutinesStats
+	buf      bytes.Buffer
 }
 
 // GoroutinesStats describes the collector's own cost.
@@ -142,6 +158,9 @@ func NewGoroutines(opts GoroutinesOptions) *Goroutines {
 	}
 	if opts.DumpInterval <= 0 {
 		opts.DumpInterval = defaultDumpInterval
+	}
+	if opts.LeakInterval == 0 {
+		opts.LeakInterval = defaultLeakInterval
 	}
 	return &Goroutines{
 		opts:      opts,
@@ -198,6 +217,9 @@ func (c *Goroutines) refresh(ctx context.Context, now time.Time) error {
 	var t *GroupTable
 	var err error
 	full := c.opts.MaxPause > 0 && time.Duration(n)*c.pausePerG < c.opts.MaxPause
+	// Before the stacks: the leak profile's GC also marks the leaked
+	// goroutines "(leaked)" in the headers of a full dump.
+	c.readLeaks()
 	if full {
 		var d *Dump
 		d, err = c.fullDump()
@@ -251,6 +273,11 @@ func (c *Goroutines) profileTable() (*GroupTable, error) {
 	if err != nil && d == nil {
 		return nil, err
 	}
+	if len(c.leaks) > 0 {
+		for i := range d.Records {
+			d.Records[i].Leaked = c.leaks[pcsKey(d.Records[i].PCs)]
+		}
+	}
 	c.symbolize(d.Records)
 	if len(c.symbols) > 1<<16 {
 		// Code is finite, but keep the cache bounded anyway (plugins,
@@ -263,6 +290,40 @@ func (c *Goroutines) profileTable() (*GroupTable, error) {
 		err = nil
 	}
 	return c.grouper.GroupRecords(d.Records), err
+}
+
+// readLeaks refreshes c.leaks from the goroutineleak profile when it
+// exists and LeakInterval has passed.
+func (c *Goroutines) readLeaks() {
+	if c.opts.LeakInterval < 0 || (!c.lastLeak.IsZero() && time.Since(c.lastLeak) < c.opts.LeakInterval) {
+		return
+	}
+	c.lastLeak = time.Now()
+	p := pprof.Lookup("goroutineleak")
+	if p == nil {
+		return // not built with GOEXPERIMENT=goroutineleakprofile
+	}
+	var b bytes.Buffer
+	if err := p.WriteTo(&b, 1); err != nil {
+		return
+	}
+	d, _ := ParseDump(&b)
+	if d == nil {
+		return
+	}
+	c.leaks = make(map[string]int, len(d.Records))
+	for _, r := range d.Records {
+		c.leaks[pcsKey(r.PCs)] += r.Count
+	}
+}
+
+// pcsKey is a map key for a stack of PCs.
+func pcsKey(pcs []uintptr) string {
+	b := make([]byte, 0, 8*len(pcs))
+	for _, pc := range pcs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(pc))
+	}
+	return string(b)
 }
 
 // symbolize replaces the frames pprof printed (it hides the runtime's

@@ -136,7 +136,11 @@ func GroupDump(d *Dump, opts GroupOptions) *GroupTable {
 func (gr *Grouper) Group(gs []model.Goroutine) *GroupTable {
 	b := gr.newBuild()
 	for i := range gs {
-		b.add(&gs[i], 1)
+		leaked := 0
+		if gs[i].Leaked {
+			leaked = 1
+		}
+		b.add(&gs[i], 1, leaked)
 	}
 	return gr.finish(b)
 }
@@ -146,7 +150,11 @@ func (gr *Grouper) GroupRecords(rs []ProfileRecord) *GroupTable {
 	b := gr.newBuild()
 	for i := range rs {
 		if rs[i].Count > 0 {
-			b.add(&rs[i].Goroutine, rs[i].Count)
+			leaked := min(rs[i].Leaked, rs[i].Count)
+			if rs[i].Goroutine.Leaked {
+				leaked = rs[i].Count
+			}
+			b.add(&rs[i].Goroutine, rs[i].Count, leaked)
 		}
 	}
 	return gr.finish(b)
@@ -180,7 +188,9 @@ func (gr *Grouper) newBuild() *build {
 	return &build{o: gr.opts, groups: make(map[gkey]*acc), byWait: make(map[string]int)}
 }
 
-func (b *build) add(g *model.Goroutine, n int) {
+// add counts n goroutines like g, leaked of which the runtime reported
+// leaked.
+func (b *build) add(g *model.Goroutine, n, leaked int) {
 	b.n += n
 	wait := g.WaitReason
 	if wait == "" {
@@ -229,9 +239,7 @@ func (b *build) add(g *model.Goroutine, n int) {
 	if g.Wait > a.g.MaxWait {
 		a.g.MaxWait = g.Wait
 	}
-	if g.Leaked {
-		a.g.Leaked += n
-	}
+	a.g.Leaked += leaked
 	if g.ID > 0 && len(a.g.SampleIDs) < b.o.Samples {
 		a.g.SampleIDs = append(a.g.SampleIDs, g.ID)
 	}
