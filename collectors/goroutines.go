@@ -146,6 +146,8 @@ type parser struct {
 	intern  map[string]string
 	files   map[string]fileLine
 	pending model.Frame // function line waiting for its file line
+	memos   []memo      // previous goroutine's lines by depth
+	spare   memo        // shared by the depths beyond memos
 }
 
 // fileLine is a parsed "\tfile:line" suffix, memoised by its text.
@@ -319,7 +321,21 @@ func (p *parser) tracebackLine(line []byte) {
 		return
 	case stFile, stCreator:
 		if len(line) > 0 && line[0] == '\t' {
-			fl, ok := p.fileLine(line[1:])
+			var fl fileLine
+			ok := true
+			m := &p.spare
+			if p.state == stFile {
+				m = p.memoAt(len(p.frames))
+			}
+			if m.fn == p.pending.Func && len(m.fileLine) > 0 && bytes.Equal(m.fileLine, line) {
+				fl = m.fl
+			} else {
+				fl, ok = p.fileLine(line[1:])
+				if ok && m.fn == p.pending.Func && m != &p.spare {
+					m.fileLine = append(m.fileLine[:0], line...)
+					m.fl = fl
+				}
+			}
 			if !ok {
 				p.fail(line, "malformed file:line")
 				if p.state == stFile {
@@ -373,14 +389,46 @@ func (p *parser) tracebackLine(line []byte) {
 	case bytes.HasPrefix(line, prefixNonGo):
 		p.frames = append(p.frames, model.Frame{Func: p.str(line)})
 	default:
+		// Goroutines started at one site print the same lines: compare
+		// with the previous goroutine's line at this depth before
+		// parsing and interning.
+		m := p.memoAt(len(p.frames))
+		if m.fn != "" && bytes.Equal(m.funcLine, line) {
+			p.pending = model.Frame{Func: m.fn}
+			p.state = stFile
+			return
+		}
 		name, ok := funcName(line)
 		if !ok {
 			p.fail(line, "expected a function call, \"created by\" or a blank line")
 			return
 		}
 		p.pending = model.Frame{Func: p.str(name)}
+		m.funcLine = append(m.funcLine[:0], line...)
+		m.fn = p.pending.Func
+		m.fileLine = m.fileLine[:0]
 		p.state = stFile
 	}
+}
+
+// memo is the previous goroutine's frame at one depth, as lines.
+type memo struct {
+	funcLine []byte
+	fn       string
+	fileLine []byte
+	fl       fileLine
+}
+
+// memoAt returns the memo for depth i, growing the table as needed
+// (bounded: deeper frames are parsed without it).
+func (p *parser) memoAt(i int) *memo {
+	if i >= 256 {
+		return &p.spare
+	}
+	for len(p.memos) <= i {
+		p.memos = append(p.memos, memo{})
+	}
+	return &p.memos[i]
 }
 
 // headerOrFail ends the current goroutine and starts the one in line.
