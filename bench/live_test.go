@@ -124,7 +124,7 @@ func BenchmarkMutexProfileFraction(b *testing.B) {
 				var wg sync.WaitGroup
 				for range 4 {
 					wg.Go(func() {
-						for range 250 {
+						for range 2500 {
 							mu.Lock()
 							counter++
 							mu.Unlock()

@@ -19,19 +19,22 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// Sampling settings worth turning on, measured on a 2-core machine (see
-// docs/goroutines.md and docs/perf.md).
+// Sampling settings worth opting in with, measured on a 2-core VM (see
+// docs/goroutines.md and docs/perf.md). Neither is applied unless asked:
+// both are process-wide.
 const (
 	// DefaultBlockProfileRate samples, on average, one blocking event
-	// per 10 µs spent blocked; events longer than that are always
-	// recorded. SetBlockProfileRate(1) (every event) halved a channel
-	// ping-pong benchmark; at 10 µs the cost is within noise, and the
-	// blocking that matters (milliseconds) is still recorded in full.
+	// per 10 µs spent blocked; every wait of 10 µs or more is recorded.
+	// In a channel ping-pong, where every operation blocks, rate 1 (every
+	// event, with its stack) cost +120% per round trip and 10 µs +47%:
+	// once any rate is set, the runtime timestamps every blocking
+	// operation, which is what remains at 10 µs. Hence off by default,
+	// and 10 µs, not 1, when turned on.
 	DefaultBlockProfileRate = 10_000
 	// DefaultMutexProfileFraction records one contention event in 10.
-	// Mutex profiling measured almost free even at fraction 1, but the
-	// runtime's de-biasing makes 10 as accurate for hot locks at a tenth
-	// of the stack captures.
+	// The mutex profile costs only on contended unlocks; fraction 10 was
+	// within noise of off on a contended-mutex benchmark, and the
+	// runtime scales the samples back up.
 	DefaultMutexProfileFraction = 10
 	// defaultTopSites bounds Blocking.Block and Blocking.Mutex.
 	defaultTopSites = 10
