@@ -26,7 +26,7 @@ const (
 	// DefaultBlockProfileRate samples, on average, one blocking event
 	// per 10 µs spent blocked; every wait of 10 µs or more is recorded.
 	// In a channel ping-pong, where every operation blocks, rate 1 (every
-	// event, with its stack) cost +120% per round trip and 10 µs +47%:
+	// event, with its stack) cost +120–210% per round trip and 10 µs +47–62%:
 	// once any rate is set, the runtime timestamps every blocking
 	// operation, which is what remains at 10 µs. Hence off by default,
 	// and 10 µs, not 1, when turned on.

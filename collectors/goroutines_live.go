@@ -22,8 +22,9 @@ var ErrRateLimited = errors.New("full goroutine dump rate limited")
 
 // Defaults of GoroutinesOptions, and why.
 const (
-	// defaultCPUBudget is 1% of one core: a refresh that costs 80 ms (100k
-	// parked goroutines on a 2-core machine) runs at most every 8 s.
+	// defaultCPUBudget is 1% of one core: a refresh that takes 300 ms
+	// (100k parked goroutines on a busy 2-core machine) runs at most every
+	// 30 s.
 	defaultCPUBudget = 0.01
 	// defaultMinInterval keeps small processes from refreshing on every
 	// collection when a refresh costs nothing.
