@@ -71,7 +71,7 @@ func TestEngineLifecycle(t *testing.T) {
 		{sec: 6, hold: true, state: model.StateFiring, fired: true},
 		{sec: 7, hold: true, state: model.StateFiring},
 		{sec: 9, hold: false, state: model.StateFiring}, // hysteresis
-		{sec: 10, hold: true, state: model.StateFiring},  // back: no new firing
+		{sec: 10, hold: true, state: model.StateFiring}, // back: no new firing
 		{sec: 14, hold: false, state: model.StateFiring},
 		{sec: 15, hold: false, state: model.StateResolved, resolved: true},
 		{sec: 16, hold: true, state: model.StatePending},
