@@ -333,7 +333,7 @@ func leakAdvice(g *model.GoroutineGroup) string {
 	case model.WaitChanSend:
 		return "they wait to send at " + site + " to a channel nobody receives from any more (a caller that gave up). Give the channel a buffer of 1, or select on ctx.Done() as well."
 	case model.WaitSelect:
-		return "they wait in a select at " + site + " where no case becomes ready. Add a ctx.Done() case and make sure the caller cancels the context."
+		return "they wait in a select at " + site + " where no case becomes ready, typically to hand a result to a caller that has gone. Select on the caller's context (not a longer-lived one), or give the result channel a buffer of 1 so the send never blocks."
 	case model.WaitNilChan:
 		return "fix the code at " + site + " so it never blocks on a nil channel or an empty select."
 	case model.WaitCond:

@@ -136,10 +136,20 @@ func (d *Stall) Detect(w model.Window) []model.Finding {
 	switch {
 	case quiet && blocked > 0 && len(locks)+len(others) > 0:
 		return []model.Finding{d.quiescence(append(locks, others...))}
+	}
+	// Idle pools and signal waits park on channels for ever in healthy
+	// code, so only wait groups are named as blocked behind stalled locks.
+	var waits []stalled
+	for _, o := range others {
+		if o.g.WaitReason == model.WaitWaitGroup {
+			waits = append(waits, o)
+		}
+	}
+	switch {
 	case len(locks) >= 2:
-		return []model.Finding{d.lockCycle(locks, others)}
+		return []model.Finding{d.lockCycle(locks, waits)}
 	case len(locks) == 1:
-		return []model.Finding{d.lockHeld(locks[0], others)}
+		return []model.Finding{d.lockHeld(locks[0], waits)}
 	}
 	return nil
 }
