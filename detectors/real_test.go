@@ -270,3 +270,41 @@ func TestStallRealDeadlock(t *testing.T) {
 	}
 	t.Log(f.Summary)
 }
+
+// checksum is CPU-bound work of the kind a handler path does for every
+// request: hashing a payload.
+func checksum(n int) uint64 {
+	h := uint64(1469598103934665603)
+	for i := range n {
+		h ^= uint64(i)
+		h *= 1099511628211 // hot-site
+	}
+	return h
+}
+
+func TestStarvationRealSpin(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	var sink atomic.Uint64
+	for range 4 * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				sink.Add(checksum(1 << 20))
+			}
+		})
+	}
+	s := newSampler(true)
+	defer s.close()
+	e, err := detectors.NewEngine(detectors.Config{Rules: map[string]detectors.Rule{detectors.StarvationName: {For: -1}}},
+		detectors.NewStarvation(detectors.StarvationConfig{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := waitFiring(t, s, e, detectors.StarvationName, time.Second, 40*time.Second)
+	if f.Cause != detectors.CauseCPU {
+		t.Fatalf("cause %q, want %q: %s", f.Cause, detectors.CauseCPU, f.Summary)
+	}
+	t.Log(f.Summary)
+}

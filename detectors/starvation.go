@@ -224,16 +224,22 @@ type verdict struct {
 func (d *Starvation) verdict(w model.Window) verdict {
 	first, last := w.Oldest(), w.Latest()
 	n := float64(len(w.Snapshots))
-	var runnable, notInGo, cpu, gcFrac, assist, pause float64
+	var runnable, notInGo, cpu, gcFrac, assist, pause, cpuN float64
 	for _, s := range w.Snapshots {
 		runnable += float64(s.Goroutines.Runnable)
 		notInGo += float64(s.Goroutines.NotInGo)
-		cpu += s.Process.CPUUtilization
+		if s.Process.CPUUtilization > 0 { // zero: no previous sample
+			cpu += s.Process.CPUUtilization
+			cpuN++
+		}
 		gcFrac += s.GC.CPUFraction
 		assist += s.GC.AssistFraction
 		pause = max(pause, s.Scheduler.PauseMax)
 	}
-	runnable, notInGo, cpu, gcFrac, assist = runnable/n, notInGo/n, cpu/n, gcFrac/n, assist/n
+	runnable, notInGo, gcFrac, assist = runnable/n, notInGo/n, gcFrac/n, assist/n
+	if cpuN > 0 {
+		cpu /= cpuN
+	}
 	procs := float64(max(last.Process.GOMAXPROCS, 1))
 	usable := procs
 	if last.Process.NumCPU > 0 {
@@ -305,7 +311,8 @@ func (d *Starvation) verdict(w model.Window) verdict {
 			advice:  "Find the hot functions (the CPU profile taken when this fired names them), move CPU-heavy work off latency-sensitive paths or bound it with a worker pool, and add CPU or shed load.",
 		})
 	}
-	if len(vs) == 0 {
+	hostBusy := cpuN > 0 && cpu < 0.5*usable
+	if len(vs) == 0 || hostBusy {
 		vs = append(vs, verdict{
 			cause:   CauseHostContention,
 			explain: fmt.Sprintf("the process uses only %.2f of its %.2f usable cores, with no GC, pause, syscall or throttling cause: other processes on the host take the CPU", cpu, usable),
