@@ -206,6 +206,11 @@ func (p *parser) readLine() (line []byte, ok bool, err error) {
 }
 
 func (p *parser) fail(line []byte, msg string) {
+	if !p.lastNL {
+		// The last line of a cut dump: not malformed, just cut.
+		p.dump.Truncated = true
+		return
+	}
 	if len(p.dump.Errors) >= maxParseErrors {
 		return
 	}
@@ -291,7 +296,12 @@ func (p *parser) tracebackLine(line []byte) {
 		if bytes.HasPrefix(line, prefixGoroutine) {
 			if g, ok := p.header(line); ok {
 				p.begin(g)
+				return
 			}
+		}
+		if !p.lastNL && (bytes.HasPrefix(line, prefixGoroutine) || bytes.HasPrefix(prefixGoroutine, line)) {
+			// A header cut off by the end of the input.
+			p.dump.Truncated = true
 		}
 		// Anything else between goroutines is the text around a dump.
 		return
@@ -594,7 +604,6 @@ func (p *parser) endBlock() {
 	case p.rec != nil:
 		g = &p.rec.Goroutine
 		p.rec.PCs = p.takePCs()
-		p.rec = nil
 	case p.cur != nil:
 		g = p.cur
 		p.cur = nil
@@ -602,14 +611,27 @@ func (p *parser) endBlock() {
 		p.state = stOutside
 		return
 	}
+	nPCs := len(p.pcs)
+	if p.rec != nil {
+		nPCs = len(p.rec.PCs)
+	}
 	g.Frames = p.takeFrames()
-	if g.State == "semacquire" || p.dump.Format == FormatProfile {
-		// "semacquire" is what Go before 1.20 printed for mutexes and
-		// wait groups alike; the frames tell them apart.
-		if r := InferWaitReason(g.Frames); r != model.WaitOther || g.WaitReason == "" {
+	switch {
+	case p.dump.Format == FormatProfile:
+		g.WaitReason = InferWaitReason(g.Frames)
+		if g.WaitReason == model.WaitRunnable && nPCs > len(g.Frames)+1 {
+			// pprof hid the runtime frames the goroutine is parked
+			// in: it waits, on something the text does not say.
+			g.WaitReason = model.WaitOther
+		}
+	case g.State == "semacquire":
+		// What Go before 1.20 printed for mutexes and wait groups
+		// alike; the frames tell them apart.
+		if r := InferWaitReason(g.Frames); r != model.WaitOther {
 			g.WaitReason = r
 		}
 	}
+	p.rec = nil
 	p.state = stOutside
 }
 
@@ -709,7 +731,8 @@ func (p *parser) profileLine(line []byte) {
 // profileFrame parses "0x4a2d24\tmain.worker+0x24\t/src/main.go:12" (or
 // a bare "0x4a2d24" for an unknown function).
 func (p *parser) profileFrame(b []byte) (model.Frame, bool) {
-	parts := bytes.Split(b, []byte("\t"))
+	// tabwriter pads the columns with more tabs.
+	parts := bytes.FieldsFunc(b, func(r rune) bool { return r == '\t' })
 	switch len(parts) {
 	case 1:
 		return model.Frame{Func: p.str(parts[0])}, true
