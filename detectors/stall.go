@@ -95,6 +95,7 @@ func (d *Stall) Detect(w model.Window) []model.Finding {
 	if top == nil {
 		return nil
 	}
+	progress := completedWaits(w, groupTime(top).Add(-d.cfg.StallFor))
 	var locks, others []stalled
 	quiet := true // nothing in the process makes progress
 	blocked := 0  // user goroutines on sync or chan
@@ -118,6 +119,12 @@ func (d *Stall) Detect(w model.Window) []model.Finding {
 		age, ok := x.persisted(g, d.cfg.StallFor)
 		if !ok {
 			quiet = false // a blocked group that moves is progress
+			continue
+		}
+		if progress[g.Site().Site()] {
+			// The block profile saw waits at this very site end in
+			// the window: the lock is contended, not stuck.
+			quiet = false
 			continue
 		}
 		if g.WaitReason == model.WaitMutex {
@@ -264,4 +271,20 @@ func sites(ss []stalled) string {
 		parts[i] = s.g.Site().Site()
 	}
 	return strings.Join(parts, ", ")
+}
+
+// completedWaits returns the sites where the block profile recorded waits
+// that ended since t. The block profile records a wait when it ends, so a
+// site with events is making progress; goroutines in a real deadlock
+// never get there. Without block profiling the set is empty.
+func completedWaits(w model.Window, t time.Time) map[string]bool {
+	sites := make(map[string]bool)
+	for _, s := range w.Since(t).Snapshots {
+		for _, b := range s.Blocking.Block {
+			if b.Count > 0 && !b.Site.IsZero() {
+				sites[b.Site.Site()] = true
+			}
+		}
+	}
+	return sites
 }

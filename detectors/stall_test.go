@@ -106,3 +106,24 @@ func TestStallFromOneDump(t *testing.T) {
 		t.Fatalf("got %+v, want a lock cycle from the dump's wait times", fs)
 	}
 }
+
+func TestStallContendedLockWithBlockProfile(t *testing.T) {
+	// The same waiters counted in every table (no IDs from the
+	// concurrent profile), but the block profile sees waits at the site
+	// complete: contention, not a stall.
+	a := stallGroup("/src/a.go", 10, 2, model.WaitMutex)
+	b := stallGroup("/src/b.go", 20, 2, model.WaitMutex)
+	w := groupSeries(40, time.Second, func(i int, s *model.Snapshot) {
+		s.Groups = []model.GoroutineGroup{listener, a, b}
+		s.Blocking.Block = []model.BlockingSite{{Site: a.Site(), Count: 50}, {Site: b.Site(), Count: 10}}
+	})
+	if fs := NewStall(StallConfig{}).Detect(w); len(fs) != 0 {
+		t.Fatalf("got %q, want none while waits complete", fs[0].Summary)
+	}
+	for _, s := range w.Snapshots[5:] {
+		s.Blocking.Block = nil
+	}
+	if fs := NewStall(StallConfig{}).Detect(w); len(fs) != 1 || fs[0].Cause != CauseLockCycle {
+		t.Fatalf("got %+v, want a lock cycle once waits stop completing", fs)
+	}
+}
