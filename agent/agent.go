@@ -76,6 +76,9 @@ type Options struct {
 	// Capture configures the evidence captured when a finding fires.
 	// Optional. Default: on, in $TMPDIR/asyncmon-<pid>, bounded.
 	Capture CaptureOptions
+	// Requests configures the tracking of requests in flight through
+	// [Agent.Middleware]. Optional.
+	Requests collectors.RequestsOptions
 }
 
 // Agent collects diagnostics in the background and serves them. Its

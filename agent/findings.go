@@ -110,7 +110,7 @@ type levelCount struct {
 // startFindings sets up the request middleware's collector, the detector
 // engine and evidence capture, and starts the capture goroutine.
 func (a *Agent) startFindings(opts Options) error {
-	a.requests = collectors.NewRequests(collectors.RequestsOptions{})
+	a.requests = collectors.NewRequests(opts.Requests)
 	a.cols = append(a.cols, &collectorState{c: a.requests})
 	var capt *capturer
 	if !opts.Capture.Disabled {

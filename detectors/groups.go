@@ -125,13 +125,23 @@ func sameMembers(old, cur *model.GoroutineGroup) bool {
 	return old.Count <= cur.Count
 }
 
+// ownFuncs are the functions of asyncmon's agent and collectors that run
+// in goroutines of their own (the collection loop, the timer probe, the
+// capture worker, the API server).
+const ownFuncs = "github.com/asyncmon/asyncmon/agent.(*Agent)." +
+	"|github.com/asyncmon/asyncmon/agent.(*capturer)." +
+	"|github.com/asyncmon/asyncmon/agent.(*broker)." +
+	"|github.com/asyncmon/asyncmon/agent.Start." +
+	"|github.com/asyncmon/asyncmon/collectors.(*"
+
 // ownGoroutine reports whether g belongs to asyncmon's own agent or
 // collectors, which detectors leave out of process-wide judgements.
 func ownGoroutine(g *model.GoroutineGroup) bool {
-	const own = "github.com/asyncmon/asyncmon/"
 	for _, f := range append([]model.Frame{g.CreatedBy}, g.Stack...) {
-		if strings.HasPrefix(f.Func, own+"agent") || strings.HasPrefix(f.Func, own+"collectors") {
-			return true
+		for p := range strings.SplitSeq(ownFuncs, "|") {
+			if strings.HasPrefix(f.Func, p) {
+				return true
+			}
 		}
 	}
 	return false

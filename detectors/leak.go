@@ -100,11 +100,14 @@ func (*Leak) DefaultRule() Rule {
 	return Rule{For: 10 * time.Second, Clear: time.Minute, Cooldown: 10 * time.Minute}
 }
 
-// parkedWaits are the wait reasons of goroutines waiting for another
+// parkedWait reports the wait reasons of goroutines waiting for another
 // goroutine to act, which never comes for a leaked one.
-var parkedWaits = map[string]bool{
-	model.WaitChanRecv: true, model.WaitChanSend: true, model.WaitSelect: true,
-	model.WaitNilChan: true, model.WaitCond: true,
+func parkedWait(reason string) bool {
+	switch reason {
+	case model.WaitChanRecv, model.WaitChanSend, model.WaitSelect, model.WaitNilChan, model.WaitCond:
+		return true
+	}
+	return false
 }
 
 // trend is a least-squares fit of one group's size over time.
@@ -170,7 +173,7 @@ func (d *Leak) Detect(w model.Window) []model.Finding {
 	// Parked: the same goroutines on a channel, select or cond.
 	for i := range top.Groups {
 		g := &top.Groups[i]
-		if reported[g.Key] || !parkedWaits[g.WaitReason] && g.Leaked == 0 {
+		if reported[g.Key] || !parkedWait(g.WaitReason) && g.Leaked == 0 {
 			continue
 		}
 		if f, ok := d.parked(x, g, now); ok {

@@ -77,11 +77,14 @@ type stalled struct {
 	age time.Duration
 }
 
-// progressWaits are wait reasons of goroutines that make or await
+// progressWait reports wait reasons of goroutines that make or await
 // progress on their own: a process with any of them is not quiescent.
-var progressWaits = map[string]bool{
-	model.WaitRunning: true, model.WaitRunnable: true, model.WaitIO: true,
-	model.WaitSleep: true, model.WaitSyscall: true,
+func progressWait(reason string) bool {
+	switch reason {
+	case model.WaitRunning, model.WaitRunnable, model.WaitIO, model.WaitSleep, model.WaitSyscall:
+		return true
+	}
+	return false
 }
 
 // Detect implements [model.Detector].
@@ -104,7 +107,7 @@ func (d *Stall) Detect(w model.Window) []model.Finding {
 		if ownGoroutine(g) || g.WaitReason == model.WaitGC || g.WaitReason == model.WaitRuntime {
 			continue
 		}
-		if progressWaits[g.WaitReason] {
+		if progressWait(g.WaitReason) {
 			quiet = false
 			continue
 		}
