@@ -290,13 +290,6 @@ func (d *Starvation) verdict(w model.Window) verdict {
 			advice:  "Allocate less on the hot paths (look at the alloc_space heap profile), reuse buffers, and check GOGC and GOMEMLIMIT: a memory limit close to the live heap makes the GC run back to back.",
 		})
 	}
-	if pause > d.cfg.PauseMax.Seconds() {
-		vs = append(vs, verdict{
-			cause:   CauseSTW,
-			explain: fmt.Sprintf("stop-the-world pauses up to %s", fmtSeconds(pause)),
-			advice:  "Look for what stops the world: frequent runtime.ReadMemStats or full goroutine dumps over many goroutines, GOMAXPROCS changes, or very large heaps of pointers; a runtime/trace shows each pause and its cause.",
-		})
-	}
 	if notInGo > d.cfg.NotInGoPerProc*procs && threadsGrew > 0 {
 		vs = append(vs, verdict{
 			cause:   CauseSyscall,
@@ -309,6 +302,16 @@ func (d *Starvation) verdict(w model.Window) verdict {
 			cause:   CauseCPU,
 			explain: fmt.Sprintf("the process uses %.2f of its %.2f usable cores with %.0f runnable goroutines on average for GOMAXPROCS %d", cpu, usable, runnable, int(procs)),
 			advice:  "Find the hot functions (the CPU profile taken when this fired names them), move CPU-heavy work off latency-sensitive paths or bound it with a worker pool, and add CPU or shed load.",
+		})
+	}
+	// Pauses come after CPU saturation: a saturated (or throttled)
+	// process takes long to stop the world, so long pauses there are a
+	// symptom, not the cause.
+	if pause > d.cfg.PauseMax.Seconds() {
+		vs = append(vs, verdict{
+			cause:   CauseSTW,
+			explain: fmt.Sprintf("stop-the-world pauses up to %s", fmtSeconds(pause)),
+			advice:  "Look for what stops the world: frequent runtime.ReadMemStats or full goroutine dumps over many goroutines, GOMAXPROCS changes, or very large heaps of pointers; a runtime/trace shows each pause and its cause.",
 		})
 	}
 	hostBusy := cpuN > 0 && cpu < 0.5*usable
