@@ -62,7 +62,7 @@ func hottest(data []byte, n int) ([]string, model.Stack, error) {
 	}
 	// The service's own code is what its owners can change: attribute
 	// each sample to its innermost non-standard-library frame too.
-	mine := make(map[string]int64)              // function -> cumulative
+	mine := make(map[string]int64)                 // function -> cumulative
 	mineLines := make(map[string]map[string]int64) // function -> line -> cumulative
 	var mineTotal int64
 	for _, s := range p.Sample {
