@@ -25,18 +25,24 @@ const (
 // zero value means the defaults documented on each field.
 type StarvationConfig struct {
 	// SchedLatencyP99 is the scheduler latency p99 over which one
-	// interval counts as starved. Default 10ms: a runnable goroutine
-	// normally gets a CPU within tens of microseconds; 10ms is a whole
-	// scheduler time slice.
+	// interval counts as starved. Default 25ms: a runnable goroutine
+	// normally gets a CPU within tens of microseconds, and 10ms is a
+	// whole scheduler time slice; on a busy shared host a healthy
+	// service still sees single intervals near 50ms, hence the margin
+	// and the need for a sustained run (see docs/detectors/starvation.md).
 	SchedLatencyP99 time.Duration
 	// ProbeLagP99 is the timer probe lag p99 over which one interval
-	// counts as starved. Default 20ms: timers on a loaded but healthy
-	// machine wake within a few ms.
+	// counts as starved. Default 50ms: on a 2-core host at load average
+	// 7, a healthy service's timers woke up to 20-30ms late in one
+	// interval out of ten; a starved one's, hundreds of ms.
 	ProbeLagP99 time.Duration
 	// Critical is the latency (either signal) over which a starved
 	// interval is critical. Default 100ms.
 	Critical time.Duration
-	// Sustain is how far back the detector looks. Default 10s.
+	// Sustain is how far back the detector looks. Default 10s. When the
+	// agent stretches its interval (under its CPU budget) so that fewer
+	// than MinIntervals snapshots fall in Sustain, the last MinIntervals
+	// snapshots are used instead.
 	Sustain time.Duration
 	// MinFraction is the share of intervals in Sustain that must be
 	// starved, and MinIntervals their least number. Defaults 0.8 and 3:
@@ -79,8 +85,8 @@ func (c StarvationConfig) withDefaults() StarvationConfig {
 			*v = d
 		}
 	}
-	def(&c.SchedLatencyP99, 10*time.Millisecond)
-	def(&c.ProbeLagP99, 20*time.Millisecond)
+	def(&c.SchedLatencyP99, 25*time.Millisecond)
+	def(&c.ProbeLagP99, 50*time.Millisecond)
 	def(&c.Critical, 100*time.Millisecond)
 	def(&c.Sustain, 10*time.Second)
 	def(&c.PauseMax, 10*time.Millisecond)
@@ -143,6 +149,9 @@ func (d *Starvation) Detect(w model.Window) []model.Finding {
 		return nil
 	}
 	recent := w.Since(latest.Time.Add(-d.cfg.Sustain))
+	if n := len(w.Snapshots); len(recent.Snapshots) < d.cfg.MinIntervals && n >= d.cfg.MinIntervals {
+		recent = model.Window{Snapshots: w.Snapshots[n-d.cfg.MinIntervals:]}
+	}
 	var n, starved int
 	var worstSched, worstProbe, sumSched, sumProbe float64
 	var since time.Time
