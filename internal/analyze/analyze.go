@@ -37,6 +37,9 @@ type Options struct {
 	// Detectors run over the dump, seen as a one-snapshot window.
 	// Optional.
 	Detectors []model.Detector
+	// NotRun names the detectors that cannot judge a dump, and why;
+	// they are reported as such. Optional.
+	NotRun []string
 	// Client fetches URLs. Optional. Default a client with a 30 s timeout.
 	Client *http.Client
 	// Stdin is read for the source "-". Optional. Default os.Stdin.
@@ -59,6 +62,8 @@ type Result struct {
 	Groups       []model.GoroutineGroup `json:"groups"`
 	ByWaitReason map[string]int         `json:"by_wait_reason"`
 	Findings     []model.Finding        `json:"findings,omitempty"`
+	// NotRun names the detectors that need a live agent, and why.
+	NotRun []string `json:"not_run,omitempty"`
 }
 
 // Load reads and parses the dump at src: a file path, "-" for standard
@@ -155,6 +160,7 @@ func Analyze(src string, d *collectors.Dump, opts Options) *Result {
 	for _, e := range d.Errors {
 		r.Errors = append(r.Errors, e.Error())
 	}
+	r.NotRun = opts.NotRun
 	if len(opts.Detectors) > 0 {
 		s := &model.Snapshot{
 			Time:            time.Now(),
@@ -269,8 +275,14 @@ func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 			}
 		}
 	}
+	if len(r.Findings) == 0 && len(r.Groups) > 0 {
+		fmt.Fprintln(w, "\nfindings: none")
+	}
 	for _, f := range r.Findings {
 		fmt.Fprintf(w, "\n[%s] %s: %s\n  %s\n", f.Level, f.Detector, f.Title, f.Summary)
+	}
+	for _, n := range r.NotRun {
+		fmt.Fprintf(w, "not judged from a dump: %s\n", n)
 	}
 	return nil
 }
