@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime"
 	"runtime/metrics"
@@ -369,24 +370,35 @@ func (c *Goroutines) framesOf(pc uintptr) []model.Frame {
 	return fs
 }
 
-// fullDump takes a debug=2 dump of all goroutines and parses it. Every
-// runtime.Stack(buf, true) stops the world for a whole walk, so the
-// buffer is sized for the goroutine count up front (2 KiB each, more
-// than typical stacks print) instead of doubling from 1 MiB as pprof does,
-// which costs seven walks at 100k goroutines.
+// fullDump takes a debug=2 dump of all goroutines and parses it.
 func (c *Goroutines) fullDump() (*Dump, error) {
+	return ParseDump(bytes.NewReader(goroutineStacks()))
+}
+
+// goroutineStacks returns runtime.Stack(buf, true): the debug=2 text of
+// every goroutine. Every call stops the world for a whole walk, so the
+// buffer is sized for the goroutine count up front (2 KiB each, more than
+// typical stacks print) instead of doubling from 1 MiB as pprof does,
+// which costs seven walks at 100k goroutines. Like pprof it stops at
+// 64 MiB.
+func goroutineStacks() []byte {
 	size := min(max(runtime.NumGoroutine()*2048, 1<<20), maxDumpBytes)
-	var b []byte
 	for {
-		b = make([]byte, size)
+		b := make([]byte, size)
 		n := runtime.Stack(b, true)
 		if n < len(b) || size >= maxDumpBytes {
-			b = b[:n]
-			break
+			return b[:n]
 		}
-		size *= 2
+		size = min(size*2, maxDumpBytes)
 	}
-	return ParseDump(bytes.NewReader(b))
+}
+
+// WriteGoroutineDump writes the same text as pprof's goroutine profile at
+// debug=2, with one stop-the-world walk instead of up to seven (see
+// goroutineStacks). Use it for evidence captures.
+func WriteGoroutineDump(w io.Writer) error {
+	_, err := w.Write(goroutineStacks())
+	return err
 }
 
 // Dump takes a full goroutine dump (with IDs, wait reasons and minutes,

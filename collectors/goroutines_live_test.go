@@ -237,3 +237,26 @@ func TestGoroutinesDelta(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestWriteGoroutineDump(t *testing.T) {
+	w := workload.Start(workload.Counts{Recv: 20})
+	defer w.Stop()
+	deadline := time.Now().Add(4 * time.Second)
+	for {
+		var b bytes.Buffer
+		if err := WriteGoroutineDump(&b); err != nil {
+			t.Fatal(err)
+		}
+		d, err := ParseDump(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if siteCount(d.Goroutines)[workload.ReceiverFunc+" "+model.WaitChanRecv] == 20 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the 20 receivers are not in the dump")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
