@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -186,7 +187,9 @@ func (c *capturer) onFiring(a *Agent, f model.Finding) {
 	}
 	var ids []string
 	if cp, err := c.save(captureKindGoroutine, "text", f.ID, func(w io.Writer) error {
-		return pprof.Lookup("goroutine").WriteTo(w, 2)
+		// The debug=2 text in one stop-the-world walk (pprof's may take
+		// up to seven at 100k goroutines).
+		return collectors.WriteGoroutineDump(w)
 	}); err == nil {
 		ids = append(ids, cp.ID)
 	} else {
