@@ -387,7 +387,10 @@ func isPlumbing(fn string) bool {
 }
 
 // StartFrame returns the goroutine's start function: the outermost frame
-// of its stack, skipping runtime.goexit. It is zero when the stack is
+// of its stack, skipping runtime.goexit. When that frame is a standard
+// library wrapper around user code (sync.(*WaitGroup).Go, runtime/pprof.Do,
+// errgroup-style helpers in the standard library), the outermost user
+// frame says more and is returned instead. It is zero when the stack is
 // empty.
 func StartFrame(g *model.Goroutine) model.Frame {
 	fs := g.Frames
@@ -397,7 +400,16 @@ func StartFrame(g *model.Goroutine) model.Frame {
 	if len(fs) == 0 {
 		return model.Frame{}
 	}
-	return fs[len(fs)-1]
+	outer := fs[len(fs)-1]
+	if IsUserFunc(outer.Func) {
+		return outer
+	}
+	for i := len(fs) - 2; i >= 0; i-- {
+		if IsUserFunc(fs[i].Func) {
+			return fs[i]
+		}
+	}
+	return outer
 }
 
 // Sort orders for SortGroups.
