@@ -85,8 +85,8 @@ type GoroutinesOptions struct {
 }
 
 // Goroutines is the live goroutine collector: a model.Collector that
-// fills Snapshot.Groups, GroupsTime, GroupsTruncated, GroupsTotal and
-// Goroutines.ByWaitReason.
+// fills Snapshot.Groups, GroupsTime, GroupsTruncated, GroupsTotal,
+// GroupsSource, GroupsCostSeconds and Goroutines.ByWaitReason.
 //
 // # Cost
 //
@@ -190,6 +190,8 @@ func (c *Goroutines) Collect(ctx context.Context, s *model.Snapshot) error {
 		s.GroupsTruncated = c.table.Truncated
 		s.GroupsTotal = c.table.Total
 		s.Goroutines.ByWaitReason = c.table.ByWaitReason
+		s.GroupsSource = c.stats.Source
+		s.GroupsCostSeconds = c.stats.LastCost.Seconds()
 	}
 	return err
 }

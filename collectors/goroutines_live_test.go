@@ -103,6 +103,9 @@ func TestGoroutinesLiveAcceptance(t *testing.T) {
 		if msg := checkGroups(s.Groups); msg != "" {
 			t.Errorf("snapshot: %s", msg)
 		}
+		if s.GroupsSource != "profile" || s.GroupsCostSeconds <= 0 {
+			t.Errorf("snapshot: source %q, cost %v", s.GroupsSource, s.GroupsCostSeconds)
+		}
 		if s.GroupsTime.IsZero() || s.Goroutines.ByWaitReason[model.WaitChanRecv] < 500 {
 			t.Errorf("snapshot: groups time %v, by wait reason %v", s.GroupsTime, s.Goroutines.ByWaitReason)
 		}
