@@ -426,3 +426,22 @@ func validWaitReason(w string) bool {
 	}
 	return false
 }
+
+// TestParseDumpCRLF: a dump saved on Windows parses like the original.
+func TestParseDumpCRLF(t *testing.T) {
+	lf, err := os.ReadFile("testdata/dumps/go1.26-labels-debug2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseDump(bytes.NewReader(lf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseDump(bytes.NewReader(bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("CRLF dump differs (-LF +CRLF):\n%s", diff)
+	}
+}
