@@ -26,7 +26,8 @@ var groupKeyParts = []struct {
 func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("analyze", "[FILE|URL|-] [--json] [--limit N] [--stacks] [--key PARTS]",
 		"Groups the goroutines of a dump: a file or - (standard input) holding\n"+
-			"pprof goroutine?debug=2 or debug=1 text, a panic or a SIGQUIT traceback;\n"+
+			"pprof goroutine?debug=2 or debug=1 text, a gzipped protobuf goroutine\n"+
+			"profile, a panic or a SIGQUIT traceback;\n"+
 			"or the URL of any Go program serving net/http/pprof (a bare\n"+
 			"http://host:port gets /debug/pprof/goroutine?debug=2).", stderr)
 	asJSON := fs.Bool("json", false, "print the groups as JSON")

@@ -5,6 +5,7 @@
 package analyze
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/google/pprof/profile"
 )
 
 // maxInputBytes bounds what Load reads: the runtime cuts dumps at 64 MiB,
@@ -78,9 +80,70 @@ func Load(ctx context.Context, src string, opts Options) (*collectors.Dump, erro
 		return nil, err
 	}
 	defer closeFn()
-	d, err := collectors.ParseDump(io.LimitReader(r, maxInputBytes))
+	br := bufio.NewReaderSize(io.LimitReader(r, maxInputBytes), 64<<10)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		// A gzipped protobuf profile: pprof's goroutine?debug=0, or
+		// "asyncmon capture --kind goroutine".
+		d, err := parseProto(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src, err)
+		}
+		return d, nil
+	}
+	d, err := collectors.ParseDump(br)
 	if err != nil {
 		return d, fmt.Errorf("%s: %w", src, err)
+	}
+	return d, nil
+}
+
+// parseProto reads a goroutine profile in pprof's protobuf form. Unlike
+// the debug=1 text it keeps the runtime frames, so the wait reasons are
+// inferred as the live collector does.
+func parseProto(r io.Reader) (*collectors.Dump, error) {
+	p, err := profile.Parse(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse profile: %w", err)
+	}
+	if len(p.SampleType) == 0 || p.SampleType[0].Type != "goroutine" {
+		var types []string
+		for _, st := range p.SampleType {
+			types = append(types, st.Type)
+		}
+		return nil, fmt.Errorf("not a goroutine profile (sample types %v)", types)
+	}
+	d := &collectors.Dump{Format: collectors.FormatProfile}
+	for _, s := range p.Sample {
+		if len(s.Value) == 0 || s.Value[0] <= 0 {
+			continue
+		}
+		var g model.Goroutine
+		for _, loc := range s.Location {
+			// Lines are innermost first within a location (inlining).
+			for _, ln := range loc.Line {
+				if ln.Function == nil {
+					continue
+				}
+				if ln.Function.Name == "runtime.goexit" {
+					continue
+				}
+				g.Frames = append(g.Frames, model.Frame{Func: ln.Function.Name, File: ln.Function.Filename, Line: int(ln.Line)})
+			}
+		}
+		for k, vs := range s.Label {
+			if len(vs) > 0 {
+				if g.Labels == nil {
+					g.Labels = make(map[string]string)
+				}
+				g.Labels[k] = vs[0]
+			}
+		}
+		g.WaitReason = collectors.InferWaitReason(g.Frames)
+		d.Records = append(d.Records, collectors.ProfileRecord{Count: int(s.Value[0]), Goroutine: g})
+		d.Total += int(s.Value[0])
+	}
+	if len(d.Records) == 0 {
+		return d, collectors.ErrNoGoroutines
 	}
 	return d, nil
 }
@@ -218,7 +281,7 @@ func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 		fmt.Fprintf(w, "warning: %d malformed lines skipped, first: %s\n", n, r.Errors[0])
 	}
 	if r.Format == collectors.FormatProfile {
-		fmt.Fprintln(w, "note: debug=1 text hides the runtime frames, so wait reasons are partly unknown (\"other\"); use debug=2")
+		fmt.Fprintln(w, "note: a goroutine profile has no IDs, wait times or creation sites, and its wait reasons are inferred from the frames (debug=1 text hides the runtime's, so many read \"other\"); debug=2 has it all")
 	}
 	reasons := make([]string, 0, len(r.ByWaitReason))
 	for k := range r.ByWaitReason {
