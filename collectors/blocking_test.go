@@ -152,3 +152,17 @@ func TestParseContention(t *testing.T) {
 		t.Errorf("err = %v, want one naming line 2", err)
 	}
 }
+
+func FuzzParseContention(f *testing.F) {
+	f.Add([]byte("--- mutex:\ncycles/second=1000000000\nsampling period=10\n5000000 3 @ 0x4710e5 0x4a0c33\n#\t0x4710e4\tsync.(*Mutex).Unlock+0x44\t\t/go/src/sync/mutex.go:229\n\n"))
+	f.Add([]byte("--- contention:\ncycles/second=2400000000\n100 1 @ 0x1\n#\t0x1\tmain.f+0x1\t/x.go:1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cp, err := ParseContention(strings.NewReader(string(b)))
+		if cp == nil {
+			t.Fatalf("nil profile (err %v)", err)
+		}
+		var st profileState
+		st.update(cp, false, 3)
+		st.update(cp, false, 3)
+	})
+}
