@@ -58,7 +58,7 @@ func findSite(sites []model.BlockingSite, fn string) *model.BlockingSite {
 
 func TestBlocking(t *testing.T) {
 	prevMutex := runtime.SetMutexProfileFraction(-1)
-	b := NewBlocking(BlockingOptions{BlockProfileRate: 1, MutexProfileFraction: 1})
+	b := NewBlocking(BlockingOptions{BlockProfileRate: 1, MutexProfileFraction: 1, Interval: time.Nanosecond})
 	ctx := context.Background()
 	var s model.Snapshot
 	if err := b.Collect(ctx, &s); err != nil {
@@ -165,4 +165,21 @@ func FuzzParseContention(f *testing.F) {
 		st.update(cp, false, 3)
 		st.update(cp, false, 3)
 	})
+}
+
+func TestBlockingInterval(t *testing.T) {
+	b := NewBlocking(BlockingOptions{BlockProfileRate: 1, Interval: time.Hour})
+	defer b.Close()
+	var s model.Snapshot
+	if err := b.Collect(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	contend(5, time.Millisecond)
+	s2 := model.Snapshot{}
+	if err := b.Collect(context.Background(), &s2); err != nil {
+		t.Fatal(err)
+	}
+	if findSite(s2.Blocking.Block, ".blockOnChannel") != nil || s2.Blocking.BlockEventsTotal != s.Blocking.BlockEventsTotal {
+		t.Errorf("read again within the interval: %+v", s2.Blocking)
+	}
 }
