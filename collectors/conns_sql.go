@@ -23,8 +23,8 @@ func (t *ConnTracker) OpenDB(pool string, connector driver.Connector) *sql.DB {
 	return db
 }
 
-// WrapDriver returns a connector opening dsn with d, for drivers that are
-// usually reached through sql.Open(name, dsn):
+// WrapDriver returns a tracked connector opening dsn with d, for drivers
+// that are usually reached through sql.Open(name, dsn):
 //
 //	db := tracker.OpenDB("main", tracker.WrapDriver("main", &sqlite.Driver{}, "file:app.db"))
 func (t *ConnTracker) WrapDriver(pool string, d driver.Driver, dsn string) driver.Connector {
@@ -71,7 +71,12 @@ func (c errConnector) Driver() driver.Driver                        { return c.d
 // Result sets of prepared statements stay reachable through the statement,
 // and transactions through their own goroutine, so those show up as held
 // long and idle rather than as definite leaks.
+//
+// A connector this tracker already wrapped is returned as it is.
 func (t *ConnTracker) WrapConnector(pool string, c driver.Connector) driver.Connector {
+	if sc, ok := c.(*sqlConnector); ok && sc.t == t {
+		return sc
+	}
 	return &sqlConnector{c: c, t: t, pool: pool}
 }
 
