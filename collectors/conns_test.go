@@ -42,12 +42,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// lineOf returns the line of the first line in this file containing marker
-// (after the marker's own declaration), so site assertions do not break
-// when lines move.
+// lineOf returns the number of the line containing marker in the caller's
+// file, so site assertions do not break when lines move.
 func lineOf(t *testing.T, marker string) int {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
+	_, file, _, _ := runtime.Caller(1)
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
