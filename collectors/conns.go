@@ -1,11 +1,3 @@
-// Package collectors fills the sections of a [model.Snapshot]: one file
-// per source.
-//
-// The connection tracker ([ConnTracker], conns*.go) wraps net.Listener,
-// net.Conn, dialers, http.RoundTripper and database/sql connectors so that
-// every open connection, response body, result set and transaction is
-// known with its opening site, and a wrapper dropped while still open is
-// reported as a definite leak.
 package collectors
 
 import (
