@@ -73,6 +73,10 @@ type Options struct {
 	// ProbePeriod is how often the scheduler's timer probe wakes.
 	// Optional. Default 5 ms; negative disables the probe.
 	ProbePeriod time.Duration
+	// Conns is the connection tracker to report. Optional. Default: the
+	// agent's own, reachable with Agent.Conns and the Agent's wrapper
+	// shortcuts (WrapListener, HTTPTransport, OpenDB, TrackDB).
+	Conns *collectors.ConnTracker
 }
 
 // Agent collects diagnostics in the background and serves them. Its
@@ -84,6 +88,7 @@ type Agent struct {
 	log      *slog.Logger
 	cols     []*collectorState
 	closers  []io.Closer
+	conns    *collectors.ConnTracker
 
 	mu      sync.RWMutex // guards history and seq
 	history *ring.Ring[*model.Snapshot]
@@ -165,6 +170,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	sched := collectors.NewScheduler(collectors.SchedulerOptions{ProbePeriod: opts.ProbePeriod})
 	a.addBuiltin(sched)
 	a.addBuiltin(collectors.NewRuntime())
+	a.initConns(opts)
 	for _, c := range opts.Collectors {
 		if c != nil {
 			a.cols = append(a.cols, &collectorState{c: c})
