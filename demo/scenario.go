@@ -24,7 +24,9 @@ type Scenario struct {
 
 // Scenarios lists every fault scenario, one line per scenario file.
 func Scenarios() []Scenario {
-	return []Scenario{}
+	return []Scenario{
+		connLeakScenario(),
+	}
 }
 
 // ParseScenario resolves a --scenario value: "" or "healthy" is none,
