@@ -145,7 +145,10 @@ func TestPoolMetricsPostgres(t *testing.T) {
 	defer tx.Rollback()
 
 	waitLatest(t, a, "the pool with one connection in use", func(s *model.Snapshot) bool {
-		return len(s.Connections.Pools) == 1 && s.Connections.Pools[0].InUse == 1
+		// A snapshot may fall between the pool handing out the connection
+		// and the driver starting the transaction: wait for both.
+		return len(s.Connections.Pools) == 1 && s.Connections.Pools[0].InUse == 1 &&
+			s.Connections.OpenByKind[model.ConnSQLTx] == 1
 	})
 	_, metrics := get(t, "http://"+a.Addr()+"/metrics")
 	for _, want := range []string{

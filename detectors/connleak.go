@@ -37,6 +37,11 @@ const (
 	defaultConnFDCritical = 0.95
 	// Definite leaks from one site at which the finding turns critical.
 	defaultConnCriticalLeaks = 100
+	// A definite leak keeps its finding for five minutes after the last
+	// one from the same site, then the finding may resolve.
+	defaultConnLeakRecent = 5 * time.Minute
+	// Pool waits must have risen within the last minute.
+	defaultConnPoolWindow = time.Minute
 	// connMaxSites bounds the sites named in one finding's notes.
 	connMaxSites = 5
 )
@@ -69,6 +74,12 @@ type ConnLeakConfig struct {
 	// CriticalLeaks is the number of definite leaks from one site that
 	// makes its finding critical. Optional. Default 100.
 	CriticalLeaks int64
+	// LeakRecent is how long after the last definite leak from a site its
+	// condition still holds. Optional. Default 5m.
+	LeakRecent time.Duration
+	// PoolWindow is how far back an exhausted pool's wait count must have
+	// risen. Optional. Default 1m.
+	PoolWindow time.Duration
 }
 
 // ConnLeak is the "conn-leak" detector. It reports:
@@ -120,6 +131,12 @@ func NewConnLeak(cfg ConnLeakConfig) *ConnLeak {
 	if cfg.CriticalLeaks <= 0 {
 		cfg.CriticalLeaks = defaultConnCriticalLeaks
 	}
+	if cfg.LeakRecent <= 0 {
+		cfg.LeakRecent = defaultConnLeakRecent
+	}
+	if cfg.PoolWindow <= 0 {
+		cfg.PoolWindow = defaultConnPoolWindow
+	}
 	return &ConnLeak{cfg: cfg}
 }
 
@@ -128,6 +145,13 @@ const ConnLeakName = "conn-leak"
 
 // Name implements [model.Detector].
 func (d *ConnLeak) Name() string { return ConnLeakName }
+
+// DefaultRule fires at once: a definite leak is certain, and the suspected
+// conditions already need time (HeldIdle, the pool's rising waits, the
+// window's growth). Findings resolve after 1m without their condition.
+func (*ConnLeak) DefaultRule() Rule {
+	return Rule{For: -1, Clear: time.Minute, Cooldown: 5 * time.Minute}
+}
 
 // Detect implements [model.Detector].
 func (d *ConnLeak) Detect(w model.Window) []model.Finding {
@@ -231,6 +255,9 @@ func (d *ConnLeak) definite(s *model.Snapshot) []model.Finding {
 	sites := map[key]*agg{}
 	var order []key
 	for _, c := range s.Connections.Leaks {
+		if s.Time.Sub(c.LeakedAt) > d.cfg.LeakRecent {
+			continue // an old leak: the finding may resolve
+		}
 		k := key{c.Kind, c.OpenSite}
 		a := sites[k]
 		if a == nil {
@@ -382,7 +409,7 @@ func (d *ConnLeak) pools(w model.Window) []model.Finding {
 		if p.MaxOpen <= 0 || p.InUse < p.MaxOpen {
 			continue
 		}
-		first, since, ok := connFirstPool(w, p.Name)
+		first, since, ok := connFirstPool(w.Since(latest.Time.Add(-d.cfg.PoolWindow)), p.Name)
 		if !ok || p.WaitCountTotal <= first.WaitCountTotal {
 			continue
 		}

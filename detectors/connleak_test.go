@@ -76,6 +76,14 @@ func TestConnLeakDetect(t *testing.T) {
 			},
 		},
 		{
+			name: "definite leaks long ago no longer hold",
+			w: connWindow(3, func(i int, s *model.Snapshot) {
+				s.Connections.Leaks = []model.Conn{
+					{ID: 1, Kind: model.ConnHTTPBody, OpenSite: fetch, Leaked: true, LeakedAt: s.Time.Add(-10 * time.Minute), SiteLeaksTotal: 3},
+				}
+			}),
+		},
+		{
 			name: "exhausted pool names the site holding it",
 			w: connWindow(5, func(i int, s *model.Snapshot) {
 				s.Connections.Pools = []model.Pool{{Name: "db", MaxOpen: 4, InUse: 4, Open: 4, WaitCountTotal: int64(10 * i)}}

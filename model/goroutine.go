@@ -75,8 +75,12 @@ const (
 // reason and top user frames: one row of the goroutine table.
 type GoroutineGroup struct {
 	// Key identifies the group across samples.
-	Key        string `json:"key"`
-	CreatedBy  Frame  `json:"created_by,omitzero"`
+	Key       string `json:"key"`
+	CreatedBy Frame  `json:"created_by,omitzero"`
+	// Start is the members' start function: the outermost frame of a
+	// member's stack (runtime.goexit left out). Dumps and the concurrent
+	// goroutine profile both give it; only dumps give CreatedBy.
+	Start      Frame  `json:"start,omitzero"`
 	WaitReason string `json:"wait_reason"`
 	// TopFrames are the innermost user (non-runtime) frames that are part
 	// of the key; TopFrames[0] is where the goroutines are parked.
