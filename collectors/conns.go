@@ -38,8 +38,8 @@ const maxStack = 20
 
 // ConnTrackerOptions configures a [ConnTracker]. The zero value works.
 type ConnTrackerOptions struct {
-	// Logger receives one warning per definite leak. Optional. Default
-	// nil: silent.
+	// Logger receives a warning on the 1st, 10th, 100th... definite leak
+	// of each site. Optional. Default nil: silent.
 	Logger *slog.Logger
 	// MaxReported bounds the open connections listed per snapshot, oldest
 	// first; counts always cover all of them. Optional. Default 256.
@@ -280,15 +280,26 @@ func (t *ConnTracker) leak(st *connState) {
 	rec.conn = c
 	rec.count++
 	rec.seq = t.leakSeq
+	count := rec.count
 	t.mu.Unlock()
 	t.open[st.kind].Add(-1)
 	t.leaked[st.kind].Add(1)
-	if t.logger != nil {
+	// A leaking site leaks at the request rate: log its 1st, 10th, 100th...
+	// leak, not every one.
+	if t.logger != nil && isPow10(count) {
 		site, _ := t.resolve(st.stack)
 		t.logger.Warn("connection leaked",
 			"kind", st.kind.String(), "site", site.Site(), "func", site.Func,
-			"age", now.Sub(st.opened).Round(time.Millisecond).String())
+			"leaks_at_site", count, "age", now.Sub(st.opened).Round(time.Millisecond).String())
 	}
+}
+
+// isPow10 reports whether n is 1, 10, 100, ...
+func isPow10(n int64) bool {
+	for n >= 10 && n%10 == 0 {
+		n /= 10
+	}
+	return n == 1
 }
 
 // evictOldestLeakLocked drops the leak site seen least recently.

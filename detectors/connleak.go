@@ -220,9 +220,9 @@ func connAdvice(kind string) string {
 func connCost(kind string) string {
 	switch kind {
 	case model.ConnHTTPBody:
-		return "each pins a keep-alive connection and its read goroutine for good"
+		return "each pins a keep-alive connection and its read goroutine until the request's context ends, for good if it never does"
 	case model.ConnSQLRows, model.ConnSQLTx:
-		return "each holds a pool connection for good, until the pool runs dry"
+		return "each holds a pool connection that never goes back to the pool"
 	}
 	return "each holds a socket and a file descriptor until the garbage collector closes it"
 }
