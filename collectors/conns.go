@@ -18,9 +18,12 @@ import (
 // Defaults of [ConnTrackerOptions].
 const (
 	// defaultMaxReported bounds Connections.Open: a snapshot is taken
-	// every second or so and a service may hold tens of thousands of
-	// connections; the oldest are the interesting ones.
-	defaultMaxReported = 256
+	// every second or so and kept in the agent's history (600 of them by
+	// default), a listed connection costs about 300 bytes, and a service
+	// may hold tens of thousands of connections. The oldest are the
+	// interesting ones; no kind gets more than a quarter of the list, so
+	// a few thousand keep-alive connections cannot hide one old body.
+	defaultMaxReported = 128
 	// defaultMaxLeakSites bounds Connections.Leaks (one entry per kind and
 	// opening stack).
 	defaultMaxLeakSites = 64
@@ -42,7 +45,8 @@ type ConnTrackerOptions struct {
 	// of each site. Optional. Default nil: silent.
 	Logger *slog.Logger
 	// MaxReported bounds the open connections listed per snapshot, oldest
-	// first; counts always cover all of them. Optional. Default 256.
+	// first, at most a quarter of them (rounded up) of any one kind; counts
+	// always cover all of them. Optional. Default 128.
 	MaxReported int
 	// MaxLeakSites bounds the definite leaks kept for snapshots, one per
 	// kind and opening stack. Optional. Default 64.
@@ -354,8 +358,14 @@ func (t *ConnTracker) Collect(ctx context.Context, s *model.Snapshot) error {
 	var leaks []pending
 	var leakSeqs []uint64
 
+	perKind := (t.maxReported + 3) / 4
+	var listed [numKinds]int
 	t.mu.Lock()
 	for st := t.head; st != nil && len(open) < t.maxReported; st = st.next {
+		if listed[st.kind] == perKind {
+			continue
+		}
+		listed[st.kind]++
 		open = append(open, pending{c: st.conn(t, now), stack: st.stack})
 	}
 	for k, r := range t.leaks {

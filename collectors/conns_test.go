@@ -301,11 +301,17 @@ func TestConnWrappers(t *testing.T) {
 }
 
 func TestCollectBoundsOpenList(t *testing.T) {
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{MaxReported: 3})
+	// 8 listed at most, 2 per kind: 20 client connections opened first
+	// cannot hide the two server ones opened last.
+	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{MaxReported: 8})
 	var conns []net.Conn
-	for range 5 {
+	for i := range 22 {
 		a, b := net.Pipe()
-		conns = append(conns, tr.WrapConn(a, model.ConnClient), b)
+		kind := model.ConnClient
+		if i >= 20 {
+			kind = model.ConnServer
+		}
+		conns = append(conns, tr.WrapConn(a, kind), b)
 	}
 	defer func() {
 		for _, c := range conns {
@@ -313,8 +319,11 @@ func TestCollectBoundsOpenList(t *testing.T) {
 		}
 	}()
 	cs := collect(t, tr)
-	if len(cs.Open) != 3 || cs.OpenTotal != 5 || !cs.Truncated {
-		t.Fatalf("open list %d of %d truncated=%v, want 3 of 5 truncated", len(cs.Open), cs.OpenTotal, cs.Truncated)
+	if len(cs.Open) != 4 || cs.OpenTotal != 22 || !cs.Truncated {
+		t.Fatalf("open list %d of %d truncated=%v, want 4 of 22 truncated", len(cs.Open), cs.OpenTotal, cs.Truncated)
+	}
+	if cs.Open[2].Kind != model.ConnServer || cs.Open[3].Kind != model.ConnServer {
+		t.Errorf("kinds listed: %s %s %s %s, want two clients then two servers", cs.Open[0].Kind, cs.Open[1].Kind, cs.Open[2].Kind, cs.Open[3].Kind)
 	}
 	for i := 1; i < len(cs.Open); i++ {
 		if cs.Open[i].ID <= cs.Open[i-1].ID {
