@@ -205,9 +205,9 @@ func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) {
 }
 func (c sqliteConnector) Driver() driver.Driver { return &sqlite.Driver{} }
 
-// BenchmarkCollect is one snapshot of a tracker holding 1,000 open
+// BenchmarkConnTrackerCollect is one snapshot of a tracker holding 1,000 open
 // connections from 10 sites (256 listed).
-func BenchmarkCollect(b *testing.B) {
+func BenchmarkConnTrackerCollect(b *testing.B) {
 	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
 	var conns []net.Conn
 	for i := range 1000 {
