@@ -23,7 +23,7 @@ const (
 	// may hold tens of thousands of connections. The oldest are the
 	// interesting ones; no kind gets more than a quarter of the list, so
 	// a few thousand keep-alive connections cannot hide one old body.
-	defaultMaxReported = 128
+	defaultMaxReported = 64
 	// defaultMaxLeakSites bounds Connections.Leaks (one entry per kind and
 	// opening stack).
 	defaultMaxLeakSites = 64
@@ -46,7 +46,7 @@ type ConnTrackerOptions struct {
 	Logger *slog.Logger
 	// MaxReported bounds the open connections listed per snapshot, oldest
 	// first, at most a quarter of them (rounded up) of any one kind; counts
-	// always cover all of them. Optional. Default 128.
+	// always cover all of them. Optional. Default 64.
 	MaxReported int
 	// MaxLeakSites bounds the definite leaks kept for snapshots, one per
 	// kind and opening stack. Optional. Default 64.
