@@ -14,6 +14,10 @@ import (
 	"time"
 )
 
+// PostgresBinEnv names a directory holding the PostgreSQL server programs,
+// searched before PATH's fallbacks (scripts/test.sh sets it).
+const PostgresBinEnv = "ASYNCMON_PG_BIN"
+
 // postgresStartTimeout bounds initdb plus server start-up; both take a few
 // seconds on a loaded two-core machine.
 const postgresStartTimeout = 2 * time.Minute
@@ -30,8 +34,8 @@ type Postgres struct {
 // directory, listening on a free loopback port only (no Unix socket), and
 // stops it and removes its files when the test ends. It skips (or fails
 // under ASYNCMON_TEST_STRICT=1) when the server programs are not
-// installed; it looks in PATH and in /usr/lib/postgresql/*/bin, where the
-// Debian package puts them.
+// installed; it looks in PATH, in $ASYNCMON_PG_BIN and in
+// /usr/lib/postgresql/*/bin, where the Debian package puts them.
 //
 // initdb refuses to run as root, so as root the programs run as the
 // "postgres" user (which the Debian package creates) through runuser.
@@ -39,7 +43,10 @@ func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	slices.Sort(dirs)
-	slices.Reverse(dirs) // newest major version first
+	slices.Reverse(dirs) // newest major version first (lexically: fine for 10 to 99)
+	if d := os.Getenv(PostgresBinEnv); d != "" {
+		dirs = append([]string{d}, dirs...)
+	}
 	initdb := LookPath(t, "initdb", dirs...)
 	pgctl := filepath.Join(filepath.Dir(initdb), "pg_ctl")
 	if _, err := os.Stat(pgctl); err != nil {
