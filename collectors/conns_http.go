@@ -1,5 +1,7 @@
 package collectors
 
+//lint:file-ignore SA1019 the tracked transport honours http.Transport.Dial when it is all the user set.
+
 import (
 	"context"
 	"io"
@@ -39,9 +41,9 @@ func (t *ConnTracker) HTTPTransport(base *http.Transport) http.RoundTripper {
 	switch {
 	case tr.DialContext != nil:
 		tr.DialContext = t.WrapDialer(tr.DialContext)
-	case tr.Dial != nil: //nolint:staticcheck // honour the deprecated field if it is all the user set
-		dial := tr.Dial //nolint:staticcheck
-		tr.Dial = nil   //nolint:staticcheck
+	case tr.Dial != nil:
+		dial := tr.Dial
+		tr.Dial = nil
 		tr.DialContext = t.WrapDialer(func(_ context.Context, network, addr string) (net.Conn, error) {
 			return dial(network, addr)
 		})

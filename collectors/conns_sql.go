@@ -1,5 +1,7 @@
 package collectors
 
+//lint:file-ignore SA1019 the wrappers forward the deprecated driver methods to drivers that have only them, as database/sql does.
+
 import (
 	"context"
 	"database/sql"
@@ -170,8 +172,7 @@ func (c *sqlConn) Close() error {
 
 // Begin starts a transaction.
 func (c *sqlConn) Begin() (driver.Tx, error) {
-	//lint:ignore SA1019 forwarding the deprecated method for drivers that have only it
-	tx, err := c.c.Begin() //nolint:staticcheck
+	tx, err := c.c.Begin()
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +193,7 @@ func (c *sqlConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx
 		case opts.ReadOnly:
 			return nil, errors.New("sql: driver does not support read-only transactions")
 		}
-		tx, err = c.c.Begin() //nolint:staticcheck // the fallback database/sql uses
+		tx, err = c.c.Begin()
 		if err == nil && ctx.Err() != nil {
 			tx.Rollback()
 			return nil, ctx.Err()
@@ -218,7 +219,7 @@ func (c *sqlConn) ExecContext(ctx context.Context, query string, args []driver.N
 	if ec, ok := c.c.(driver.ExecerContext); ok {
 		return ec.ExecContext(ctx, query, args)
 	}
-	if e, ok := c.c.(driver.Execer); ok { //nolint:staticcheck // legacy fallback
+	if e, ok := c.c.(driver.Execer); ok {
 		vals, err := namedToValues(args)
 		if err != nil {
 			return nil, err
@@ -238,7 +239,7 @@ func (c *sqlConn) QueryContext(ctx context.Context, query string, args []driver.
 	var err error
 	if qc, ok := c.c.(driver.QueryerContext); ok {
 		rows, err = qc.QueryContext(ctx, query, args)
-	} else if q, ok := c.c.(driver.Queryer); ok { //nolint:staticcheck // legacy fallback
+	} else if q, ok := c.c.(driver.Queryer); ok {
 		vals, verr := namedToValues(args)
 		if verr != nil {
 			return nil, verr
@@ -328,13 +329,13 @@ func (s *sqlStmt) NumInput() int { return s.s.NumInput() }
 // Exec runs the statement.
 func (s *sqlStmt) Exec(args []driver.Value) (driver.Result, error) {
 	s.conn.st.touch()
-	return s.s.Exec(args) //nolint:staticcheck // legacy method of the interface
+	return s.s.Exec(args)
 }
 
 // Query runs the statement and tracks its rows.
 func (s *sqlStmt) Query(args []driver.Value) (driver.Rows, error) {
 	s.conn.st.touch()
-	rows, err := s.s.Query(args) //nolint:staticcheck // legacy method of the interface
+	rows, err := s.s.Query(args)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +355,7 @@ func (s *sqlStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (dr
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return s.s.Exec(vals) //nolint:staticcheck // the fallback database/sql uses
+	return s.s.Exec(vals)
 }
 
 // QueryContext runs the statement and tracks its rows.
@@ -375,7 +376,7 @@ func (s *sqlStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (d
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		r, err := s.s.Query(vals) //nolint:staticcheck // the fallback database/sql uses
+		r, err := s.s.Query(vals)
 		if err != nil {
 			return nil, err
 		}
