@@ -233,3 +233,56 @@ func TestConnLeakPostgres(t *testing.T) {
 		}
 	}
 }
+
+// holdRows runs a query with a cancellable context and returns its rows
+// unread: database/sql keeps them reachable (and closes them when ctx
+// ends), so they are held, not a definite leak.
+//
+//go:noinline
+func holdRows(ctx context.Context, t *testing.T, db *sql.DB) *sql.Rows {
+	rows, err := db.QueryContext(ctx, "SELECT g FROM generate_series(1, 3) AS g") // MARK:pg-held
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestConnLeakPostgresHeldRows(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	db := tr.OpenDB("orders", tr.WrapDriver("orders", stdlib.GetDefaultDriver(), pg.DSN))
+	defer db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	det := detectors.NewConnLeak(detectors.ConnLeakConfig{HeldIdle: 200 * time.Millisecond})
+
+	rows := holdRows(ctx, t, db)
+	defer rows.Close()
+	var held model.Finding
+	deadline := time.Now().Add(10 * time.Second)
+	for held.ID == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("no held finding within 10s")
+		}
+		runtime.GC() // must not turn held rows into a definite leak
+		w := model.Window{Snapshots: []*model.Snapshot{snap(t, tr, time.Now())}}
+		for _, f := range det.Detect(w) {
+			if strings.HasPrefix(f.ID, "conn-leak:held:sql-rows:") {
+				held = f
+			} else {
+				t.Errorf("unexpected finding %s: %s", f.ID, f.Summary)
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
+	}
+	if want := pgLine(t, "MARK:pg-held"); !strings.HasSuffix(held.Subject, "connleak_pg_test.go:"+strconv.Itoa(want)) || !strings.Contains(held.Summary, "holdRows") {
+		t.Errorf("held finding: subject %q summary %q, want holdRows at line %d", held.Subject, held.Summary, want)
+	}
+	if n := tr.LeakedCount(model.ConnSQLRows); n != 0 {
+		t.Errorf("held rows reported as %d definite leaks", n)
+	}
+	rows.Close()
+	if fs := det.Detect(model.Window{Snapshots: []*model.Snapshot{snap(t, tr, time.Now())}}); len(fs) != 0 {
+		t.Errorf("findings after closing the rows: %v", fs)
+	}
+}
