@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +65,48 @@ func TestConnLeakScenario(t *testing.T) {
 	}
 	if err := d.Close(); err != nil {
 		t.Errorf("Close: %v", err)
+	}
+}
+
+// TestHealthyDemoHasNoConnLeak: the healthy service, whose listener and
+// client are tracked, closes everything; after garbage collections there
+// is nothing for conn-leak to say.
+func TestHealthyDemoHasNoConnLeak(t *testing.T) {
+	d, err := Start(context.Background(), Options{Addr: "127.0.0.1:0", AgentAddr: "127.0.0.1:0", LoadRate: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, _ := d.Served()
+		if ok >= 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("served %d requests in 20s, want 200", ok)
+		}
+		runtime.GC()
+		time.Sleep(50 * time.Millisecond) // polling interval
+	}
+	runtime.GC()
+	seq := d.Agent().Latest().Seq
+	for d.Agent().Latest().Seq < seq+2 { // a snapshot taken after the GC
+		if time.Now().After(deadline) {
+			t.Fatal("no new snapshot")
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+	s := d.Agent().Latest()
+	if n := s.Connections.OpenByKind[model.ConnServer] + s.Connections.OpenByKind[model.ConnClient]; n == 0 {
+		t.Errorf("no tracked connections in the healthy demo: %v", s.Connections.OpenByKind)
+	}
+	for k, n := range s.Connections.LeakedTotal {
+		if n != 0 {
+			t.Errorf("healthy demo leaked %d %s", n, k)
+		}
+	}
+	if fs := detectors.NewConnLeak(detectors.ConnLeakConfig{}).Detect(d.Agent().Window(0)); len(fs) != 0 {
+		t.Errorf("conn-leak findings on the healthy demo: %v", fs)
 	}
 }
