@@ -27,6 +27,7 @@ func registerMetrics(reg *prometheus.Registry, a *Agent) error {
 			newCoreMetrics(),
 			newConnMetrics(),
 			newFindingMetrics(),
+			newGoroutineMetrics(),
 		}}),
 	)
 }
