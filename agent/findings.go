@@ -112,6 +112,10 @@ type levelCount struct {
 func (a *Agent) startFindings(opts Options) error {
 	a.requests = collectors.NewRequests(opts.Requests)
 	a.cols = append(a.cols, &collectorState{c: a.requests})
+	if !opts.NoDetectors && !a.hasCollector("goroutines") {
+		// The leak and stall detectors need the goroutine group table.
+		a.addBuiltin(collectors.NewGoroutines(collectors.GoroutinesOptions{Logger: opts.Logger}))
+	}
 	var capt *capturer
 	if !opts.Capture.Disabled {
 		c, err := newCapturer(opts.Capture, a.log)
@@ -140,4 +144,14 @@ func (a *Agent) startFindings(opts Options) error {
 // stack. It costs one goroutine-ID lookup and a map insert per request.
 func (a *Agent) Middleware(h http.Handler) http.Handler {
 	return a.requests.Middleware(h)
+}
+
+// hasCollector reports whether a collector with name is configured.
+func (a *Agent) hasCollector(name string) bool {
+	for _, cs := range a.cols {
+		if cs.c.Name() == name {
+			return true
+		}
+	}
+	return false
 }

@@ -60,6 +60,31 @@ func hottest(data []byte, n int) ([]string, model.Stack, error) {
 	if total == 0 {
 		return nil, model.Stack{}, nil
 	}
+	// The service's own code is what its owners can change: attribute
+	// each sample to its innermost non-standard-library frame too.
+	mine := make(map[string]int64)                 // function -> cumulative
+	mineLines := make(map[string]map[string]int64) // function -> line -> cumulative
+	var mineTotal int64
+	for _, s := range p.Sample {
+		if len(s.Value) <= vi {
+			continue
+		}
+	sample:
+		for _, loc := range s.Location {
+			for _, ln := range loc.Line {
+				if ln.Function != nil && isServiceFunc(ln.Function.Name) {
+					name := ln.Function.Name
+					mine[name] += s.Value[vi]
+					if mineLines[name] == nil {
+						mineLines[name] = make(map[string]int64)
+					}
+					mineLines[name][fmt.Sprintf("%s:%d", ln.Function.Filename, ln.Line)] += s.Value[vi]
+					mineTotal += s.Value[vi]
+					break sample
+				}
+			}
+		}
+	}
 	fs := make([]*fn, 0, len(byFunc))
 	user := 0
 	for _, f := range byFunc {
@@ -76,14 +101,24 @@ func hottest(data []byte, n int) ([]string, model.Stack, error) {
 	}
 	slices.SortFunc(fs, func(a, b *fn) int { return cmp.Or(cmp.Compare(b.flat, a.flat), cmp.Compare(a.name, b.name)) })
 	var out []string
+	if mineTotal > 0 {
+		sites := make([]string, 0, len(mine))
+		for k := range mine {
+			sites = append(sites, k)
+		}
+		slices.SortFunc(sites, func(a, b string) int { return cmp.Or(cmp.Compare(mine[b], mine[a]), cmp.Compare(a, b)) })
+		for _, k := range sites[:min(len(sites), n)] {
+			out = append(out, fmt.Sprintf("%s (%s) %.0f%% with callees", k, topKey(mineLines[k]), 100*float64(mine[k])/float64(total)))
+		}
+	}
 	for _, f := range fs {
-		if len(out) == n {
+		if len(out) == 2*n {
 			break
 		}
 		if user > 0 && isSystemFunc(f.name) {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s (%s) %.0f%%", f.name, f.topLine, 100*float64(f.flat)/float64(total)))
+		out = append(out, fmt.Sprintf("%s (%s) %.0f%% self", f.name, f.topLine, 100*float64(f.flat)/float64(total)))
 	}
 	var st model.Stack
 	if hotSample != nil {
@@ -104,4 +139,27 @@ func isSystemFunc(name string) bool {
 	return strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "runtime/") ||
 		strings.HasPrefix(name, "github.com/asyncmon/asyncmon/agent") ||
 		strings.HasPrefix(name, "github.com/asyncmon/asyncmon/collectors")
+}
+
+// isServiceFunc reports functions of the service rather than of the Go
+// distribution or of asyncmon: package main, or a package whose import
+// path starts with a domain (the standard library's never has a dot).
+func isServiceFunc(name string) bool {
+	if strings.HasPrefix(name, "main.") {
+		return true
+	}
+	first, _, ok := strings.Cut(name, "/")
+	return ok && strings.Contains(first, ".") && !isSystemFunc(name)
+}
+
+// topKey returns the key with the largest value, the smallest key on ties.
+func topKey(m map[string]int64) string {
+	var best string
+	var bv int64
+	for k, v := range m {
+		if v > bv || v == bv && k < best {
+			best, bv = k, v
+		}
+	}
+	return best
 }

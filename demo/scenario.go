@@ -25,6 +25,9 @@ type Scenario struct {
 // Scenarios lists every fault scenario, one line per scenario file.
 func Scenarios() []Scenario {
 	return []Scenario{
+		starvationScenario(),
+		leakScenario(),
+		deadlockScenario(),
 		connLeakScenario(),
 	}
 }

@@ -190,7 +190,13 @@ func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
 	cand := make(map[string]*trend)
 	for i := range top.Groups {
 		g := &top.Groups[i]
-		if g.Count >= d.cfg.MinGrowth && g.WaitReason != model.WaitGC && g.WaitReason != model.WaitRuntime {
+		switch g.WaitReason {
+		case model.WaitGC, model.WaitRuntime, model.WaitMutex, model.WaitWaitGroup:
+			// Runtime goroutines are not the user's; goroutines piling
+			// up on a lock are the stall detector's.
+			continue
+		}
+		if g.Count >= d.cfg.MinGrowth {
 			cand[g.Key] = &trend{}
 		}
 	}

@@ -214,6 +214,14 @@ func (d *Stall) lockCycle(locks, others []stalled) model.Finding {
 			"Every waiter stays the same, so the lock holders are themselves blocked: most likely two code paths take the same locks in opposite order (AB-BA), or a lock is held across a wait for another locked path. "+
 			"Look at the stacks below for the lock each path holds and the one it waits for; take locks in one global order, or do not hold a lock while calling out.",
 		len(locks), oldest(locks).Round(time.Second), describeAll(locks))
+	if len(locks) > 2 {
+		// The goroutines in the cycle hold one lock each and wait for
+		// another: they are few; the big groups queue behind them.
+		small := slices.Clone(locks)
+		slices.SortStableFunc(small, func(a, b stalled) int { return cmp.Compare(a.g.Count, b.g.Count) })
+		summary += fmt.Sprintf(" The cycle is most likely between the smallest groups, %s and %s, which hold one lock each; the others queue behind them.",
+			siteOf(small[0].g.Site()), siteOf(small[1].g.Site()))
+	}
 	if len(others) > 0 {
 		summary += fmt.Sprintf(" Also blocked behind them: %s.", describeAll(others))
 	}

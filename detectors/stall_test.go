@@ -127,3 +127,23 @@ func TestStallContendedLockWithBlockProfile(t *testing.T) {
 		t.Fatalf("got %+v, want a lock cycle once waits stop completing", fs)
 	}
 }
+
+func TestForDumpFindsLongWaits(t *testing.T) {
+	a := stallGroup("/src/a.go", 10, 2, model.WaitMutex, 21)
+	b := stallGroup("/src/b.go", 20, 2, model.WaitMutex, 31)
+	a.MaxWait, b.MaxWait = 3*time.Minute, 3*time.Minute
+	w := model.Window{Snapshots: []*model.Snapshot{{Time: t0, Groups: []model.GoroutineGroup{listener, a, b}}}}
+	ds, live := ForDump()
+	if len(live) == 0 {
+		t.Fatal("no live-only detectors named")
+	}
+	var got []string
+	for _, d := range ds {
+		for _, f := range d.Detect(w) {
+			got = append(got, f.Cause)
+		}
+	}
+	if len(got) != 1 || got[0] != CauseLockCycle {
+		t.Fatalf("got causes %v, want [lock-cycle]", got)
+	}
+}

@@ -25,18 +25,24 @@ const (
 // zero value means the defaults documented on each field.
 type StarvationConfig struct {
 	// SchedLatencyP99 is the scheduler latency p99 over which one
-	// interval counts as starved. Default 10ms: a runnable goroutine
-	// normally gets a CPU within tens of microseconds; 10ms is a whole
-	// scheduler time slice.
+	// interval counts as starved. Default 25ms: a runnable goroutine
+	// normally gets a CPU within tens of microseconds, and 10ms is a
+	// whole scheduler time slice; on a busy shared host a healthy
+	// service still sees single intervals near 50ms, hence the margin
+	// and the need for a sustained run (see docs/detectors/starvation.md).
 	SchedLatencyP99 time.Duration
 	// ProbeLagP99 is the timer probe lag p99 over which one interval
-	// counts as starved. Default 20ms: timers on a loaded but healthy
-	// machine wake within a few ms.
+	// counts as starved. Default 50ms: on a 2-core host at load average
+	// 7, a healthy service's timers woke up to 20-30ms late in one
+	// interval out of ten; a starved one's, hundreds of ms.
 	ProbeLagP99 time.Duration
 	// Critical is the latency (either signal) over which a starved
 	// interval is critical. Default 100ms.
 	Critical time.Duration
-	// Sustain is how far back the detector looks. Default 10s.
+	// Sustain is how far back the detector looks. Default 10s. When the
+	// agent stretches its interval (under its CPU budget) so that fewer
+	// than MinIntervals snapshots fall in Sustain, the last MinIntervals
+	// snapshots are used instead.
 	Sustain time.Duration
 	// MinFraction is the share of intervals in Sustain that must be
 	// starved, and MinIntervals their least number. Defaults 0.8 and 3:
@@ -79,8 +85,8 @@ func (c StarvationConfig) withDefaults() StarvationConfig {
 			*v = d
 		}
 	}
-	def(&c.SchedLatencyP99, 10*time.Millisecond)
-	def(&c.ProbeLagP99, 20*time.Millisecond)
+	def(&c.SchedLatencyP99, 25*time.Millisecond)
+	def(&c.ProbeLagP99, 50*time.Millisecond)
 	def(&c.Critical, 100*time.Millisecond)
 	def(&c.Sustain, 10*time.Second)
 	def(&c.PauseMax, 10*time.Millisecond)
@@ -143,6 +149,9 @@ func (d *Starvation) Detect(w model.Window) []model.Finding {
 		return nil
 	}
 	recent := w.Since(latest.Time.Add(-d.cfg.Sustain))
+	if n := len(w.Snapshots); len(recent.Snapshots) < d.cfg.MinIntervals && n >= d.cfg.MinIntervals {
+		recent = model.Window{Snapshots: w.Snapshots[n-d.cfg.MinIntervals:]}
+	}
 	var n, starved int
 	var worstSched, worstProbe, sumSched, sumProbe float64
 	var since time.Time
@@ -290,13 +299,6 @@ func (d *Starvation) verdict(w model.Window) verdict {
 			advice:  "Allocate less on the hot paths (look at the alloc_space heap profile), reuse buffers, and check GOGC and GOMEMLIMIT: a memory limit close to the live heap makes the GC run back to back.",
 		})
 	}
-	if pause > d.cfg.PauseMax.Seconds() {
-		vs = append(vs, verdict{
-			cause:   CauseSTW,
-			explain: fmt.Sprintf("stop-the-world pauses up to %s", fmtSeconds(pause)),
-			advice:  "Look for what stops the world: frequent runtime.ReadMemStats or full goroutine dumps over many goroutines, GOMAXPROCS changes, or very large heaps of pointers; a runtime/trace shows each pause and its cause.",
-		})
-	}
 	if notInGo > d.cfg.NotInGoPerProc*procs && threadsGrew > 0 {
 		vs = append(vs, verdict{
 			cause:   CauseSyscall,
@@ -309,6 +311,16 @@ func (d *Starvation) verdict(w model.Window) verdict {
 			cause:   CauseCPU,
 			explain: fmt.Sprintf("the process uses %.2f of its %.2f usable cores with %.0f runnable goroutines on average for GOMAXPROCS %d", cpu, usable, runnable, int(procs)),
 			advice:  "Find the hot functions (the CPU profile taken when this fired names them), move CPU-heavy work off latency-sensitive paths or bound it with a worker pool, and add CPU or shed load.",
+		})
+	}
+	// Pauses come after CPU saturation: a saturated (or throttled)
+	// process takes long to stop the world, so long pauses there are a
+	// symptom, not the cause.
+	if pause > d.cfg.PauseMax.Seconds() {
+		vs = append(vs, verdict{
+			cause:   CauseSTW,
+			explain: fmt.Sprintf("stop-the-world pauses up to %s", fmtSeconds(pause)),
+			advice:  "Look for what stops the world: frequent runtime.ReadMemStats or full goroutine dumps over many goroutines, GOMAXPROCS changes, or very large heaps of pointers; a runtime/trace shows each pause and its cause.",
 		})
 	}
 	hostBusy := cpuN > 0 && cpu < 0.5*usable

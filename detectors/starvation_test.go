@@ -27,8 +27,8 @@ func series(n int, f func(i int, s *model.Snapshot)) model.Window {
 
 func TestStarvationVerdicts(t *testing.T) {
 	starve := func(s *model.Snapshot) {
-		s.Scheduler.LatencyP99 = 0.03
-		s.Scheduler.ProbeLagP99 = 0.04
+		s.Scheduler.LatencyP99 = 0.06
+		s.Scheduler.ProbeLagP99 = 0.07
 	}
 	tests := []struct {
 		name      string
@@ -94,7 +94,7 @@ func TestStarvationVerdicts(t *testing.T) {
 		{name: "probe only", wantCause: CauseHostContention, wantLevel: model.LevelWarning, setup: func(i int, s *model.Snapshot) {
 			s.Scheduler.LatencyCount = 0
 			s.Scheduler.LatencyP99 = 0
-			s.Scheduler.ProbeLagP99 = 0.05
+			s.Scheduler.ProbeLagP99 = 0.08
 		}},
 	}
 	d := NewStarvation(StarvationConfig{})
@@ -124,7 +124,7 @@ func TestStarvationVerdicts(t *testing.T) {
 func TestStarvationSinceCoversWholeRun(t *testing.T) {
 	w := series(60, func(i int, s *model.Snapshot) {
 		if i >= 20 {
-			s.Scheduler.ProbeLagP99 = 0.05
+			s.Scheduler.ProbeLagP99 = 0.08
 			s.Goroutines.Runnable = 40
 		}
 	})
@@ -139,3 +139,19 @@ func TestStarvationSinceCoversWholeRun(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestStarvationStretchedInterval(t *testing.T) {
+	// Snapshots 6s apart: fewer than MinIntervals fit in Sustain (10s).
+	var w model.Window
+	for i := range 5 {
+		w.Snapshots = append(w.Snapshots, &model.Snapshot{
+			Time:       t0.Add(time.Duration(6*i) * time.Second),
+			Process:    model.Process{GOMAXPROCS: 2},
+			Goroutines: model.Goroutines{Runnable: 30},
+			Scheduler:  model.Scheduler{ProbeSamples: 100, ProbeLagP99: 0.2},
+		})
+	}
+	if fs := NewStarvation(StarvationConfig{}).Detect(w); len(fs) != 1 {
+		t.Fatalf("got %d findings with a stretched interval, want 1", len(fs))
+	}
+}
