@@ -2,6 +2,7 @@ package collectors_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -330,4 +331,47 @@ func TestCollectBoundsOpenList(t *testing.T) {
 			t.Errorf("open list not oldest first: %d before %d", cs.Open[i-1].ID, cs.Open[i].ID)
 		}
 	}
+}
+
+// TestHTTPBodyGroup: an open response body is held by a Transport read
+// loop parked in select; with the group table in the snapshot, the body
+// names that group.
+func TestHTTPBodyGroup(t *testing.T) {
+	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	srv := newServer(t, tr)
+	defer srv.Close()
+	client := &http.Client{Transport: tr.HTTPTransport(nil)}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+
+	groups := collectors.NewGoroutines(collectors.GoroutinesOptions{MinInterval: time.Millisecond, CPUBudget: 1})
+	var s model.Snapshot
+	if err := groups.Collect(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Collect(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	var body model.Conn
+	for _, c := range s.Connections.Open {
+		if c.Kind == model.ConnHTTPBody {
+			body = c
+		}
+	}
+	if body.Group == "" {
+		t.Fatalf("open body has no group; groups: %d", len(s.Groups))
+	}
+	for _, g := range s.Groups {
+		if g.Key == body.Group {
+			if g.WaitReason != model.WaitSelect || !strings.Contains(fmt.Sprint(g.TopFrames, g.Stack), "persistConn).readLoop") {
+				t.Errorf("body group %q is %s at %v, want the read loop in select", g.Key, g.WaitReason, g.TopFrames)
+			}
+			return
+		}
+	}
+	t.Errorf("body group %q not in the table", body.Group)
 }
