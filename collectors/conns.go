@@ -33,8 +33,8 @@ const (
 	// means something unusual; the cache is then simply emptied.
 	maxFrameCache = 1024
 	// maxScan bounds the walk of the open list per collection, so that
-	// the lock the wrappers take to open and close is never held long:
-	// 4096 records take a few microseconds. A kind whose oldest open
+	// the lock the wrappers take to open and close is never held long
+	// (4096 records: tens of microseconds at worst). A kind whose oldest open
 	// connection lies deeper (behind thousands of older ones of other
 	// kinds) may go unlisted; the counts stay exact.
 	maxScan = 4096
