@@ -65,10 +65,10 @@ func orderFirstLine(db *sql.DB, id int) (int, error) {
 	return v, nil // BUG: rows still open
 }
 
-// pgLine returns the line of the marker in this file.
+// pgLine returns the line of the marker in the caller's file.
 func pgLine(t *testing.T, marker string) int {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
+	_, file, _, _ := runtime.Caller(1)
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)

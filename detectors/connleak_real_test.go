@@ -5,6 +5,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +94,90 @@ func TestConnLeakParkedReadLoops(t *testing.T) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+}
+
+// fetchAndForget requests url and drops the response without closing its
+// body: the bug.
+//
+//go:noinline
+func fetchAndForget(ctx context.Context, t *testing.T, client *http.Client, url string) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	resp, err := client.Do(req) // MARK:http-forget
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// fetchAndClose is the healthy path.
+//
+//go:noinline
+func fetchAndClose(t *testing.T, client *http.Client, url string) {
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConnLeakHTTPBodies: against a real loopback server, through the
+// tracked transport, dropped bodies become one definite-leak finding at
+// their line once the GC has run; closed bodies and the idle keep-alive
+// connections they leave behind raise nothing.
+func TestConnLeakHTTPBodies(t *testing.T) {
+	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello")
+	}))
+	srv.Listener = tr.WrapListener(srv.Listener)
+	srv.Start()
+	defer srv.Close()
+	client := &http.Client{Transport: tr.HTTPTransport(nil)}
+	defer client.CloseIdleConnections()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	det := detectors.NewConnLeak(detectors.ConnLeakConfig{})
+	snapAt := func(i int) *model.Snapshot { return snap(t, tr, time.Unix(int64(1e9+i), 0)) }
+
+	var w model.Window
+	for i := range 3 {
+		fetchAndClose(t, client, srv.URL)
+		runtime.GC()
+		w.Snapshots = append(w.Snapshots, snapAt(i))
+	}
+	if fs := det.Detect(w); len(fs) != 0 {
+		t.Fatalf("healthy requests: %v", fs)
+	}
+
+	for range 5 {
+		fetchAndForget(ctx, t, client, srv.URL)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for tr.LeakedCount(model.ConnHTTPBody) < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("definite leaks: %d, want 5", tr.LeakedCount(model.ConnHTTPBody))
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+	// The snapshots' times are synthetic; the leak times are real: stamp
+	// the last one now.
+	last := snap(t, tr, time.Now())
+	w.Snapshots = append(w.Snapshots, last)
+	fs := det.Detect(w)
+	if len(fs) != 1 {
+		t.Fatalf("got %d findings, want the one leak: %v", len(fs), fs)
+	}
+	f := fs[0]
+	want := "connleak_real_test.go:" + strconv.Itoa(pgLine(t, "MARK:http-forget"))
+	if !strings.HasPrefix(f.ID, "conn-leak:leak:http-body:") || !strings.HasSuffix(f.Subject, want) ||
+		!strings.Contains(f.Summary, "fetchAndForget") || f.Evidence.Numbers["site_leaks_total"] != 5 {
+		t.Errorf("finding %s subject %q numbers %v, want a leak at %s: %s", f.ID, f.Subject, f.Evidence.Numbers, want, f.Summary)
 	}
 }
