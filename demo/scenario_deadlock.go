@@ -63,7 +63,7 @@ func (inv *inventory) reserve(item int) bool {
 
 // count is the stock of all items together.
 func (inv *inventory) count() int {
-	inv.mu.Lock()
+	inv.mu.Lock() // A after B: reconcile holds the order book lock
 	defer inv.mu.Unlock()
 	n := 0
 	for _, s := range inv.stock {
@@ -80,7 +80,7 @@ type orderBook struct {
 }
 
 func (b *orderBook) record(item int) {
-	b.mu.Lock()
+	b.mu.Lock() // B after A: reserve holds the inventory lock
 	defer b.mu.Unlock()
 	b.orders = append(b.orders, item)
 }

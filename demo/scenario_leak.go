@@ -63,7 +63,7 @@ func (b *priceBus) unsubscribe(id int) {
 // forwardUpdates would push each update to the client's stream; it
 // returns only when the channel is closed, which never happens.
 func forwardUpdates(item int, updates <-chan float64) {
-	for p := range updates {
+	for p := range updates { // parks here for ever: nobody closes updates
 		_ = p // would write the update for item to the client
 	}
 	_ = item

@@ -14,7 +14,7 @@ type LiveOnly struct {
 
 // ForDump returns the detectors that can judge a single goroutine dump,
 // seen as a one-snapshot window: the goroutine leak detector (groups the
-// runtime's goroutineleak profile flags, and groups parked for ten
+// runtime's goroutineleak profile flags, and groups parked for five
 // minutes or more by the dump's own wait times) and the deadlock
 // detector (lock waits of a minute or more, and a process where nothing
 // can make progress). Dumps give waits in whole minutes, so shorter

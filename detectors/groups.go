@@ -85,11 +85,16 @@ func (x *groupIndex) lookup(i int, key string) *model.GoroutineGroup {
 	return m[key]
 }
 
+// persistChecks is how many tables persisted looks at besides the newest:
+// the one that proves the span, and a few spread in between. Checking
+// every table would cost a map per table per pass at 10k groups.
+const persistChecks = 5
+
 // persisted reports how long g (a group of the newest table) has been
-// blocked with no progress: present in every table back to at least need
-// ago, each time with a goroutine ID in common with g (or, where the
-// collector gives no IDs, with no fewer members). It returns the span it
-// could prove, which is at least need when ok.
+// blocked with no progress: present, with a goroutine ID in common with g
+// (or, where the collector gives no IDs, with no fewer members), in the
+// table that is at least need old and in a few tables in between. It
+// returns the span it could prove, which is at least need when ok.
 func (x *groupIndex) persisted(g *model.GoroutineGroup, need time.Duration) (time.Duration, bool) {
 	if g.MaxWait >= need {
 		return g.MaxWait, true
@@ -99,16 +104,31 @@ func (x *groupIndex) persisted(g *model.GoroutineGroup, need time.Duration) (tim
 		return g.MaxWait, false
 	}
 	now := groupTime(x.samples[n-1])
+	// The newest table old enough to prove the span.
+	proof := -1
 	for i := n - 2; i >= 0; i-- {
-		old := x.lookup(i, g.Key)
-		if old == nil || !sameMembers(old, g) {
-			return max(g.MaxWait, now.Sub(groupTime(x.samples[i+1]))), false
-		}
-		if age := now.Sub(groupTime(x.samples[i])); age >= need {
-			return age, true
+		if now.Sub(groupTime(x.samples[i])) >= need {
+			proof = i
+			break
 		}
 	}
-	return max(g.MaxWait, now.Sub(groupTime(x.samples[0]))), false
+	if proof < 0 {
+		return max(g.MaxWait, now.Sub(groupTime(x.samples[0]))), false
+	}
+	// Check the proving table first: most groups fail there.
+	checks := []int{proof}
+	for k := 1; k < persistChecks; k++ {
+		if i := proof + k*(n-1-proof)/persistChecks; i > proof && i < n-1 && i != checks[len(checks)-1] {
+			checks = append(checks, i)
+		}
+	}
+	for _, i := range checks {
+		old := x.lookup(i, g.Key)
+		if old == nil || !sameMembers(old, g) {
+			return g.MaxWait, false
+		}
+	}
+	return now.Sub(groupTime(x.samples[proof])), true
 }
 
 // sameMembers reports whether old and cur share a goroutine, or, without
@@ -137,11 +157,24 @@ const ownFuncs = "github.com/asyncmon/asyncmon/agent.(*Agent)." +
 // ownGoroutine reports whether g belongs to asyncmon's own agent or
 // collectors, which detectors leave out of process-wide judgements.
 func ownGoroutine(g *model.GoroutineGroup) bool {
-	for _, f := range append([]model.Frame{g.CreatedBy}, g.Stack...) {
-		for p := range strings.SplitSeq(ownFuncs, "|") {
-			if strings.HasPrefix(f.Func, p) {
-				return true
-			}
+	if isOwnFunc(g.CreatedBy.Func) {
+		return true
+	}
+	for _, f := range g.Stack {
+		if isOwnFunc(f.Func) {
+			return true
+		}
+	}
+	return false
+}
+
+func isOwnFunc(fn string) bool {
+	if !strings.HasPrefix(fn, "github.com/asyncmon/asyncmon/") {
+		return false
+	}
+	for p := range strings.SplitSeq(ownFuncs, "|") {
+		if strings.HasPrefix(fn, p) {
+			return true
 		}
 	}
 	return false

@@ -10,6 +10,9 @@ import (
 // LeakName is the name of the goroutine leak detector.
 const LeakName = "goroutine-leak"
 
+// growthSamples bounds the group tables a growth trend is fitted over.
+const growthSamples = 24
+
 // Causes of goroutine leak findings, the values of Finding.Cause.
 const (
 	CauseGrowing   = "growing"   // the group keeps growing
@@ -40,8 +43,16 @@ type LeakConfig struct {
 	RecentShare float64
 	// ParkedFor is how long a group must stay parked on a channel,
 	// select or sync.Cond with the same goroutines to be reported.
-	// Default 10m.
+	// Default 5m (the agent keeps 10 minutes of history by default, so
+	// the span must fit well inside it).
 	ParkedFor time.Duration
+	// MinParked and MaxParked bound the plain parked groups reported
+	// (information only, as idle pools look the same): at least
+	// MinParked goroutines, at most MaxParked groups per pass, largest
+	// first. Defaults 10 and 5. Groups on a nil channel and groups the
+	// runtime confirms as leaked are always reported.
+	MinParked int
+	MaxParked int
 	// Critical is the group size at which a growing group is critical.
 	// Default 10000.
 	Critical int
@@ -66,7 +77,13 @@ func (c LeakConfig) withDefaults() LeakConfig {
 		c.RecentShare = 0.25
 	}
 	if c.ParkedFor <= 0 {
-		c.ParkedFor = 10 * time.Minute
+		c.ParkedFor = 5 * time.Minute
+	}
+	if c.MinParked <= 0 {
+		c.MinParked = 10
+	}
+	if c.MaxParked <= 0 {
+		c.MaxParked = 5
 	}
 	if c.Critical <= 0 {
 		c.Critical = 10000
@@ -170,17 +187,28 @@ func (d *Leak) Detect(w model.Window) []model.Finding {
 			}
 		}
 	}
-	// Parked: the same goroutines on a channel, select or cond.
+	// Parked: the same goroutines on a channel, select or cond. Idle
+	// pools look the same, so plain parked groups (information only) are
+	// bounded: the MaxParked largest, of at least MinParked goroutines.
+	var infos []model.Finding
 	for i := range top.Groups {
 		g := &top.Groups[i]
 		if reported[g.Key] || !parkedWait(g.WaitReason) && g.Leaked == 0 {
 			continue
 		}
+		plain := g.Leaked == 0 && g.WaitReason != model.WaitNilChan
+		if plain && (g.Count < d.cfg.MinParked || len(infos) >= d.cfg.MaxParked) {
+			continue // tables are largest first: the rest are smaller
+		}
 		if f, ok := d.parked(x, g, now); ok {
-			out = append(out, f)
+			if plain {
+				infos = append(infos, f)
+			} else {
+				out = append(out, f)
+			}
 		}
 	}
-	return out
+	return append(out, infos...)
 }
 
 // growth fits the size over time of the groups of the newest table that
@@ -209,6 +237,15 @@ func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
 		if !groupTime(s).Before(from) {
 			used = append(used, s)
 		}
+	}
+	// A line is fitted well enough through growthSamples points; each
+	// more point costs a walk over a whole table.
+	if len(used) > growthSamples {
+		thin := make([]*model.Snapshot, 0, growthSamples)
+		for i := range growthSamples {
+			thin = append(thin, used[i*(len(used)-1)/(growthSamples-1)])
+		}
+		used = thin
 	}
 	if len(used) < 4 || groupTime(used[len(used)-1]).Sub(groupTime(used[0])) < d.cfg.MinSpan {
 		return nil

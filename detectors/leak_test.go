@@ -84,7 +84,8 @@ func TestLeakParked(t *testing.T) {
 		wantLevel model.Level
 		wantCause string
 	}{
-		{name: "same ids on chan", group: func(int) model.GoroutineGroup { return leakGroup(8, model.WaitChanRecv, 11, 12, 13) }, wantLevel: model.LevelInfo, wantCause: CauseParked},
+		{name: "same ids on chan", group: func(int) model.GoroutineGroup { return leakGroup(12, model.WaitChanRecv, 11, 12, 13) }, wantLevel: model.LevelInfo, wantCause: CauseParked},
+		{name: "small parked group is not worth a finding", group: func(int) model.GoroutineGroup { return leakGroup(3, model.WaitChanRecv, 11, 12, 13) }},
 		{name: "ids turn over", group: func(i int) model.GoroutineGroup {
 			return leakGroup(8, model.WaitChanRecv, int64(100+i), int64(200+i))
 		}},
@@ -117,7 +118,7 @@ func TestLeakParked(t *testing.T) {
 }
 
 func TestLeakParkedFromOneDump(t *testing.T) {
-	g := leakGroup(5, model.WaitSelect, 9)
+	g := leakGroup(15, model.WaitSelect, 9)
 	g.MaxWait = 15 * time.Minute
 	w := model.Window{Snapshots: []*model.Snapshot{{Time: t0, Groups: []model.GoroutineGroup{g}}}}
 	fs := NewLeak(LeakConfig{}).Detect(w)

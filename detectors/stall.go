@@ -73,8 +73,9 @@ func (*Stall) DefaultRule() Rule {
 
 // stalled is one group blocked with no progress, and for how long.
 type stalled struct {
-	g   *model.GoroutineGroup
-	age time.Duration
+	g       *model.GoroutineGroup
+	age     time.Duration
+	subject string
 }
 
 // progressWait reports wait reasons of goroutines that make or await
@@ -100,48 +101,57 @@ func (d *Stall) Detect(w model.Window) []model.Finding {
 	}
 	progress := completedWaits(w, groupTime(top).Add(-d.cfg.StallFor))
 	var locks, others []stalled
-	quiet := true // nothing in the process makes progress
-	blocked := 0  // user goroutines on sync or chan
+	// First, is anything making progress? Only then are channel waits
+	// worth the persistence check (they matter only for quiescence).
+	quiet := !top.GroupsTruncated // cannot see every goroutine otherwise
+	blocked := 0                  // user goroutines on sync or chan
 	for i := range top.Groups {
 		g := &top.Groups[i]
 		if ownGoroutine(g) || g.WaitReason == model.WaitGC || g.WaitReason == model.WaitRuntime {
 			continue
 		}
-		if progressWait(g.WaitReason) {
-			quiet = false
-			continue
-		}
 		switch g.WaitReason {
-		case model.WaitMutex:
-		case model.WaitWaitGroup, model.WaitChanRecv, model.WaitChanSend, model.WaitSelect, model.WaitCond, model.WaitNilChan:
+		case model.WaitMutex, model.WaitWaitGroup, model.WaitChanRecv, model.WaitChanSend, model.WaitSelect, model.WaitCond, model.WaitNilChan:
+			blocked += g.Count
 		default:
 			quiet = false
+		}
+	}
+	for i := range top.Groups {
+		g := &top.Groups[i]
+		isLock := g.WaitReason == model.WaitMutex || g.WaitReason == model.WaitWaitGroup
+		isChan := g.WaitReason == model.WaitChanRecv || g.WaitReason == model.WaitChanSend ||
+			g.WaitReason == model.WaitSelect || g.WaitReason == model.WaitCond || g.WaitReason == model.WaitNilChan
+		if !isLock && !(isChan && quiet) || ownGoroutine(g) {
 			continue
 		}
-		blocked += g.Count
 		age, ok := x.persisted(g, d.cfg.StallFor)
+		if ok && progress[g.Site().Site()] {
+			// The block profile saw waits at this very site end in
+			// the window: the lock is contended, not stuck.
+			ok = false
+		}
 		if !ok {
 			quiet = false // a blocked group that moves is progress
 			continue
 		}
-		if progress[g.Site().Site()] {
-			// The block profile saw waits at this very site end in
-			// the window: the lock is contended, not stuck.
-			quiet = false
-			continue
-		}
 		if g.WaitReason == model.WaitMutex {
-			locks = append(locks, stalled{g, age})
+			locks = append(locks, stalled{g, age, ""})
 		} else {
-			others = append(others, stalled{g, age})
+			others = append(others, stalled{g, age, ""})
 		}
 	}
-	if top.GroupsTruncated {
-		quiet = false // cannot see every goroutine
+	if len(locks) == 0 && !(quiet && blocked > 0 && len(others) > 0) {
+		return nil
 	}
-	bySite := func(a, b stalled) int { return cmp.Compare(subjectOf(a.g), subjectOf(b.g)) }
-	slices.SortFunc(locks, bySite)
-	slices.SortFunc(others, bySite)
+	bySite := func(ss []stalled) {
+		for i := range ss {
+			ss[i].subject = subjectOf(ss[i].g)
+		}
+		slices.SortFunc(ss, func(a, b stalled) int { return cmp.Compare(a.subject, b.subject) })
+	}
+	bySite(locks)
+	bySite(others)
 
 	switch {
 	case quiet && blocked > 0 && len(locks)+len(others) > 0:
