@@ -115,7 +115,7 @@ func fetchRate(ctx context.Context, client *http.Client, url string) (float64, e
 	if err != nil {
 		return 0, err
 	}
-	resp, err := client.Do(req)
+	resp, err := client.Do(req) // opens the body that leaks below
 	if err != nil {
 		return 0, fmt.Errorf("rates: %w", err)
 	}
@@ -175,7 +175,7 @@ var errEmptyLine = errors.New("order has an empty line")
 
 // orderTotal sums an order's quantities. Its early return is the bug.
 func orderTotal(db *sql.DB, id int) (int, error) {
-	rows, err := db.Query(`SELECT qty FROM order_lines WHERE order_id = ?`, id)
+	rows, err := db.Query(`SELECT qty FROM order_lines WHERE order_id = ?`, id) // opens the rows that leak below
 	if err != nil {
 		return 0, err
 	}
