@@ -11,6 +11,7 @@ import (
 	"github.com/asyncmon/asyncmon/internal/testenv"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/jackc/pgx/v5/stdlib"
+	"go.uber.org/goleak"
 )
 
 // dropRows runs a query and drops its rows without Close.
@@ -37,6 +38,9 @@ func openByKind(cs model.Connections, kind string) []model.Conn {
 }
 
 func TestSQLTrackingPostgres(t *testing.T) {
+	// Joins the goroutines the test started (transport loops wind down
+	// after Close), so later tests count goroutines undisturbed.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	pg := testenv.StartPostgres(t)
 	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
 	db := tr.OpenDB("pg", tr.WrapDriver("pg", stdlib.GetDefaultDriver(), pg.DSN))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/model"
+	"go.uber.org/goleak"
 )
 
 // collect takes a snapshot of the tracker's state.
@@ -130,6 +131,9 @@ func newServer(t *testing.T, tr *collectors.ConnTracker) *httptest.Server {
 }
 
 func TestHTTPBodyLeaks(t *testing.T) {
+	// Joins the goroutines the test started (transport loops wind down
+	// after Close), so later tests count goroutines undisturbed.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
 	srv := newServer(t, tr)
 	defer srv.Close()
@@ -208,6 +212,9 @@ func dialAndDrop(t *testing.T, dial collectors.DialFunc, addr string) {
 }
 
 func TestConnWrappers(t *testing.T) {
+	// Joins the goroutines the test started (transport loops wind down
+	// after Close), so later tests count goroutines undisturbed.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -337,6 +344,9 @@ func TestCollectBoundsOpenList(t *testing.T) {
 // loop parked in select; with the group table in the snapshot, the body
 // names that group.
 func TestHTTPBodyGroup(t *testing.T) {
+	// Joins the goroutines the test started (transport loops wind down
+	// after Close), so later tests count goroutines undisturbed.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
 	srv := newServer(t, tr)
 	defer srv.Close()
