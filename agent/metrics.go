@@ -25,9 +25,9 @@ func registerMetrics(reg *prometheus.Registry, a *Agent) error {
 		reg.Register(promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{})),
 		reg.Register(&snapshotCollector{a: a, sets: []metricSet{
 			newCoreMetrics(),
-			newConnMetrics(),
-			newFindingMetrics(),
 			newGoroutineMetrics(),
+			newFindingMetrics(),
+			newConnMetrics(),
 		}}),
 	)
 }
