@@ -356,9 +356,13 @@ func topFrames(frames []model.Frame, dst []model.Frame) int {
 			n++
 		}
 	}
-	if n == 0 && len(frames) > 0 && len(dst) > 0 {
-		dst[0] = frames[len(frames)-1]
-		n = 1
+	if n == 0 && len(dst) > 0 {
+		// Only runtime frames: the start function (runtime.bgsweep,
+		// runtime.gcBgMarkWorker, ...) says most.
+		if f := StartFrame(&model.Goroutine{Frames: frames}); !f.IsZero() {
+			dst[0] = f
+			n = 1
+		}
 	}
 	return n
 }

@@ -148,7 +148,7 @@ func (d *Starvation) Detect(w model.Window) []model.Finding {
 	if latest == nil {
 		return nil
 	}
-	recent := w.Since(latest.Time.Add(-d.cfg.Sustain))
+	recent := sinceTime(w, latest.Time.Add(-d.cfg.Sustain))
 	if n := len(w.Snapshots); len(recent.Snapshots) < d.cfg.MinIntervals && n >= d.cfg.MinIntervals {
 		recent = model.Window{Snapshots: w.Snapshots[n-d.cfg.MinIntervals:]}
 	}

@@ -139,3 +139,20 @@ type BlockingSite struct {
 	Count        int64   `json:"count"`
 	DelaySeconds float64 `json:"delay_seconds"`
 }
+
+// GoroutineTable is the body of the agent's GET /api/v1/goroutines: the
+// group table of the latest snapshot, filtered and sorted as asked.
+type GoroutineTable struct {
+	// Time is when the table was taken (Snapshot.GroupsTime).
+	Time time.Time `json:"time"`
+	// Goroutines is the goroutine count of the table, all groups.
+	Goroutines int `json:"goroutines"`
+	// GroupsTotal counts all groups, Matched those that passed the
+	// filters (before limit).
+	GroupsTotal int `json:"groups_total"`
+	Matched     int `json:"matched"`
+	// Truncated is true when the snapshot held only the largest groups.
+	Truncated    bool             `json:"truncated,omitempty"`
+	ByWaitReason map[string]int   `json:"by_wait_reason,omitempty"`
+	Groups       []GoroutineGroup `json:"groups"`
+}

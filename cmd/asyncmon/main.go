@@ -34,6 +34,7 @@ func commands() []command {
 		{"demo", "run the demo service with the agent embedded", runDemo},
 		{"snapshot", "print an agent's latest snapshot", runSnapshot},
 		{"capture", "save a profile or trace from an agent or any pprof endpoint", runCapture},
+		{"analyze", "group the goroutines of a dump file, stdin or pprof URL", runAnalyze},
 		{"findings", "print an agent's findings: what is wrong, where, what to do", runFindings},
 	}
 }
