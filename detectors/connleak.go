@@ -97,6 +97,8 @@ type ConnLeakConfig struct {
 //   - file descriptors nearing RLIMIT_NOFILE.
 //
 // Subjects are the opening site ("file:line") wherever one is known.
+// Finding.Cause is the kind of condition: "leak", "pool", "held", "idle",
+// "growth", "readloops" or "fds".
 type ConnLeak struct {
 	cfg ConnLeakConfig
 }
@@ -169,6 +171,9 @@ func (d *ConnLeak) Detect(w model.Window) []model.Finding {
 	out = append(out, d.fds(latest)...)
 	for i := range out {
 		out[i].Detector = ConnLeakName
+		// The ID's first part is the kind of condition, a stable token:
+		// leak, pool, held, idle, growth, readloops or fds.
+		out[i].Cause, _, _ = strings.Cut(out[i].ID, ":")
 		out[i].ID = ConnLeakName + ":" + out[i].ID
 		if out[i].FirstSeen.IsZero() {
 			out[i].FirstSeen = latest.Time

@@ -184,6 +184,9 @@ func TestConnLeakDetect(t *testing.T) {
 				if f.Subject != want.subject || f.Level != want.level {
 					t.Errorf("%s: subject %q level %s, want %q %s", f.ID, f.Subject, f.Level, want.subject, want.level)
 				}
+				if wantCause, _, _ := strings.Cut(strings.TrimPrefix(f.ID, ConnLeakName+":"), ":"); f.Cause != wantCause {
+					t.Errorf("%s: cause %q, want %q", f.ID, f.Cause, wantCause)
+				}
 				if f.Detector != ConnLeakName || f.State != "" || f.Title == "" || f.Summary == "" || f.LastSeen.IsZero() {
 					t.Errorf("%s: malformed finding %+v", f.ID, f)
 				}
