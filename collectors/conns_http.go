@@ -38,6 +38,12 @@ func (t *ConnTracker) HTTPTransport(base *http.Transport) http.RoundTripper {
 			}
 		}
 	}
+	// A transport with no dialer and no TLS settings of its own speaks
+	// HTTP/2 by default; setting DialContext would silently turn that
+	// off, so ask for it explicitly.
+	if tr.DialContext == nil && tr.Dial == nil && tr.DialTLS == nil && tr.DialTLSContext == nil && tr.TLSClientConfig == nil {
+		tr.ForceAttemptHTTP2 = true
+	}
 	switch {
 	case tr.DialContext != nil:
 		tr.DialContext = t.WrapDialer(tr.DialContext)
