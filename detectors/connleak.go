@@ -599,6 +599,12 @@ func (d *ConnLeak) growth(w model.Window) []model.Finding {
 			subject = hs[0].site.Site()
 			title = fmt.Sprintf("Open %s keep growing, most opened at %s", connWhat(kind, 2), connShortSite(hs[0].site))
 			where = fmt.Sprintf("Most of those listed were opened at %s (%s): look there for a missing Close.", connShortSite(hs[0].site), connShortFunc(hs[0].site.Func))
+			if kind == model.ConnServer {
+				// Every accepted connection comes from the same Serve
+				// call: the site says which server, not which bug.
+				where = fmt.Sprintf("They are accepted at %s (%s). A server keeps a connection while its handler runs and while the client keeps it alive: look for handlers that do not return (goroutine groups under net/http.(*conn).serve) and for clients that open new connections instead of reusing them.",
+					connShortSite(hs[0].site), connShortFunc(hs[0].site.Func))
+			}
 			stacks = []model.Stack{{Label: "most opened at", Frames: hs[0].stack}}
 		}
 		span := latest.Time.Sub(first.Time)
