@@ -71,7 +71,9 @@ type Pool struct {
 
 // Connections is the connection and pool state of the process.
 type Connections struct {
-	// Open are the open tracked connections, oldest first, bounded.
+	// Open are the open tracked connections, oldest first, bounded (the
+	// tracker caps each kind's share, so many old connections of one kind
+	// cannot hide the others).
 	Open []Conn `json:"open,omitempty"`
 	// OpenByKind counts all open tracked connections per kind.
 	OpenByKind map[string]int `json:"open_by_kind,omitempty"`
