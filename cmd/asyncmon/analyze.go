@@ -65,7 +65,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Detectors: dets,
 	}
 	for _, l := range liveOnly {
-		opts.NotRun = append(opts.NotRun, l.Name+": "+l.Why)
+		opts.NeedLive = append(opts.NeedLive, l.Name+": "+l.Why)
 	}
 	return analyze.Run(ctx, src, stdout, *asJSON, *limit, *stacks, opts)
 }

@@ -165,7 +165,7 @@ func TestAnalyzeRunsDetectors(t *testing.T) {
 	if leaks == 0 {
 		t.Errorf("no goroutine-leak finding in %d findings", len(r.Findings))
 	}
-	if len(r.NotRun) == 0 {
+	if len(r.NeedLive) == 0 {
 		t.Error("the live-only detectors are not reported")
 	}
 }
