@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"cmp"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -163,13 +162,22 @@ func (gr *Grouper) GroupRecords(rs []ProfileRecord) *GroupTable {
 // gkey is the map key of a group: comparable, so no string is built per
 // goroutine.
 type gkey struct {
-	createdBy model.Frame
+	createdBy keyFrame
 	start     string
 	wait      string
-	top       [maxTopFrames]model.Frame
+	top       [maxTopFrames]keyFrame
 	labels    string
 	overflow  bool
 }
+
+// keyFrame is a frame in a key: a function (with its package path) and a
+// line determine the file, so the file is left out of the hash.
+type keyFrame struct {
+	fn   string
+	line int
+}
+
+func kf(f model.Frame) keyFrame { return keyFrame{f.Func, f.Line} }
 
 type acc struct {
 	key    gkey
@@ -182,6 +190,10 @@ type build struct {
 	groups map[gkey]*acc
 	byWait map[string]int
 	n      int
+	// prev is the last goroutine added, with its wait reason and group.
+	prev     *model.Goroutine
+	prevWait string
+	prevAcc  *acc
 }
 
 func (gr *Grouper) newBuild() *build {
@@ -197,12 +209,58 @@ func (b *build) add(g *model.Goroutine, n, leaked int) {
 		wait = NormalizeWaitReason(g.State)
 	}
 	b.byWait[wait] += n
+	var a *acc
+	if p := b.prev; p != nil && b.prevWait == wait && sameGroup(p, g, b.o.Key&KeyLabels != 0) {
+		// Goroutines started in a loop come one after another in a dump
+		// with identical (interned) frames: skip building the key.
+		a = b.prevAcc
+	} else {
+		a = b.lookup(g, wait)
+	}
+	b.prev, b.prevWait, b.prevAcc = g, wait, a
+	a.g.Count += n
+	if g.Wait > a.g.MaxWait {
+		a.g.MaxWait = g.Wait
+	}
+	a.g.Leaked += leaked
+	if g.ID > 0 && len(a.g.SampleIDs) < b.o.Samples {
+		a.g.SampleIDs = append(a.g.SampleIDs, g.ID)
+	}
+	if len(a.labels) > 0 && a.g.Count > n {
+		for k, v := range a.labels {
+			if g.Labels[k] != v {
+				delete(a.labels, k)
+			}
+		}
+	}
+}
+
+// sameGroup reports whether g, with the same wait reason as the previous
+// goroutine p, certainly falls in p's group: same creator and frames (and
+// no labels when labels are part of the key).
+func sameGroup(p, g *model.Goroutine, keyLabels bool) bool {
+	if p.CreatedBy != g.CreatedBy || len(p.Frames) != len(g.Frames) {
+		return false
+	}
+	if keyLabels && (len(p.Labels) > 0 || len(g.Labels) > 0) {
+		return false
+	}
+	for i := range g.Frames {
+		if p.Frames[i] != g.Frames[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup finds or creates the group of g.
+func (b *build) lookup(g *model.Goroutine, wait string) *acc {
 	var top [maxTopFrames]model.Frame
 	nTop := topFrames(g.Frames, top[:b.o.TopFrames])
 	start := StartFrame(g)
 	var k gkey
 	if b.o.Key&KeyCreatedBy != 0 {
-		k.createdBy = g.CreatedBy
+		k.createdBy = kf(g.CreatedBy)
 	}
 	if b.o.Key&KeyStart != 0 {
 		k.start = start.Func
@@ -211,7 +269,9 @@ func (b *build) add(g *model.Goroutine, n, leaked int) {
 		k.wait = wait
 	}
 	if b.o.Key&KeyTopFrames != 0 {
-		k.top = top
+		for i := range nTop {
+			k.top[i] = kf(top[i])
+		}
 	}
 	if b.o.Key&KeyLabels != 0 && len(g.Labels) > 0 {
 		k.labels = labelString(g.Labels)
@@ -235,21 +295,7 @@ func (b *build) add(g *model.Goroutine, n, leaked int) {
 			b.groups[k] = a
 		}
 	}
-	a.g.Count += n
-	if g.Wait > a.g.MaxWait {
-		a.g.MaxWait = g.Wait
-	}
-	a.g.Leaked += leaked
-	if g.ID > 0 && len(a.g.SampleIDs) < b.o.Samples {
-		a.g.SampleIDs = append(a.g.SampleIDs, g.ID)
-	}
-	if len(a.labels) > 0 && a.g.Count > n {
-		for k, v := range a.labels {
-			if g.Labels[k] != v {
-				delete(a.labels, k)
-			}
-		}
-	}
+	return a
 }
 
 func maps(m map[string]string) map[string]string {
@@ -313,27 +359,32 @@ func (gr *Grouper) finish(b *build) *GroupTable {
 // groupKeyString is the stable, short identity of a group: 16 hex digits
 // of an FNV-1a hash over the key parts.
 func groupKeyString(k gkey) string {
-	h := fnv.New64a()
+	// FNV-1a, written out so hashing a string does not allocate.
+	const offset64, prime64 = 14695981039346656037, 1099511628211
+	h := uint64(offset64)
 	w := func(s string) {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= prime64
+		}
+		h *= prime64 // the 0 separator: h ^= 0 is a no-op
 	}
 	if k.overflow {
 		w("overflow")
 	}
-	w(k.createdBy.Func)
-	w(k.createdBy.Site())
+	w(k.createdBy.fn)
+	w(strconv.Itoa(k.createdBy.line))
 	w(k.start)
 	w(k.wait)
 	for _, f := range k.top {
-		if f.IsZero() {
+		if f == (keyFrame{}) {
 			break
 		}
-		w(f.Func)
-		w(f.Site())
+		w(f.fn)
+		w(strconv.Itoa(f.line))
 	}
 	w(k.labels)
-	return strconv.FormatUint(h.Sum64()|1<<63, 16)
+	return strconv.FormatUint(h|1<<63, 16)
 }
 
 // topFrames fills dst with the innermost user frames of frames (see

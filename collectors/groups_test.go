@@ -182,3 +182,41 @@ func TestInferWaitReason(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGroup groups 100k goroutines that share a few sites, and 100k
+// that are all different (the worst case MaxTracked bounds).
+func BenchmarkGroup(b *testing.B) {
+	for _, tt := range []struct {
+		distinct    int
+		interleaved bool
+	}{{10, false}, {10, true}, {100000, false}} {
+		gs := make([]model.Goroutine, 100000)
+		fns := make([]string, tt.distinct)
+		for i := range fns {
+			fns[i] = fmt.Sprintf("app.f%d", i)
+		}
+		for i := range gs {
+			// As in a dump: goroutines started together come together,
+			// with interned strings; or interleaved, the worst order.
+			site := i / (len(gs) / tt.distinct)
+			if tt.interleaved {
+				site = i % tt.distinct
+			}
+			gs[i] = mk(int64(i+1), "chan receive", fns[site], site, nil)
+		}
+		name := fmt.Sprintf("goroutines=100000/sites=%d", tt.distinct)
+		if tt.interleaved {
+			name += ",interleaved"
+		}
+		b.Run(name, func(b *testing.B) {
+			gr := NewGrouper(GroupOptions{})
+			b.ReportAllocs()
+			for b.Loop() {
+				t := gr.Group(gs)
+				if t.Goroutines != len(gs) {
+					b.Fatal(t.Goroutines)
+				}
+			}
+		})
+	}
+}
