@@ -288,7 +288,8 @@ type ContentionProfile struct {
 	CyclesPerSecond int64
 	// SamplingPeriod is the mutex profile fraction, 0 for block.
 	SamplingPeriod int64
-	Records        []ContentionRecord
+	// Records are the profile's stacks, largest delay first.
+	Records []ContentionRecord
 }
 
 // ContentionRecord is one stack of a contention profile. Count and Cycles

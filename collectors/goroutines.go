@@ -62,6 +62,7 @@ type Dump struct {
 // ProfileRecord is one aggregated stack of a goroutine profile: Count
 // goroutines with the same stack and labels.
 type ProfileRecord struct {
+	// Count is how many goroutines share this stack and labels.
 	Count int
 	// Goroutine holds the shared stack, labels and inferred wait reason;
 	// its ID is 0.

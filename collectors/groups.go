@@ -97,8 +97,8 @@ type GroupTable struct {
 	// Groups are the largest groups, by count then key, at most
 	// GroupOptions.MaxGroups of them.
 	Groups []model.GoroutineGroup
-	// Total is the number of distinct groups (Truncated when larger
-	// than len(Groups)).
+	// Total is the number of distinct groups; Truncated is true when it
+	// is larger than len(Groups).
 	Total     int
 	Truncated bool
 	// Goroutines is the number of goroutines grouped.

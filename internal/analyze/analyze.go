@@ -55,16 +55,20 @@ type Result struct {
 	Source string `json:"source"`
 	// Format is "traceback" (debug=2, panics, SIGQUIT) or "profile"
 	// (debug=1).
-	Format     string `json:"format"`
-	Goroutines int    `json:"goroutines"`
+	Format string `json:"format"`
+	// Goroutines is the number of goroutines read.
+	Goroutines int `json:"goroutines"`
 	// Truncated is true when the dump was cut off.
 	Truncated bool `json:"truncated,omitempty"`
 	// Errors are the malformed lines that were skipped.
-	Errors       []string               `json:"errors,omitempty"`
-	GroupsTotal  int                    `json:"groups_total"`
-	Groups       []model.GoroutineGroup `json:"groups"`
-	ByWaitReason map[string]int         `json:"by_wait_reason"`
-	Findings     []model.Finding        `json:"findings,omitempty"`
+	Errors []string `json:"errors,omitempty"`
+	// GroupsTotal counts the groups; Groups are the largest first.
+	GroupsTotal int                    `json:"groups_total"`
+	Groups      []model.GoroutineGroup `json:"groups"`
+	// ByWaitReason counts goroutines per normalised wait reason.
+	ByWaitReason map[string]int `json:"by_wait_reason"`
+	// Findings are what the detectors found in the dump.
+	Findings []model.Finding `json:"findings,omitempty"`
 	// NeedLive names the detectors that need a live agent, with why.
 	NeedLive []string `json:"need_live_agent,omitempty"`
 }
