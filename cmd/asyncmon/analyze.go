@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/asyncmon/asyncmon/collectors"
@@ -42,6 +43,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	src := "-"
 	if len(pos) == 1 {
 		src = pos[0]
+	} else if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		// Nothing piped in: waiting on the terminal would look like a hang.
+		return usageError{fmt.Errorf("give a dump FILE, a URL, or pipe a dump into standard input")}
 	}
 	var k collectors.GroupKey
 	for _, part := range strings.Split(*key, ",") {
