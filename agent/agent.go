@@ -120,6 +120,9 @@ type Agent struct {
 	cols     []*collectorState
 	closers  []io.Closer
 	conns    *collectors.ConnTracker
+	// goroutines is the built-in group table collector, kept for full
+	// dumps on request (/api/v1/goroutines?full=1).
+	goroutines *collectors.Goroutines
 
 	mu      sync.RWMutex // guards history and seq
 	history *ring.Ring[*model.Snapshot]
@@ -203,7 +206,8 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	sched := collectors.NewScheduler(collectors.SchedulerOptions{ProbePeriod: opts.ProbePeriod})
 	a.addBuiltin(sched)
 	a.addBuiltin(collectors.NewRuntime())
-	a.addBuiltin(collectors.NewGoroutines(collectors.GoroutinesOptions{Logger: opts.Logger}))
+	a.goroutines = collectors.NewGoroutines(collectors.GoroutinesOptions{Logger: opts.Logger})
+	a.addBuiltin(a.goroutines)
 	a.addBuiltin(collectors.NewBlocking(collectors.BlockingOptions{
 		BlockProfileRate:     opts.BlockProfileRate,
 		MutexProfileFraction: opts.MutexProfileFraction,
