@@ -23,6 +23,11 @@ type GoroutinesQuery struct {
 	WaitReason string
 	// Limit keeps the first N groups. Optional. Default all.
 	Limit int
+	// Full asks for a table from a full dump taken now (goroutine IDs,
+	// wait minutes, creation sites). It stops the target's world for the
+	// walk and the agent allows one a minute: an *APIError with status
+	// 429 in between. Optional.
+	Full bool
 }
 
 // Goroutines returns the agent's goroutine group table.
@@ -42,6 +47,9 @@ func (c *Client) Goroutines(ctx context.Context, q GoroutinesQuery) (*model.Goro
 	}
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Full {
+		v.Set("full", "1")
 	}
 	path := "/api/v1/goroutines"
 	if len(v) > 0 {

@@ -38,4 +38,11 @@ func TestGoroutines(t *testing.T) {
 	if _, err := c.Goroutines(ctx, client.GoroutinesQuery{Sort: "nope"}); !errors.As(err, &apiErr) {
 		t.Errorf("bad sort: err = %v, want an *APIError", err)
 	}
+	tb, err := c.Goroutines(ctx, client.GoroutinesQuery{Full: true, Filter: workload.ReceiverFunc})
+	if err != nil || len(tb.Groups) != 1 || len(tb.Groups[0].SampleIDs) == 0 {
+		t.Fatalf("full: %v, %+v", err, tb)
+	}
+	if _, err := c.Goroutines(ctx, client.GoroutinesQuery{Full: true}); !errors.As(err, &apiErr) || apiErr.StatusCode != 429 {
+		t.Errorf("second full: err = %v, want a 429 *APIError", err)
+	}
 }
