@@ -147,6 +147,7 @@ type parser struct {
 	intern  map[string]string
 	files   map[string]fileLine
 	pending model.Frame // function line waiting for its file line
+	prefix  []byte      // shape of a log prefix to strip; nil until known
 	memos   []memo      // previous goroutine's lines by depth
 	spare   memo        // shared by the depths beyond memos
 }
@@ -262,12 +263,76 @@ func (p *parser) run() error {
 		}
 		if p.dump.Format == FormatProfile {
 			p.profileLine(line)
-		} else {
-			p.tracebackLine(line)
+			continue
 		}
+		if p.prefix == nil && p.state == stOutside {
+			p.learnPrefix(line)
+		}
+		if p.prefix != nil {
+			line = p.stripPrefix(line)
+		}
+		p.tracebackLine(line)
 	}
 	p.finish(!p.lastNL && p.lineNo > 0)
 	return nil
+}
+
+// learnPrefix notices a dump copied from a log that prefixes every line
+// (a timestamp, a host name): when the first goroutine header starts after
+// some text, that text's shape is learnt and stripped from every line.
+func (p *parser) learnPrefix(line []byte) {
+	if bytes.HasPrefix(line, prefixGoroutine) {
+		p.prefix = []byte{} // a plain dump: never look again
+		return
+	}
+	i := bytes.Index(line, []byte(" goroutine "))
+	if i < 0 || bytes.IndexByte(line[:i], '\t') >= 0 {
+		return
+	}
+	if _, ok := p.header(line[i+1:]); !ok {
+		return
+	}
+	p.prefix = shape(append([]byte(nil), line[:i+1]...))
+}
+
+// stripPrefix removes a learnt log prefix from line: any text of the same
+// shape (digits may differ) and length. A line that is only the prefix,
+// trailing spaces trimmed, is the blank line between goroutines.
+func (p *parser) stripPrefix(line []byte) []byte {
+	n := len(p.prefix)
+	if n == 0 {
+		return line
+	}
+	if len(line) >= n && sameShape(line[:n], p.prefix) {
+		return line[n:]
+	}
+	if t := bytes.TrimRight(p.prefix, " "); len(line) == len(t) && sameShape(line, t) {
+		return nil
+	}
+	return line
+}
+
+// shape replaces the digits of b with '0', in place.
+func shape(b []byte) []byte {
+	for i, c := range b {
+		if c >= '0' && c <= '9' {
+			b[i] = '0'
+		}
+	}
+	return b
+}
+
+// sameShape reports whether b equals the shape s, digits matching digits.
+func sameShape(b, s []byte) bool {
+	for i, c := range b {
+		if c >= '0' && c <= '9' {
+			c = '0'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // finish closes the goroutine or record in progress at the end of input.
