@@ -3,6 +3,8 @@ module github.com/asyncmon/asyncmon/dashboards
 go 1.26.0
 
 require (
-	github.com/grafana/grafana-foundation-sdk/go v0.0.22 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
+	github.com/asyncmon/asyncmon v0.0.0
+	gopkg.in/yaml.v3 v3.0.1
 )
+
+replace github.com/asyncmon/asyncmon => ../
