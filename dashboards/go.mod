@@ -7,4 +7,6 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
+require github.com/grafana/grafana-foundation-sdk/go v0.0.22 // indirect
+
 replace github.com/asyncmon/asyncmon => ../
