@@ -343,9 +343,9 @@ func Instance() (dashboard.Dashboard, error) {
 			query{expr: quantile("0.5", "asyncmon_sched_probe_lag_seconds", ""), legend: "p50"},
 			query{expr: quantile("0.99", "asyncmon_sched_probe_lag_seconds", ""), legend: "p99"})).
 		WithPanel(graph("Stop-the-world pauses",
-			"The longest stop-the-world pause in each collection interval, and the GC pause p99 from the standard Go collector.",
+			"The longest stop-the-world pause in each collection interval (falls back to the standard collector's longest recent GC pause), and the GC pause p99 from the runtime's /sched/pauses histogram.",
 			"s", 8,
-			query{expr: sel("asyncmon_sched_pause_max_seconds"), legend: "longest pause"},
+			query{expr: sel("asyncmon_sched_pause_max_seconds") + " or on() " + sel("go_gc_duration_seconds", `quantile="1"`), legend: "longest pause"},
 			query{expr: quantile("0.99", "go_sched_pauses_total_gc_seconds", ""), legend: "GC pause p99"})).
 		WithRow(row("Goroutines")).
 		WithPanel(stacked("Goroutines by state",
@@ -368,13 +368,14 @@ func Instance() (dashboard.Dashboard, error) {
 			query{expr: sel("asyncmon_goroutine_groups"), legend: "groups"})).
 		WithRow(row("GC and contention")).
 		WithPanel(graph("GC CPU fraction",
-			"Share of CPU time spent in the garbage collector. Falls back to the standard Go collector's CPU classes.",
+			"Share of the available CPU used by the garbage collector, and by mark assists (GC work charged to your goroutines while they allocate), over each collection interval.",
 			"percentunit", 8,
-			query{expr: sel("asyncmon_gc_cpu_fraction") + " or on() (" + rate("go_cpu_classes_gc_total_cpu_seconds_total") + " / " + rate("go_cpu_classes_total_cpu_seconds_total") + ")", legend: "GC"})).
+			query{expr: sel("asyncmon_gc_cpu_fraction"), legend: "GC"},
+			query{expr: sel("asyncmon_gc_assist_cpu_fraction"), legend: "mark assists"})).
 		WithPanel(graph("Mutex and block delay",
 			"Seconds spent waiting per second: on sync.Mutex (the runtime's total, and the mutex profile), and blocked on channels, selects and locks (the block profile). 1 means one goroutine waiting all the time.",
 			"s", 8,
-			query{expr: rate("asyncmon_mutex_wait_seconds_total") + " or on() " + rate("go_sync_mutex_wait_total_seconds_total"), legend: "mutex wait (runtime)"},
+			query{expr: rate("asyncmon_mutex_wait_seconds_total"), legend: "mutex wait (runtime)"},
 			query{expr: rate("asyncmon_mutex_delay_seconds_total"), legend: "mutex delay (profile)"},
 			query{expr: rate("asyncmon_block_delay_seconds_total"), legend: "block delay (profile)"})).
 		WithPanel(graph("Contention events",
