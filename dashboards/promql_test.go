@@ -13,7 +13,13 @@ type selector struct {
 	Matchers string
 }
 
-func (s selector) String() string { return s.Name + "{" + s.Matchers + "}" }
+// String returns the selector as PromQL.
+func (s selector) String() string {
+	if s.Matchers == "" {
+		return s.Name
+	}
+	return s.Name + "{" + s.Matchers + "}"
+}
 
 // Words that are never metric names in the expressions we write.
 var promqlWords = map[string]bool{
@@ -199,16 +205,16 @@ func TestSelectors(t *testing.T) {
 		name, expr string
 		want       []string
 	}{
-		{"bare", "up", []string{"up{}"}},
+		{"bare", "up", []string{"up"}},
 		{"matchers", `up{job="a", x=~"b}"}`, []string{`up{job="a", x=~"b}"}`}},
 		{"aggregation by", `sum by (job, le) (rate(x_bucket{a="1"}[5m]))`, []string{`x_bucket{a="1"}`}},
-		{"aggregation by after", `max(y) by (job)`, []string{"y{}"}},
-		{"binary on group_left", `a / on (job) group_left (x) b`, []string{"a{}", "b{}"}},
-		{"numbers and offset", `a offset 5m > 0.99 * 1e3`, []string{"a{}"}},
-		{"strings are not metrics", `label_replace(a, "state", "all", "", "")`, []string{"a{}"}},
-		{"or on", `a or on() vector(0)`, []string{"a{}"}},
+		{"aggregation by after", `max(y) by (job)`, []string{"y"}},
+		{"binary on group_left", `a / on (job) group_left (x) b`, []string{"a", "b"}},
+		{"numbers and offset", `a offset 5m > 0.99 * 1e3`, []string{"a"}},
+		{"strings are not metrics", `label_replace(a, "state", "all", "", "")`, []string{"a"}},
+		{"or on", `a or on() vector(0)`, []string{"a"}},
 		{"name matcher", `{__name__="a"}`, []string{`{__name__="a"}`}},
-		{"subquery", `max_over_time(a[5m:1m])`, []string{"a{}"}},
+		{"subquery", `max_over_time(a[5m:1m])`, []string{"a"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := selectors(tc.expr)
