@@ -420,10 +420,21 @@ func Instance() (dashboard.Dashboard, error) {
 		Build()
 }
 
-// numberPanels gives every panel and row a unique id, in layout order.
-// The SDK leaves panel ids unset and row ids at 0; Grafana needs them
-// unique for links to a panel and for panel-level state.
-func numberPanels(d *dashboard.Dashboard) {
+// finish fixes what the SDK leaves for Grafana to guess.
+//
+// It gives every panel and row a unique id, in layout order: the SDK
+// leaves panel ids unset and row ids at 0, and Grafana needs them unique
+// for links to a panel and for panel-level state. It also drops the
+// "inControlsMenu" placement the SDK gives links and annotations by
+// default, so the links and the Findings toggle show in the dashboard's
+// top bar.
+func finish(d *dashboard.Dashboard) {
+	for i := range d.Links {
+		d.Links[i].Placement = nil
+	}
+	for i := range d.Annotations.List {
+		d.Annotations.List[i].Placement = nil
+	}
 	id := uint32(0)
 	for _, p := range d.Panels {
 		id++
@@ -451,7 +462,7 @@ func Generate() (map[string][]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		numberPanels(&d)
+		finish(&d)
 		b, err := json.MarshalIndent(d, "", "  ")
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)

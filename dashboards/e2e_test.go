@@ -158,6 +158,11 @@ scrape_configs:
 			t.Errorf("%s did not fire within %v", name, e2eDeadline)
 		}
 	}
+	if alerts, err := prom.alerts(); err == nil {
+		for _, a := range alerts {
+			t.Logf("alert at the end: %s %s %v", a.Labels["alertname"], a.State, a.Labels)
+		}
+	}
 	checkRuleHealth(t, prom)
 }
 
