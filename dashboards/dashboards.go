@@ -408,11 +408,12 @@ func Instance() (dashboard.Dashboard, error) {
 			query{expr: rate("asyncmon_db_pool_wait_duration_seconds_total"), legend: "{{pool}}"})).
 		WithRow(row("Agent")).
 		WithPanel(graph("Agent collectors",
-			"The agent's collections per second, and errors and panics per collector. Errors blind the views the collector feeds; a panic is an asyncmon bug.",
+			"The agent's collections per second, errors and panics per collector, and panics per detector. Errors blind the views the collector feeds; a panic is an asyncmon bug.",
 			"ops", 12,
 			query{expr: rate("asyncmon_collections_total"), legend: "collections"},
 			query{expr: "sum by (collector) (" + rate("asyncmon_collector_errors_total") + ")", legend: "{{collector}} errors"},
-			query{expr: "sum by (collector) (" + rate("asyncmon_collector_panics_total") + ")", legend: "{{collector}} panics"})).
+			query{expr: "sum by (collector) (" + rate("asyncmon_collector_panics_total") + ")", legend: "{{collector}} panics"},
+			query{expr: "sum by (detector) (" + rate("asyncmon_detector_panics_total") + ")", legend: "{{detector}} detector panics"})).
 		WithPanel(graph("Collector duration",
 			"Time each collector took in its last run: the agent's own cost.",
 			"s", 12,

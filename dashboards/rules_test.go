@@ -150,7 +150,7 @@ func TestRulesConventions(t *testing.T) {
 		}
 		// Every alert but a one-off event (a panic) waits before firing,
 		// so one bad scrape or one short finding does not page anyone.
-		if r.For == "" && r.Alert != "AsyncmonCollectorPanics" {
+		if r.For == "" && r.Alert != "AsyncmonAgentPanics" {
 			t.Errorf("%s: no for: duration", r.Alert)
 		}
 	}
