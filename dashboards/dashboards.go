@@ -383,6 +383,11 @@ func Instance() (dashboard.Dashboard, error) {
 			"ops", 8,
 			query{expr: rate("asyncmon_mutex_events_total"), legend: "mutex"},
 			query{expr: rate("asyncmon_block_events_total"), legend: "block"})).
+		WithPanel(graph("Contended sites",
+			"The call sites that caused the most blocking and mutex delay over each collection window (top five of each): where to look first when delay rises.",
+			"s", 24,
+			query{expr: "topk(5, " + sel("asyncmon_block_site_delay_seconds") + ")", legend: "block {{site}}"},
+			query{expr: "topk(5, " + sel("asyncmon_mutex_site_delay_seconds") + ")", legend: "mutex {{site}}"})).
 		WithRow(row("Connections")).
 		WithPanel(stacked("Open connections",
 			"Connections the agent tracks, by kind (server, client, http-body, sql).",
