@@ -378,18 +378,18 @@ func Instance() (dashboard.Dashboard, error) {
 			query{expr: sel("asyncmon_gc_cpu_fraction"), legend: "GC"},
 			query{expr: sel("asyncmon_gc_assist_cpu_fraction"), legend: "mark assists"})).
 		WithPanel(graph("Mutex and block delay",
-			"Seconds spent waiting per second: on sync.Mutex (the runtime's total, and the mutex profile), and blocked on channels, selects and locks (the block profile). 1 means one goroutine waiting all the time.",
+			"Seconds spent waiting per second: on sync.Mutex (the runtime's total, and the mutex profile), and blocked on channels, selects and locks (the block profile). 1 means one goroutine waiting all the time. The profile series need the agent's Options.BlockProfileRate and MutexProfileFraction.",
 			"s", 8,
 			query{expr: rate("asyncmon_mutex_wait_seconds_total"), legend: "mutex wait (runtime)"},
 			query{expr: rate("asyncmon_mutex_delay_seconds_total"), legend: "mutex delay (profile)"},
 			query{expr: rate("asyncmon_block_delay_seconds_total"), legend: "block delay (profile)"})).
 		WithPanel(graph("Contention events",
-			"Contended mutex and blocking events per second, as sampled by the profiles.",
+			"Contended mutex and blocking events per second, as sampled by the profiles (on when the agent's Options.BlockProfileRate and MutexProfileFraction are set).",
 			"ops", 8,
 			query{expr: rate("asyncmon_mutex_events_total"), legend: "mutex"},
 			query{expr: rate("asyncmon_block_events_total"), legend: "block"})).
 		WithPanel(graph("Contended sites",
-			"The call sites that caused the most blocking and mutex delay over each collection window (top five of each): where to look first when delay rises.",
+			"The call sites that caused the most blocking and mutex delay over each collection window (top five of each): where to look first when delay rises. Needs the block and mutex profiles (the agent's Options.BlockProfileRate and MutexProfileFraction).",
 			"s", 24,
 			query{expr: "topk(5, " + sel("asyncmon_block_site_delay_seconds") + ")", legend: "block {{site}}"},
 			query{expr: "topk(5, " + sel("asyncmon_mutex_site_delay_seconds") + ")", legend: "mutex {{site}}"})).
