@@ -24,7 +24,7 @@ import (
 )
 
 // The end-to-end test runs the demo with every fault scenario on, a real
-// Prometheus scraping it every second with the shipped rules (a copy with
+// Prometheus scraping it every 2 seconds with the shipped rules (a copy with
 // short for: durations), and checks that every dashboard query, every
 // rule and every metric they read has data, that every rule evaluates
 // cleanly, and that the scenario alerts fire.
@@ -33,7 +33,9 @@ const (
 	// e2eFor replaces every alert's for: in the test copy of the rules.
 	e2eFor = 5 * time.Second
 	// e2eRateInterval stands for Grafana's $__rate_interval: at least
-	// four scrape intervals (1 s here), with room for a late scrape.
+	// four scrape intervals (2 s here, with a 2 s timeout: the demo's
+	// starvation scenario slows the agent's own answers), with room for a
+	// late scrape.
 	e2eRateInterval = "10s"
 	// e2eDeadline bounds the wait for data and alerts, from the moment
 	// Prometheus is ready.
@@ -70,8 +72,8 @@ func TestEndToEnd(t *testing.T) {
 	rules := writeTestRules(t, dir)
 	promAddr := freeAddr(t)
 	config := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
+  scrape_interval: 2s
+  scrape_timeout: 2s
   evaluation_interval: 1s
 rule_files:
   - %s
