@@ -34,6 +34,8 @@ func commands() []command {
 		{"demo", "run the demo service with the agent embedded", runDemo},
 		{"snapshot", "print an agent's latest snapshot", runSnapshot},
 		{"capture", "save a profile or trace from an agent or any pprof endpoint", runCapture},
+		{"analyze", "group the goroutines of a dump file, stdin or pprof URL", runAnalyze},
+		{"findings", "print an agent's findings: what is wrong, where, what to do", runFindings},
 	}
 }
 
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.Is(err, errFiring):
+			return 3
 		case errors.As(err, &ue):
 			fmt.Fprintf(stderr, "asyncmon %s: %v\nRun 'asyncmon %s -h' for usage.\n", c.name, err, c.name)
 			return 2
