@@ -273,9 +273,13 @@ func Fleet() (dashboard.Dashboard, error) {
 			query{expr: "sum(increase(" + sel("asyncmon_connections_leaked_total") + "[1h]))"})).
 		WithPanel(tableOf("Firing findings",
 			"One row per instance and detector with a firing finding. Open the Instance dashboard or run `asyncmon findings ADDR` for the evidence.",
-			"short", 24, 7,
+			"short", 12, 8,
 			query{expr: "max by (job, instance, detector, level) (" + sel("asyncmon_finding_active") + ") > 0"},
 			"job", "instance", "detector", "level", "Value")).
+		WithPanel(stacked("Findings by detector",
+			"Firing findings over time, all selected instances, by detector.",
+			"short", 12,
+			query{expr: "sum by (detector) (" + sel("asyncmon_finding_active") + ")", legend: "{{detector}}"})).
 		WithRow(row("Scheduler and goroutines")).
 		WithPanel(graph("Scheduling latency p99 per instance",
 			"How long runnable goroutines waited for a processor, p99 per instance (top 10). Starvation shows here first.",
