@@ -218,6 +218,14 @@ func TestDashboardsImportable(t *testing.T) {
 	}
 }
 
+// grafanaUnits are Grafana unit ids (as in its unit picker) that fit
+// asyncmon's metrics. A unit outside the list is usually a typo Grafana
+// would silently show as a plain number.
+var grafanaUnits = map[string]bool{
+	"short": true, "none": true, "s": true, "ms": true, "µs": true,
+	"ops": true, "percentunit": true, "percent": true, "bytes": true,
+}
+
 var rateWindow = regexp.MustCompile(`\brate\([^\[]*\[([^\]]*)\]`)
 
 // TestDashboardsLint re-implements the useful rules of Grafana's
@@ -247,8 +255,8 @@ func TestDashboardsLint(t *testing.T) {
 				if p.Description == "" {
 					t.Errorf("panel %q: no description", p.Title)
 				}
-				if p.FieldConfig.Defaults.Unit == "" {
-					t.Errorf("panel %q: no unit", p.Title)
+				if u := p.FieldConfig.Defaults.Unit; !grafanaUnits[u] {
+					t.Errorf("panel %q: unit %q is not one of Grafana's unit ids we use (%v)", p.Title, u, grafanaUnits)
 				}
 				if p.Type == "table" && (p.Options.Footer == nil || p.Options.Footer.Reducer == nil) {
 					t.Errorf("panel %q: table without an explicit footer reducer", p.Title)
