@@ -143,20 +143,16 @@ scrape_configs:
 	t.Logf("waited %v for data and alerts", time.Since(ready).Round(time.Second))
 
 	var empty []string
+	var stillEmpty []e2eQuery
 	for _, q := range queries {
 		if _, ok := pending[q.expr]; ok {
 			empty = append(empty, fmt.Sprintf("%s: %s", q.where, q.expr))
+			stillEmpty = append(stillEmpty, q)
 		}
 	}
 	slices.Sort(empty)
 	if len(empty) > 0 {
 		t.Errorf("%d queries returned no data against the demo with every scenario on:\n  %s", len(empty), strings.Join(empty, "\n  "))
-	}
-	var stillEmpty []e2eQuery
-	for _, q := range queries {
-		if _, ok := pending[q.expr]; ok {
-			stillEmpty = append(stillEmpty, q)
-		}
 	}
 	if missing := missingMetrics(t, agentAddr, stillEmpty); len(missing) > 0 {
 		t.Errorf("metrics the empty queries read that the demo's /metrics does not export (%d): %s", len(missing), strings.Join(missing, ", "))
