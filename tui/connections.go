@@ -1,0 +1,136 @@
+package tui
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// connectionsView shows open connections (sortable by age and idle time, or
+// any other column) and connection pools.
+type connectionsView struct {
+	layout *tview.Flex
+	header *tview.TextView
+	conns  *sortTable[model.Conn]
+	pools  *sortTable[model.Pool]
+	title  *tview.TextView
+}
+
+func connColumns() []column[model.Conn] {
+	type C = model.Conn
+	return []column[model.Conn]{
+		{title: "KIND", text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
+		{title: "AGE", right: true, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
+			cmp: cmpNum(func(c C) float64 { return c.AgeSeconds })},
+		{title: "IDLE", right: true, text: func(c C) string { return fmtSeconds(c.IdleSeconds) },
+			cmp: cmpNum(func(c C) float64 { return c.IdleSeconds })},
+		{title: "IN", right: true, text: func(c C) string { return fmtBytes(float64(c.BytesIn)) },
+			cmp: cmpNum(func(c C) int64 { return c.BytesIn })},
+		{title: "OUT", right: true, text: func(c C) string { return fmtBytes(float64(c.BytesOut)) },
+			cmp: cmpNum(func(c C) int64 { return c.BytesOut })},
+		{title: "REMOTE", maxWidth: 24, text: func(c C) string { return c.Remote }, cmp: cmpStr(func(c C) string { return c.Remote })},
+		{title: "OPENED AT", expand: 1, maxWidth: 40, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
+			cmp: cmpStr(func(c C) string { return c.OpenSite.Site() }),
+			color: func(c C) tcell.Color {
+				if c.Leaked {
+					return tcell.ColorRed
+				}
+				return tcell.ColorDefault
+			}},
+	}
+}
+
+func poolColumns() []column[model.Pool] {
+	type P = model.Pool
+	num := func(get func(P) int) func(P) string { return func(p P) string { return strconv.Itoa(get(p)) } }
+	return []column[model.Pool]{
+		{title: "POOL", expand: 1, text: func(p P) string { return p.Name }, cmp: cmpStr(func(p P) string { return p.Name })},
+		{title: "KIND", text: func(p P) string { return p.Kind }, cmp: cmpStr(func(p P) string { return p.Kind })},
+		{title: "OPEN", right: true, text: num(func(p P) int { return p.Open }), cmp: cmpNum(func(p P) int { return p.Open })},
+		{title: "IN USE", right: true, text: num(func(p P) int { return p.InUse }), cmp: cmpNum(func(p P) int { return p.InUse })},
+		{title: "IDLE", right: true, text: num(func(p P) int { return p.Idle }), cmp: cmpNum(func(p P) int { return p.Idle })},
+		{title: "MAX", right: true, text: func(p P) string {
+			if p.MaxOpen == 0 {
+				return "∞"
+			}
+			return strconv.Itoa(p.MaxOpen)
+		}, cmp: cmpNum(func(p P) int { return p.MaxOpen })},
+		{title: "WAITS", right: true, text: func(p P) string { return strconv.FormatInt(p.WaitCountTotal, 10) },
+			cmp: cmpNum(func(p P) int64 { return p.WaitCountTotal })},
+		{title: "WAITED", right: true, text: func(p P) string { return fmtSeconds(p.WaitSecondsTotal) },
+			cmp: cmpNum(func(p P) float64 { return p.WaitSecondsTotal })},
+	}
+}
+
+func newConnectionsView() *connectionsView {
+	v := &connectionsView{
+		header: tview.NewTextView().SetDynamicColors(true).SetWrap(false),
+		title:  tview.NewTextView().SetDynamicColors(true).SetWrap(false).SetText("[::b]pools[::-]"),
+		conns:  newSortTable(connColumns(), 1, true, func(c model.Conn) string { return strconv.FormatUint(c.ID, 10) }),
+		pools:  newSortTable(poolColumns(), 0, false, func(p model.Pool) string { return p.Name }),
+	}
+	v.layout = tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(v.header, 1, 0, false).
+		AddItem(v.conns.table, 0, 3, true).
+		AddItem(v.title, 1, 0, false).
+		AddItem(v.pools.table, 0, 1, false)
+	return v
+}
+
+func (v *connectionsView) primitive() tview.Primitive { return v.layout }
+
+func (v *connectionsView) focusTarget() tview.Primitive { return v.conns.table }
+
+func (v *connectionsView) tables() []tview.Primitive {
+	return []tview.Primitive{v.conns.table, v.pools.table}
+}
+
+func (v *connectionsView) render(f frame) {
+	last := f.latest()
+	var cs model.Connections
+	if last != nil {
+		cs = last.Connections
+	}
+	switch why, ok := f.status.Unavailable[ViewConnections]; {
+	case ok:
+		v.header.SetText("[yellow]" + tview.Escape(why) + "[-]")
+	case last == nil:
+		v.header.SetText("[gray]waiting for the first snapshot…[-]")
+	default:
+		v.header.SetText(connSummary(cs))
+	}
+	v.conns.setRows(cs.Open)
+	v.pools.setRows(cs.Pools)
+}
+
+// connSummary counts open connections by kind and definite leaks.
+func connSummary(cs model.Connections) string {
+	var b strings.Builder
+	total := 0
+	for _, n := range cs.OpenByKind {
+		total += n
+	}
+	fmt.Fprintf(&b, "[::b]%d open[::-]", total)
+	for _, k := range slices.Sorted(maps.Keys(cs.OpenByKind)) {
+		fmt.Fprintf(&b, "  %s %d", k, cs.OpenByKind[k])
+	}
+	leaked := int64(0)
+	for _, n := range cs.LeakedTotal {
+		leaked += n
+	}
+	if leaked > 0 {
+		fmt.Fprintf(&b, "  [red]%d leaked since start (red rows)[-]", leaked)
+	}
+	if len(cs.Open) < total {
+		fmt.Fprintf(&b, "  [gray](oldest %d listed)[-]", len(cs.Open))
+	}
+	b.WriteString("  [gray]< > sort  r reverse  Tab pools[-]")
+	return b.String()
+}

@@ -1,0 +1,298 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// goroutinesView is the goroutine group table with a / filter and a
+// details page per group (Enter opens it, Esc goes back).
+type goroutinesView struct {
+	pages   *tview.Pages
+	header  *tview.TextView
+	table   *sortTable[*model.GoroutineGroup]
+	filter  *tview.InputField
+	layout  *tview.Flex
+	detail  *tview.TextView
+	focus   func(tview.Primitive)
+	f       frame
+	showing string // key of the group whose details are open
+	// shown is the last rendered state of that group.
+	shown *model.GoroutineGroup
+}
+
+func groupColumns() []column[*model.GoroutineGroup] {
+	type G = *model.GoroutineGroup
+	return []column[*model.GoroutineGroup]{
+		{title: "COUNT", right: true, text: func(g G) string { return strconv.Itoa(g.Count) },
+			cmp: cmpNum(func(g G) int { return g.Count })},
+		{title: "Δ", right: true, text: func(g G) string { return fmtDelta(g.Delta) },
+			cmp: cmpNum(func(g G) int { return g.Delta }),
+			color: func(g G) tcell.Color {
+				if g.Delta > 0 {
+					return tcell.ColorYellow
+				}
+				return tcell.ColorGreen
+			}},
+		{title: "STATE", text: func(g G) string { return g.WaitReason }, cmp: cmpStr(func(g G) string { return g.WaitReason })},
+		{title: "WAIT", right: true, text: func(g G) string {
+			if g.MaxWait == 0 {
+				return ""
+			}
+			return fmtDuration(g.MaxWait)
+		}, cmp: cmpNum(func(g G) time.Duration { return g.MaxWait })},
+		{title: "PARKED IN", maxWidth: 40, expand: 2, text: func(g G) string { return shortFunc(g.Site().Func) },
+			cmp: cmpStr(func(g G) string { return shortFunc(g.Site().Func) })},
+		{title: "AT", maxWidth: 28, expand: 1, text: func(g G) string { return shortSite(g.Site()) },
+			cmp: cmpStr(func(g G) string { return g.Site().Site() })},
+		{title: "CREATED BY", maxWidth: 40, expand: 1, text: func(g G) string { return shortFunc(g.CreatedBy.Func) },
+			cmp: cmpStr(func(g G) string { return g.CreatedBy.Func })},
+	}
+}
+
+// matchGroup reports whether the filter (lower case) appears in the group's
+// wait reason or in any function or file of its top frames, stack or
+// creation site.
+func matchGroup(g *model.GoroutineGroup, needle string) bool {
+	if strings.Contains(g.WaitReason, needle) {
+		return true
+	}
+	hit := func(f model.Frame) bool {
+		return containsFold(f.Func, needle) || containsFold(f.File, needle)
+	}
+	if hit(g.CreatedBy) || slices.ContainsFunc(g.TopFrames, hit) || slices.ContainsFunc(g.Stack, hit) {
+		return true
+	}
+	for k, v := range g.Labels {
+		if containsFold(k+"="+v, needle) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold is strings.Contains ignoring ASCII case; needle is lower
+// case. It avoids allocating a lowered copy of every frame.
+func containsFold(s, needle string) bool {
+	n := len(needle)
+	for i := 0; i+n <= len(s); i++ {
+		if strings.EqualFold(s[i:i+n], needle) {
+			return true
+		}
+	}
+	return false
+}
+
+func newGoroutinesView(focus func(tview.Primitive)) *goroutinesView {
+	v := &goroutinesView{focus: focus}
+	v.table = newSortTable(groupColumns(), 0, true, func(g *model.GoroutineGroup) string { return g.Key })
+	v.table.match = matchGroup
+	v.table.onSort = v.updateHeader
+	v.header = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
+	v.filter = tview.NewInputField().SetLabel("filter: ").SetFieldWidth(0)
+	v.filter.SetChangedFunc(func(text string) {
+		v.table.setFilter(text)
+		v.updateHeader()
+	})
+	v.filter.SetDoneFunc(func(key tcell.Key) {
+		if key == tcell.KeyEscape {
+			v.filter.SetText("")
+		}
+		v.closeFilter()
+	})
+	v.detail = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
+	v.detail.SetBorder(true).SetTitle(" group — Esc to go back ")
+	v.detail.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		if ev.Key() == tcell.KeyEscape || ev.Key() == tcell.KeyBackspace || ev.Key() == tcell.KeyBackspace2 {
+			v.closeDetail()
+			return nil
+		}
+		return ev
+	})
+	v.layout = tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(v.header, 1, 0, false).
+		AddItem(v.table.table, 0, 1, true)
+	v.table.table.SetSelectedFunc(func(row, _ int) { v.openDetail() })
+	v.table.table.SetInputCapture(chainCapture(v.table.table.GetInputCapture(), func(ev *tcell.EventKey) *tcell.EventKey {
+		if ev.Key() == tcell.KeyRune && ev.Rune() == '/' {
+			v.openFilter()
+			return nil
+		}
+		return ev
+	}))
+	v.pages = tview.NewPages().
+		AddPage("table", v.layout, true, true).
+		AddPage("detail", v.detail, true, false)
+	return v
+}
+
+// chainCapture runs first, then second on what first lets through.
+func chainCapture(first, second func(*tcell.EventKey) *tcell.EventKey) func(*tcell.EventKey) *tcell.EventKey {
+	return func(ev *tcell.EventKey) *tcell.EventKey {
+		if first != nil {
+			if ev = first(ev); ev == nil {
+				return nil
+			}
+		}
+		return second(ev)
+	}
+}
+
+func (v *goroutinesView) primitive() tview.Primitive { return v.pages }
+
+// focusTarget is what gets focus when the view is selected.
+func (v *goroutinesView) focusTarget() tview.Primitive {
+	if v.showing != "" {
+		return v.detail
+	}
+	return v.table.table
+}
+
+func (v *goroutinesView) openFilter() {
+	if v.layout.GetItemCount() == 2 {
+		v.layout.AddItem(v.filter, 1, 0, false)
+	}
+	v.focus(v.filter)
+}
+
+func (v *goroutinesView) closeFilter() {
+	if v.filter.GetText() == "" && v.layout.GetItemCount() == 3 {
+		v.layout.RemoveItem(v.filter)
+	}
+	v.focus(v.table.table)
+}
+
+func (v *goroutinesView) openDetail() {
+	g, ok := v.table.selected()
+	if !ok {
+		return
+	}
+	v.showing = g.Key
+	v.renderDetail(g, false)
+	v.detail.ScrollToBeginning()
+	v.pages.SwitchToPage("detail")
+	v.focus(v.detail)
+}
+
+func (v *goroutinesView) closeDetail() {
+	v.showing = ""
+	v.pages.SwitchToPage("table")
+	v.focus(v.table.table)
+}
+
+func (v *goroutinesView) render(f frame) {
+	v.f = f
+	last := f.latest()
+	var groups []*model.GoroutineGroup
+	if last != nil {
+		groups = make([]*model.GoroutineGroup, len(last.Groups))
+		for i := range last.Groups {
+			groups[i] = &last.Groups[i]
+		}
+	}
+	v.table.setRows(groups)
+	v.updateHeader()
+	if v.showing != "" {
+		for _, g := range groups {
+			if g.Key == v.showing {
+				v.renderDetail(g, false)
+				return
+			}
+		}
+		v.renderDetail(v.shown, true)
+	}
+}
+
+func (v *goroutinesView) updateHeader() {
+	last := v.f.latest()
+	if why, ok := v.f.status.Unavailable[ViewGoroutines]; ok {
+		v.header.SetText("[yellow]" + tview.Escape(why) + "[-]")
+		return
+	}
+	if last == nil {
+		v.header.SetText("[gray]waiting for the first snapshot…[-]")
+		return
+	}
+	goroutines := 0
+	for _, g := range last.Groups {
+		goroutines += g.Count
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[::b]%d groups[::-], %d goroutines", len(last.Groups), goroutines)
+	if last.GroupsTruncated {
+		fmt.Fprintf(&b, " (top %d of %d groups)", len(last.Groups), last.GroupsTotal)
+	}
+	if v.table.filter != "" {
+		fmt.Fprintf(&b, "  [yellow]filter %q: %d groups[-]", v.table.filter, len(v.table.rows))
+	}
+	fmt.Fprintf(&b, "  %s", v.table.sortTitle())
+	if !last.GroupsTime.IsZero() {
+		fmt.Fprintf(&b, "  [gray]sampled %s[-]", last.GroupsTime.Local().Format("15:04:05"))
+	}
+	b.WriteString("  [gray]/ filter  < > sort  r reverse  Enter open[-]")
+	v.header.SetText(b.String())
+}
+
+func (v *goroutinesView) renderDetail(g *model.GoroutineGroup, gone bool) {
+	v.shown = g
+	var b strings.Builder
+	if gone {
+		b.WriteString("[black:yellow] this group is gone from the latest sample; showing its last state [-:-]\n")
+	}
+	fmt.Fprintf(&b, "[::b]%d goroutines[::-] %s", g.Count, g.WaitReason)
+	if g.Delta != 0 {
+		fmt.Fprintf(&b, " (%s since the last sample)", fmtDelta(g.Delta))
+	}
+	if g.MaxWait > 0 {
+		fmt.Fprintf(&b, ", longest wait %s", fmtDuration(g.MaxWait))
+	}
+	b.WriteString("\n\n")
+	site := g.Site()
+	fmt.Fprintf(&b, "[yellow]parked in [-] %s\n           %s\n", tview.Escape(site.Func), tview.Escape(site.Site()))
+	if g.CreatedBy.IsZero() {
+		b.WriteString("[yellow]created by[-] (not in the dump: main or a runtime goroutine)\n")
+	} else {
+		fmt.Fprintf(&b, "[yellow]created by[-] %s\n           %s\n", tview.Escape(g.CreatedBy.Func), tview.Escape(g.CreatedBy.Site()))
+	}
+	if len(g.SampleIDs) > 0 {
+		ids := make([]string, len(g.SampleIDs))
+		for i, id := range g.SampleIDs {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		fmt.Fprintf(&b, "[yellow]samples   [-] goroutine %s\n", strings.Join(ids, ", "))
+	}
+	if g.MaxWait > 0 {
+		fmt.Fprintf(&b, "[yellow]wait      [-] up to %s (dumps count whole minutes)\n", fmtDuration(g.MaxWait))
+	}
+	if g.Leaked > 0 {
+		fmt.Fprintf(&b, "[red]leaked    [-] %d members are blocked on unreachable primitives (goroutineleak profile)\n", g.Leaked)
+	}
+	if len(g.Labels) > 0 {
+		keys := make([]string, 0, len(g.Labels))
+		for k := range g.Labels {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			keys[i] = k + "=" + g.Labels[k]
+		}
+		fmt.Fprintf(&b, "[yellow]labels    [-] %s\n", tview.Escape(strings.Join(keys, " ")))
+	}
+	fmt.Fprintf(&b, "[yellow]key       [-] %s\n\n[::b]stack[::-] (innermost first)\n", tview.Escape(g.Key))
+	stack := g.Stack
+	if len(stack) == 0 {
+		stack = g.TopFrames
+	}
+	for _, fr := range stack {
+		fmt.Fprintf(&b, "  %s\n      [gray]%s[-]\n", tview.Escape(fr.Func), tview.Escape(fr.Site()))
+	}
+	v.detail.SetText(b.String())
+}
