@@ -100,6 +100,11 @@ type Scheduler struct {
 	// interval: the longest one and their count.
 	PauseMax   float64 `json:"pause_max_seconds"`
 	PauseCount uint64  `json:"pause_count"`
+	// LatencyHistogram and ProbeLagHistogram are cumulative since the
+	// agent started, in the fixed buckets of LatencyBuckets.
+	LatencyHistogram  Histogram `json:"latency_histogram"`
+	ProbeLagHistogram Histogram `json:"probe_lag_histogram"`
+
 	// MutexWaitSecondsTotal is /sync/mutex/wait/total:seconds.
 	MutexWaitSecondsTotal float64 `json:"mutex_wait_seconds_total"`
 	// MutexWaitRate is the mutex wait time per second of wall time over
@@ -199,4 +204,31 @@ func (w Window) Since(t time.Time) Window {
 		}
 	}
 	return Window{}
+}
+
+// Histogram is a cumulative histogram with fixed upper bounds, the shape
+// Prometheus calls a classic histogram.
+type Histogram struct {
+	// Bounds are the bucket upper bounds, increasing; a last, implicit
+	// bucket reaches +Inf.
+	Bounds []float64 `json:"bounds,omitempty"`
+	// Counts has len(Bounds)+1 entries: Counts[i] is the number of
+	// observations in (Bounds[i-1], Bounds[i]], not cumulative over i.
+	Counts []uint64 `json:"counts,omitempty"`
+	// Count is the total number of observations; Sum their sum (for
+	// runtime histograms, estimated from bucket midpoints).
+	Count uint64  `json:"count"`
+	Sum   float64 `json:"sum"`
+}
+
+// LatencyBuckets are the bucket bounds of asyncmon's latency histograms:
+// 1-2-5 steps from 1µs to 10s. The Go runtime's own scheduler histogram is
+// finer, but client_golang cuts it to a handful of coarse buckets; these
+// keep the resolution that matters for scheduling delay.
+func LatencyBuckets() []float64 {
+	return []float64{
+		1e-6, 2e-6, 5e-6, 10e-6, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6,
+		1e-3, 2e-3, 5e-3, 10e-3, 20e-3, 50e-3, 100e-3, 200e-3, 500e-3,
+		1, 2, 5, 10,
+	}
 }

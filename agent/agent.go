@@ -1,0 +1,321 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/internal/ring"
+	"github.com/asyncmon/asyncmon/model"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultAddr is where the agent listens when Options.Addr is empty:
+// loopback only, so nothing is exposed beyond the host unless asked.
+const DefaultAddr = "127.0.0.1:7071"
+
+const (
+	defaultInterval = time.Second
+	defaultHistory  = 10 * time.Minute
+	// maxHistory bounds Options.History/Interval: a day at 1 s.
+	maxHistory = 86400
+	// shutdownTimeout is how long Close waits for HTTP requests in flight.
+	shutdownTimeout = 2 * time.Second
+)
+
+// ErrClosed is returned by methods called after Close.
+var ErrClosed = errors.New("asyncmon: agent closed")
+
+// Options configures an Agent. The zero value is ready to use.
+type Options struct {
+	// Addr is the TCP address the API listens on, e.g. "127.0.0.1:7071",
+	// ":0" for any free port on all interfaces, "127.0.0.1:0" for a free
+	// loopback port. Optional. Default DefaultAddr (loopback only).
+	Addr string
+	// NoListen makes Start bind nothing; serve Handler from your own
+	// server instead. Optional. Default false.
+	NoListen bool
+	// Interval is the time between two collections. Optional. Default 1 s.
+	// Values under 10 ms are raised to 10 ms.
+	Interval time.Duration
+	// History is how far back snapshots are kept. Optional. Default 10
+	// minutes, i.e. 600 snapshots at the default interval. A snapshot of a
+	// service with a few hundred goroutine groups is about 10–50 KiB, so
+	// the default history costs a few MiB at most (see docs/perf.md).
+	History time.Duration
+	// Logger receives the agent's own logs. Optional. Default nil: silent.
+	Logger *slog.Logger
+	// Collectors are extra collectors, run after the built-in ones at
+	// every interval. Optional.
+	Collectors []model.Collector
+	// ProbePeriod is how often the scheduler's timer probe wakes.
+	// Optional. Default 5 ms; negative disables the probe.
+	ProbePeriod time.Duration
+}
+
+// Agent collects diagnostics in the background and serves them. Its
+// methods are safe for concurrent use.
+type Agent struct {
+	interval time.Duration
+	log      *slog.Logger
+	cols     []*collectorState
+	closers  []io.Closer
+
+	mu      sync.RWMutex // guards history and seq
+	history *ring.Ring[*model.Snapshot]
+	seq     uint64
+
+	stream      *broker
+	registry    *prometheus.Registry
+	handler     http.Handler
+	collections atomic.Uint64
+
+	ln  net.Listener
+	srv *http.Server
+
+	// ctx is cancelled by Close: it ends the loop, collections in
+	// flight and open streams.
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// collectorState is the agent's bookkeeping for one collector. It is only
+// touched by the collection goroutine (and Start, before it runs).
+type collectorState struct {
+	c      model.Collector
+	errors uint64
+	panics uint64
+}
+
+// Start starts an agent: it binds the listener (unless NoListen), takes a
+// first snapshot, and collects every Options.Interval until Close. ctx
+// bounds only the start-up: the agent runs until Close, whatever happens
+// to ctx afterwards.
+//
+// Start returns an error if the address cannot be bound, for example
+// because the port is already in use.
+func Start(ctx context.Context, opts Options) (*Agent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("asyncmon: start: %w", err)
+	}
+	a := &Agent{
+		interval: opts.Interval,
+		log:      opts.Logger,
+	}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	if a.interval <= 0 {
+		a.interval = defaultInterval
+	}
+	a.interval = max(a.interval, 10*time.Millisecond)
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	hist := opts.History
+	if hist <= 0 {
+		hist = defaultHistory
+	}
+	a.history = ring.New[*model.Snapshot](min(max(int(hist/a.interval), 1), maxHistory))
+	a.stream = newBroker()
+
+	if !opts.NoListen {
+		addr := opts.Addr
+		if addr == "" {
+			addr = DefaultAddr
+		}
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", addr)
+		if err != nil {
+			a.cancel()
+			return nil, fmt.Errorf("asyncmon: listen on %s: %w", addr, err)
+		}
+		a.ln = ln
+	}
+
+	sched := collectors.NewScheduler(collectors.SchedulerOptions{ProbePeriod: opts.ProbePeriod})
+	a.addBuiltin(sched)
+	a.addBuiltin(collectors.NewRuntime())
+	for _, c := range opts.Collectors {
+		if c != nil {
+			a.cols = append(a.cols, &collectorState{c: c})
+		}
+	}
+
+	a.registry = prometheus.NewRegistry()
+	if err := registerMetrics(a.registry, a); err != nil {
+		a.cancel()
+		a.closeAll()
+		return nil, fmt.Errorf("asyncmon: metrics: %w", err)
+	}
+	a.handler = a.routes()
+
+	a.collect(ctx) // so Latest is never nil once Start returns
+
+	a.wg.Go(a.loop)
+	if a.ln != nil {
+		a.srv = &http.Server{
+			Handler:           a.handler,
+			ReadHeaderTimeout: 5 * time.Second,
+			ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
+		}
+		a.wg.Go(func() {
+			if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("serve failed", "addr", a.ln.Addr().String(), "err", err)
+			}
+		})
+		a.log.Info("agent started", "addr", a.ln.Addr().String(), "interval", a.interval)
+	}
+	return a, nil
+}
+
+// addBuiltin adds a collector the agent owns: Close closes it if it has a
+// Close method. Collectors passed in Options belong to the caller.
+func (a *Agent) addBuiltin(c model.Collector) {
+	a.cols = append(a.cols, &collectorState{c: c})
+	if cl, ok := c.(io.Closer); ok {
+		a.closers = append(a.closers, cl)
+	}
+}
+
+// Addr returns the address the API listens on, or "" under NoListen.
+func (a *Agent) Addr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// Handler returns the agent's HTTP API, for mounting on a service's own
+// server. Mount it at the root, or strip the prefix with http.StripPrefix.
+func (a *Agent) Handler() http.Handler { return a.handler }
+
+// Registry returns the Prometheus registry behind /metrics, so a service
+// can gather asyncmon's metrics into its own exposition.
+func (a *Agent) Registry() *prometheus.Registry { return a.registry }
+
+// Latest returns the newest snapshot. It is never nil after Start. The
+// snapshot must not be modified.
+func (a *Agent) Latest() *model.Snapshot {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.history.Len() == 0 {
+		return nil
+	}
+	return a.history.At(a.history.Len() - 1)
+}
+
+// Window returns the snapshots of the last d (all of the history for d <=
+// 0), oldest first. The snapshots must not be modified.
+func (a *Agent) Window(d time.Duration) model.Window {
+	a.mu.RLock()
+	all := a.history.Slice(0)
+	a.mu.RUnlock()
+	w := model.Window{Snapshots: all}
+	if d > 0 && len(all) > 0 {
+		w = w.Since(all[len(all)-1].Time.Add(-d))
+	}
+	return w
+}
+
+// loop collects every interval until Close.
+func (a *Agent) loop() {
+	t := time.NewTicker(a.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+			a.collect(a.ctx)
+		}
+	}
+}
+
+// collect takes one snapshot, stores it and publishes it.
+func (a *Agent) collect(ctx context.Context) {
+	snap := &model.Snapshot{Time: time.Now()}
+	prev := a.Latest()
+	if prev != nil {
+		snap.IntervalSeconds = snap.Time.Sub(prev.Time).Seconds()
+	}
+	cctx, cancel := context.WithTimeout(ctx, a.interval)
+	defer cancel()
+	snap.Collectors = make([]model.CollectorStatus, 0, len(a.cols))
+	for _, cs := range a.cols {
+		snap.Collectors = append(snap.Collectors, a.runCollector(cctx, cs, snap))
+	}
+	a.mu.Lock()
+	a.seq++
+	snap.Seq = a.seq
+	a.history.Push(snap)
+	a.mu.Unlock()
+	a.collections.Add(1)
+	a.stream.publish(snap)
+}
+
+// runCollector runs one collector, recovering a panic into its status.
+func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *model.Snapshot) (st model.CollectorStatus) {
+	st.Name = cs.c.Name()
+	start := time.Now()
+	defer func() {
+		st.DurationSeconds = time.Since(start).Seconds()
+		if r := recover(); r != nil {
+			cs.panics++
+			cs.errors++
+			st.Err = fmt.Sprintf("panic: %v", r)
+			a.log.Error("collector panicked", "collector", st.Name, "panic", r, "stack", string(debug.Stack()))
+		}
+		st.ErrorsTotal, st.PanicsTotal = cs.errors, cs.panics
+	}()
+	if err := cs.c.Collect(ctx, snap); err != nil {
+		cs.errors++
+		st.Err = err.Error()
+		a.log.Debug("collector failed", "collector", st.Name, "err", err)
+	}
+	return st
+}
+
+// Close stops collecting, shuts the API down (waiting up to two seconds
+// for requests in flight), closes the collectors that need it and joins
+// every goroutine the agent started. It is idempotent and safe to call
+// concurrently; later calls return the first call's result.
+func (a *Agent) Close() error {
+	a.closeOnce.Do(func() {
+		a.cancel()
+		var errs []error
+		if a.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			if err := a.srv.Shutdown(ctx); err != nil {
+				errs = append(errs, err, a.srv.Close())
+			}
+			cancel()
+		}
+		a.wg.Wait()
+		errs = append(errs, a.closeAll())
+		a.closeErr = errors.Join(errs...)
+		a.log.Info("agent closed")
+	})
+	return a.closeErr
+}
+
+func (a *Agent) closeAll() error {
+	var errs []error
+	for _, c := range a.closers {
+		errs = append(errs, c.Close())
+	}
+	if a.ln != nil && a.srv == nil {
+		errs = append(errs, a.ln.Close())
+	}
+	return errors.Join(errs...)
+}

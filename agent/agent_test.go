@@ -1,0 +1,350 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asyncmon/asyncmon/model"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// start starts an agent on a free loopback port, closed with the test.
+func start(t *testing.T, opts Options) *Agent {
+	t.Helper()
+	if opts.Addr == "" && !opts.NoListen {
+		opts.Addr = "127.0.0.1:0"
+	}
+	a, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := a.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return a
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func TestZeroOptionsBindLoopbackDefault(t *testing.T) {
+	// The zero value must work and bind loopback only; if the default
+	// port is taken on this machine, Start must say so instead.
+	a, err := Start(context.Background(), Options{})
+	if err != nil {
+		if !strings.Contains(err.Error(), DefaultAddr) {
+			t.Fatalf("Start error %q does not name the address %s", err, DefaultAddr)
+		}
+		t.Logf("default port busy here: %v", err)
+		return
+	}
+	defer a.Close()
+	if a.Addr() != DefaultAddr {
+		t.Errorf("Addr() = %q, want %q", a.Addr(), DefaultAddr)
+	}
+}
+
+func TestSnapshotEndpoint(t *testing.T) {
+	a := start(t, Options{Interval: 50 * time.Millisecond})
+	code, body := get(t, "http://"+a.Addr()+"/api/v1/snapshot")
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	var s model.Snapshot
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		t.Fatalf("snapshot is not JSON: %v", err)
+	}
+	if s.Seq == 0 || s.Goroutines.Total == 0 || s.Process.PID == 0 || len(s.Collectors) < 2 {
+		t.Errorf("snapshot looks empty: seq %d goroutines %d pid %d collectors %d",
+			s.Seq, s.Goroutines.Total, s.Process.PID, len(s.Collectors))
+	}
+	for _, key := range []string{`"latency_p99_seconds"`, `"probe_lag_p99_seconds"`, `"runnable"`, `"waiting"`} {
+		if !strings.Contains(body, key) {
+			t.Errorf("snapshot JSON lacks %s", key)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	a := start(t, Options{})
+	base := "http://" + a.Addr()
+	tests := []struct {
+		name     string
+		path     string
+		wantCode int
+		wantMsg  string
+	}{
+		{"unknown path", "/api/v1/nope", 404, "no such endpoint"},
+		{"bad since", "/api/v1/history?since=yesterday", 400, "since"},
+		{"negative duration", "/api/v1/history?since=-5s", 400, "since"},
+		{"bad limit", "/api/v1/history?limit=0", 400, "limit"},
+		{"unknown parameter", "/api/v1/snapshot?verbose=1", 400, "unknown query parameter"},
+		{"good history", "/api/v1/history?since=1m&limit=5", 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := get(t, base+tt.path)
+			if code != tt.wantCode {
+				t.Fatalf("got status %d, want %d (%s)", code, tt.wantCode, body)
+			}
+			if tt.wantCode != 200 {
+				var e struct{ Error string }
+				if err := json.Unmarshal([]byte(body), &e); err != nil || !strings.Contains(e.Error, tt.wantMsg) {
+					t.Errorf("got body %q, want a JSON error mentioning %q", body, tt.wantMsg)
+				}
+			}
+		})
+	}
+}
+
+func TestBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a, err := Start(context.Background(), Options{Addr: ln.Addr().String()})
+	if err == nil {
+		a.Close()
+		t.Fatal("Start on a busy port succeeded, want an error")
+	}
+	if !strings.Contains(err.Error(), ln.Addr().String()) {
+		t.Errorf("error %q does not name the address", err)
+	}
+}
+
+func TestHistoryIsBounded(t *testing.T) {
+	a := start(t, Options{Interval: 10 * time.Millisecond, History: 50 * time.Millisecond})
+	deadline := time.Now().Add(5 * time.Second)
+	for a.Latest().Seq < 20 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(a.Window(0).Snapshots); n != 5 {
+		t.Errorf("history holds %d snapshots, want 5 (50ms at 10ms)", n)
+	}
+	w := a.Window(0).Snapshots
+	for i := 1; i < len(w); i++ {
+		if w[i].Seq != w[i-1].Seq+1 {
+			t.Errorf("history out of order: seq %d after %d", w[i].Seq, w[i-1].Seq)
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	a := start(t, Options{})
+	code, body := get(t, "http://"+a.Addr()+"/metrics")
+	if code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	for _, name := range []string{
+		"asyncmon_sched_latency_seconds_bucket",
+		"asyncmon_sched_probe_lag_seconds_bucket",
+		"asyncmon_sched_latency_window_seconds{quantile=\"0.99\"}",
+		"asyncmon_goroutines{state=\"runnable\"}",
+		"go_sched_goroutines_runnable_goroutines",
+		"go_sched_latencies_seconds",
+		"process_open_fds",
+		"asyncmon_collector_duration_seconds{collector=\"scheduler\"}",
+	} {
+		if !strings.Contains(body, name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	// 23 fine buckets (22 bounds and +Inf), against the Go collector's few.
+	if n := strings.Count(body, "asyncmon_sched_latency_seconds_bucket{"); n != len(model.LatencyBuckets())+1 {
+		t.Errorf("got %d latency buckets, want %d", n, len(model.LatencyBuckets())+1)
+	}
+	problems, err := testutil.GatherAndLint(a.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "asyncmon_") {
+			t.Errorf("lint: %s: %s", p.Metric, p.Text)
+		}
+	}
+}
+
+func TestStreamSendsEverySnapshot(t *testing.T) {
+	a := start(t, Options{Interval: 20 * time.Millisecond})
+	resp, err := http.Get("http://" + a.Addr() + "/api/v1/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<22)
+	var seqs []uint64
+	for len(seqs) < 3 && sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var s model.Snapshot
+			if err := json.Unmarshal([]byte(data), &s); err != nil {
+				t.Fatal(err)
+			}
+			seqs = append(seqs, s.Seq)
+		}
+	}
+	if len(seqs) < 3 || seqs[1] <= seqs[0] || seqs[2] <= seqs[1] {
+		t.Errorf("stream seqs %v, want 3 increasing", seqs)
+	}
+}
+
+// TestSlowStreamClientDoesNotBlock opens streams that never read and checks
+// the agent keeps collecting and closes promptly.
+func TestSlowStreamClientDoesNotBlock(t *testing.T) {
+	a := start(t, Options{Interval: 10 * time.Millisecond})
+	for range 3 {
+		c, err := net.Dial("tcp", a.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := a.Latest().Seq
+	deadline := time.Now().Add(5 * time.Second)
+	for a.Latest().Seq < before+50 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := a.Latest().Seq; got < before+50 {
+		t.Fatalf("agent advanced %d collections with stalled stream clients, want >= 50", got-before)
+	}
+	start := time.Now()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > shutdownTimeout+time.Second {
+		t.Errorf("Close took %v with stalled stream clients", d)
+	}
+}
+
+func TestHandlerWithoutListener(t *testing.T) {
+	a := start(t, Options{NoListen: true})
+	if a.Addr() != "" {
+		t.Errorf("Addr() = %q under NoListen, want empty", a.Addr())
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	code, body := get(t, srv.URL+"/healthz")
+	if code != 200 || !strings.Contains(body, `"ok"`) {
+		t.Errorf("healthz: %d %s", code, body)
+	}
+	code, _ = get(t, srv.URL+"/debug/pprof/goroutine?debug=1")
+	if code != 200 {
+		t.Errorf("pprof goroutine: status %d", code)
+	}
+}
+
+type panicky struct{ calls int }
+
+func (p *panicky) Name() string { return "panicky" }
+func (p *panicky) Collect(ctx context.Context, s *model.Snapshot) error {
+	p.calls++
+	panic("boom")
+}
+
+type failing struct{}
+
+func (failing) Name() string { return "failing" }
+func (failing) Collect(ctx context.Context, s *model.Snapshot) error {
+	s.Goroutines.ByWaitReason = map[string]int{"partial": 1}
+	return io.ErrUnexpectedEOF
+}
+
+func TestFailingCollectorsAreContained(t *testing.T) {
+	p := &panicky{}
+	a := start(t, Options{Interval: 10 * time.Millisecond, Collectors: []model.Collector{p, failing{}}})
+	deadline := time.Now().Add(5 * time.Second)
+	for a.Latest().Seq < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	s := a.Latest()
+	byName := map[string]model.CollectorStatus{}
+	for _, c := range s.Collectors {
+		byName[c.Name] = c
+	}
+	if c := byName["panicky"]; c.PanicsTotal < 3 || !strings.Contains(c.Err, "boom") {
+		t.Errorf("panicky status = %+v, want panics counted with the message", c)
+	}
+	if c := byName["failing"]; c.ErrorsTotal < 3 || c.Err != io.ErrUnexpectedEOF.Error() {
+		t.Errorf("failing status = %+v", c)
+	}
+	if c := byName["scheduler"]; c.Err != "" || s.Scheduler.ProbePeriod == 0 {
+		t.Errorf("scheduler affected by others: %+v", c)
+	}
+	if s.Goroutines.ByWaitReason["partial"] != 1 {
+		t.Error("a failing collector's partial output was dropped")
+	}
+}
+
+func TestCloseIsIdempotent(t *testing.T) {
+	a, err := Start(context.Background(), Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := a.Addr()
+	done := make(chan error, 2)
+	go func() { done <- a.Close() }()
+	go func() { done <- a.Close() }()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Errorf("third Close: %v", err)
+	}
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		t.Error("listener still accepts after Close")
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		in      string
+		want    time.Time
+		wantErr bool
+	}{
+		{in: "30s", want: now.Add(-30 * time.Second)},
+		{in: "2026-01-02T03:00:00Z", want: time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)},
+		{in: "0s", want: now},
+		{in: "-1m", wantErr: true},
+		{in: "soon", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := parseSince(tt.in, now)
+		if (err != nil) != tt.wantErr || (!tt.wantErr && !got.Equal(tt.want)) {
+			t.Errorf("parseSince(%q) = %v, %v; want %v, err %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}

@@ -1,0 +1,137 @@
+package agent
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"time"
+
+	"github.com/asyncmon/asyncmon/model"
+	"github.com/felixge/fgprof"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes builds the API mux. Every endpoint is GET-only; the catch-all
+// answers unknown paths with a JSON 404.
+func (a *Agent) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError,
+	}))
+	mux.HandleFunc("GET /healthz", a.handleHealthz)
+	mux.HandleFunc("GET /api/v1/snapshot", a.handleSnapshot)
+	mux.HandleFunc("GET /api/v1/history", a.handleHistory)
+	mux.HandleFunc("GET /api/v1/stream", a.handleStream)
+
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	mux.Handle("GET /debug/fgprof", fgprof.Handler())
+
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// apiError is the JSON body of every error response.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, apiError{Error: msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v) // the client went away; nothing to tell
+}
+
+func (a *Agent) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status":      "ok",
+		"collections": a.collections.Load(),
+	})
+}
+
+func (a *Agent) handleSnapshot(w http.ResponseWriter, r *http.Request) {
+	if err := checkParams(r); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, a.Latest())
+}
+
+// handleHistory serves the snapshots since a point in time, oldest first.
+//
+//	since  RFC 3339 time, or a Go duration meaning "that long ago" (30s, 5m).
+//	       Optional: all of the history.
+//	limit  keep only the newest N snapshots. Optional.
+func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
+	if err := checkParams(r, "since", "limit"); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	q := r.URL.Query()
+	var since time.Time
+	if v := q.Get("since"); v != "" {
+		t, err := parseSince(v, time.Now())
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		since = t
+	}
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: want a positive integer, got %q", v))
+			return
+		}
+		limit = n
+	}
+	snaps := a.Window(0).Since(since).Snapshots
+	if limit > 0 && len(snaps) > limit {
+		snaps = snaps[len(snaps)-limit:]
+	}
+	if snaps == nil {
+		snaps = []*model.Snapshot{}
+	}
+	writeJSON(w, http.StatusOK, snaps)
+}
+
+// parseSince reads an RFC 3339 time or a positive duration before now.
+func parseSince(v string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("since: want an RFC 3339 time (2006-01-02T15:04:05Z) or a duration (30s, 5m), got %q", v)
+}
+
+// checkParams rejects query parameters the endpoint does not know, so a
+// typo gets an error instead of a silently ignored filter.
+func checkParams(r *http.Request, known ...string) error {
+	for k := range r.URL.Query() {
+		ok := false
+		for _, kk := range known {
+			ok = ok || k == kk
+		}
+		if !ok {
+			return fmt.Errorf("unknown query parameter %q (known: %v)", k, known)
+		}
+	}
+	return nil
+}

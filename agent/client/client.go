@@ -1,0 +1,226 @@
+// Package client is a small HTTP client of the asyncmon agent API, used by
+// the asyncmon command and its terminal UI. It decodes responses into the
+// same model types the agent serves. It uses the standard library only.
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// maxEvent bounds one Server-Sent Event: a snapshot with a large goroutine
+// table is big, but not this big.
+const maxEvent = 64 << 20
+
+// Client talks to one agent. Its methods are safe for concurrent use.
+type Client struct {
+	base string
+	hc   *http.Client
+}
+
+// New returns a client of the agent at addr: "host:port", or a base URL
+// such as "http://host:port" or "http://host/prefix".
+func New(addr string) (*Client, error) {
+	if addr == "" {
+		return nil, errors.New("client: empty agent address")
+	}
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	u, err := url.Parse(addr)
+	if err != nil {
+		return nil, fmt.Errorf("client: agent address %q: %w", addr, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("client: agent address %q: scheme must be http or https", addr)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("client: agent address %q has no host", addr)
+	}
+	return &Client{base: strings.TrimRight(u.String(), "/"), hc: &http.Client{}}, nil
+}
+
+// BaseURL returns the agent's base URL.
+func (c *Client) BaseURL() string { return c.base }
+
+// APIError is an error response from the agent.
+type APIError struct {
+	StatusCode int
+	Message    string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("agent: %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Message)
+}
+
+// Get fetches path (with its query) and decodes the JSON answer into v.
+// It is the building block of the typed methods, exported for endpoints
+// they do not cover.
+func (c *Client) Get(ctx context.Context, path string, v any) error {
+	resp, err := c.do(ctx, path, "application/json")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("client: decode %s: %w", path, err)
+	}
+	return nil
+}
+
+// Download copies the body at path to w, for profiles and captures.
+func (c *Client) Download(ctx context.Context, path string, w io.Writer) (int64, error) {
+	resp, err := c.do(ctx, path, "")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return n, fmt.Errorf("client: download %s: %w", path, err)
+	}
+	return n, nil
+}
+
+func (c *Client) do(ctx context.Context, path, accept string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		return nil, readAPIError(resp)
+	}
+	return resp, nil
+}
+
+func readAPIError(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var e struct {
+		Error string `json:"error"`
+	}
+	msg := strings.TrimSpace(string(body))
+	if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		msg = e.Error
+	}
+	return &APIError{StatusCode: resp.StatusCode, Message: msg}
+}
+
+// Health checks /healthz.
+func (c *Client) Health(ctx context.Context) error {
+	var v map[string]any
+	return c.Get(ctx, "/healthz", &v)
+}
+
+// Snapshot returns the agent's latest snapshot.
+func (c *Client) Snapshot(ctx context.Context) (*model.Snapshot, error) {
+	var s model.Snapshot
+	if err := c.Get(ctx, "/api/v1/snapshot", &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// History returns the snapshots taken since since (all of the history for
+// the zero time), oldest first.
+func (c *Client) History(ctx context.Context, since time.Time) ([]*model.Snapshot, error) {
+	path := "/api/v1/history"
+	if !since.IsZero() {
+		path += "?since=" + url.QueryEscape(since.Format(time.RFC3339Nano))
+	}
+	var out []*model.Snapshot
+	if err := c.Get(ctx, path, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Stream calls fn with every snapshot the agent publishes, starting with
+// the latest, until ctx is done, fn returns an error, or the connection
+// ends. It returns nil only when ctx is done; a disconnect returns an
+// error wrapping io.ErrUnexpectedEOF, so callers can reconnect.
+func (c *Client) Stream(ctx context.Context, fn func(*model.Snapshot) error) error {
+	resp, err := c.do(ctx, "/api/v1/stream", "text/event-stream")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	err = readEvents(resp.Body, func(event string, data []byte) error {
+		if event != "snapshot" {
+			return nil
+		}
+		var s model.Snapshot
+		if err := json.Unmarshal(data, &s); err != nil {
+			return fmt.Errorf("client: decode stream event: %w", err)
+		}
+		return fn(&s)
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("client: stream ended: %w", err)
+}
+
+// readEvents parses a Server-Sent Events body, calling fn per event. It
+// returns nil at a clean end of the body.
+func readEvents(r io.Reader, fn func(event string, data []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxEvent)
+	event := ""
+	var data bytes.Buffer
+	for sc.Scan() {
+		line := sc.Bytes()
+		switch {
+		case len(line) == 0: // dispatch
+			if data.Len() > 0 {
+				if event == "" {
+					event = "message"
+				}
+				if err := fn(event, bytes.TrimSuffix(data.Bytes(), []byte("\n"))); err != nil {
+					return err
+				}
+			}
+			event = ""
+			data.Reset()
+		case line[0] == ':': // comment
+		default:
+			field, value, _ := bytes.Cut(line, []byte(":"))
+			value = bytes.TrimPrefix(value, []byte(" "))
+			switch string(field) {
+			case "event":
+				event = string(value)
+			case "data":
+				data.Write(value)
+				data.WriteByte('\n')
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if data.Len() > 0 {
+		return io.ErrUnexpectedEOF // cut off inside an event
+	}
+	return nil
+}

@@ -1,0 +1,17 @@
+// Package collectors holds asyncmon's data sources, one file per source.
+// Each collector is a [model.Collector]: the agent calls Collect once per
+// interval from a single goroutine, and the collector fills its section of
+// the [model.Snapshot].
+//
+// # Cost
+//
+// Collectors run inside the host process, so every one states its cost.
+// The runtime collectors read runtime/metrics, which takes no stop-the-world
+// pause and allocates nothing once their sample slices exist.
+//
+// # Lifecycle
+//
+// A collector that starts goroutines (the scheduler's timer probe) does so
+// in its constructor and stops and joins them in Close. Collectors that
+// need no goroutines have no Close.
+package collectors
