@@ -114,6 +114,9 @@ func newUI(opts Options) *ui {
 		u.opts.Title = u.src.Target()
 	}
 	u.st.status = Status{State: StateConnecting}
+	if p, ok := u.src.(Player); ok {
+		u.paused = p.Paused()
+	}
 	u.app = tview.NewApplication()
 	focus := func(p tview.Primitive) { u.app.SetFocus(p) }
 	u.ov = newOverview(u.now)
@@ -476,7 +479,11 @@ func (u *ui) renderStatus() {
 	case StateConnecting:
 		b.WriteString("[black:yellow] connecting [-:-] ")
 	case StateLive:
-		b.WriteString("[black:green] live [-:-] ")
+		if st.Mode == "replay" {
+			b.WriteString("[black:green] ▶ replay [-:-] ")
+		} else {
+			b.WriteString("[black:green] live [-:-] ")
+		}
 	case StateDisconnected:
 		b.WriteString("[white:red:b] disconnected — retrying")
 		if !st.RetryAt.IsZero() {
@@ -494,22 +501,15 @@ func (u *ui) renderStatus() {
 	if u.paused {
 		b.WriteString("[black:yellow:b] PAUSED [-:-:-] ")
 	}
-	b.WriteString(tview.Escape(u.opts.Title))
-	if st.Mode != "" {
-		fmt.Fprintf(&b, " (%s)", st.Mode)
-	}
 	last := u.st.latest()
 	if u.displayFrozen() {
 		last = u.frozen.latest()
 	}
-	if last != nil {
-		fmt.Fprintf(&b, "  %s pid %d", tview.Escape(last.Process.Program), last.Process.PID)
-	}
 	switch {
 	case last == nil:
-		b.WriteString("  [gray]no data yet[-]")
+		b.WriteString("[gray]no data yet[-] ")
 	case st.Mode == "replay":
-		fmt.Fprintf(&b, "  at %s", last.Time.Local().Format("2006-01-02 15:04:05"))
+		fmt.Fprintf(&b, "at %s ", last.Time.Local().Format("2006-01-02 15:04:05"))
 	default:
 		age := u.now().Sub(u.st.arrived)
 		interval := time.Duration(last.IntervalSeconds * float64(time.Second))
@@ -520,7 +520,14 @@ func (u *ui) renderStatus() {
 		if age > staleAfter*interval {
 			color = "red"
 		}
-		fmt.Fprintf(&b, "  [%s]data %s old[-]", color, fmtDuration(age))
+		fmt.Fprintf(&b, "[%s]data %s old[-] ", color, fmtDuration(age))
+	}
+	b.WriteString(" " + tview.Escape(u.opts.Title))
+	if st.Mode != "" {
+		fmt.Fprintf(&b, " (%s)", st.Mode)
+	}
+	if last != nil {
+		fmt.Fprintf(&b, "  %s pid %d", tview.Escape(last.Process.Program), last.Process.PID)
 	}
 	if st.Note != "" {
 		fmt.Fprintf(&b, "  [yellow]%s[-]", tview.Escape(st.Note))

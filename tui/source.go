@@ -31,6 +31,8 @@ type Player interface {
 	SetPaused(paused bool)
 	// Step delivers the next recorded snapshot while paused.
 	Step()
+	// Paused reports whether playback is paused.
+	Paused() bool
 }
 
 // CaptureSaver is implemented by sources that can download an evidence

@@ -53,6 +53,14 @@ func (s *state) add(snap *model.Snapshot, now time.Time) {
 		// what arrived before the disconnect.
 		return
 	}
+	// Only the two newest snapshots keep their tables (groups,
+	// connections, blocking sites): views read tables from the newest and
+	// deltas from the one before, while the overview needs only the
+	// scalars of older ones. Dropping the tables keeps memory flat however
+	// large the goroutine table is.
+	if n := len(s.history); n >= 2 {
+		s.history[n-2] = scalarsOnly(s.history[n-2])
+	}
 	s.history = append(s.history, snap)
 	s.received++
 	s.arrived = now
@@ -110,4 +118,20 @@ func (f frame) previous() *model.Snapshot {
 		return nil
 	}
 	return f.history[len(f.history)-2]
+}
+
+// scalarsOnly returns a shallow copy of s without its tables.
+func scalarsOnly(s *model.Snapshot) *model.Snapshot {
+	if s.Groups == nil && s.Connections.Open == nil && s.Blocking.Block == nil &&
+		s.Blocking.Mutex == nil && s.Requests == nil && s.Connections.Leaks == nil {
+		return s
+	}
+	c := *s
+	c.Groups = nil
+	c.Connections.Open = nil
+	c.Connections.Leaks = nil
+	c.Blocking.Block = nil
+	c.Blocking.Mutex = nil
+	c.Requests = nil
+	return &c
 }

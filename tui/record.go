@@ -1,0 +1,183 @@
+package tui
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// RecordingVersion is the version of the recording format this package
+// writes and the newest it reads.
+//
+// # Format
+//
+// A recording is UTF-8 text, optionally gzipped (readers detect gzip by
+// its magic bytes). The first line is a header object:
+//
+//	{"asyncmon_recording":1,"target":"127.0.0.1:7071","started":"2026-11-27T00:00:00Z"}
+//
+// Every further line is one record object with its arrival time "t" and
+// one of "snapshot" (a model.Snapshot) or "findings" (a []model.Finding).
+// Readers skip records with fields they do not know, so version 1 can gain
+// record kinds without breaking older readers; an incompatible change
+// raises the version.
+const RecordingVersion = 1
+
+// recordingHeader is the first line of a recording.
+type recordingHeader struct {
+	Version *int      `json:"asyncmon_recording"`
+	Target  string    `json:"target,omitempty"`
+	Started time.Time `json:"started"`
+}
+
+// record is one line after the header.
+type record struct {
+	T        time.Time        `json:"t"`
+	Snapshot *model.Snapshot  `json:"snapshot,omitempty"`
+	Findings *[]model.Finding `json:"findings,omitempty"`
+}
+
+// Recorder writes a recording. Its methods are safe for concurrent use.
+type Recorder struct {
+	mu sync.Mutex // guards everything below
+	bw *bufio.Writer
+	gz *gzip.Writer // nil when not compressing
+	enc *json.Encoder
+	err error
+}
+
+// NewRecorder starts a recording on w, gzipped when compress is true, and
+// writes its header. The caller closes w after Close.
+func NewRecorder(w io.Writer, target string, compress bool, now time.Time) (*Recorder, error) {
+	r := &Recorder{}
+	if compress {
+		r.gz = gzip.NewWriter(w)
+		w = r.gz
+	}
+	r.bw = bufio.NewWriterSize(w, 64<<10)
+	r.enc = json.NewEncoder(r.bw)
+	v := RecordingVersion
+	if err := r.enc.Encode(recordingHeader{Version: &v, Target: target, Started: now.UTC()}); err != nil {
+		return nil, fmt.Errorf("write recording header: %w", err)
+	}
+	if err := r.flush(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Write appends the snapshots and findings of u, then flushes, so a
+// recording cut short by a crash loses at most the record being written.
+func (r *Recorder) Write(u Update, now time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	for _, s := range u.Snapshots {
+		if err := r.enc.Encode(record{T: now.UTC(), Snapshot: s}); err != nil {
+			r.err = fmt.Errorf("write recording: %w", err)
+			return r.err
+		}
+	}
+	if u.HasFindings {
+		fs := u.Findings
+		if fs == nil {
+			fs = []model.Finding{}
+		}
+		if err := r.enc.Encode(record{T: now.UTC(), Findings: &fs}); err != nil {
+			r.err = fmt.Errorf("write recording: %w", err)
+			return r.err
+		}
+	}
+	r.err = r.flush()
+	return r.err
+}
+
+func (r *Recorder) flush() error {
+	if err := r.bw.Flush(); err != nil {
+		return fmt.Errorf("write recording: %w", err)
+	}
+	if r.gz != nil {
+		if err := r.gz.Flush(); err != nil {
+			return fmt.Errorf("write recording: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close ends the recording (the gzip trailer, if compressing). It does not
+// close the underlying writer.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.flush(); err != nil && r.err == nil {
+		r.err = err
+	}
+	if r.gz != nil {
+		if err := r.gz.Close(); err != nil && r.err == nil {
+			r.err = fmt.Errorf("write recording: %w", err)
+		}
+		r.gz = nil
+	}
+	return r.err
+}
+
+// Recording returns a Source that passes everything src delivers through
+// to the UI and writes it to rec. A write failure does not stop the UI: it
+// shows in the status line and recording stops.
+func Recording(src Source, rec *Recorder) Source {
+	return &recordingSource{src: src, rec: rec}
+}
+
+type recordingSource struct {
+	src Source
+	rec *Recorder
+}
+
+func (s *recordingSource) Target() string { return s.src.Target() }
+
+func (s *recordingSource) Run(ctx context.Context, emit func(Update)) error {
+	var last Status // the status last passed on, to annotate
+	failed := ""
+	return s.src.Run(ctx, func(u Update) {
+		if u.Status != nil {
+			last = *u.Status
+		}
+		if failed == "" {
+			if err := s.rec.Write(u, time.Now()); err != nil {
+				failed = "recording stopped: " + err.Error()
+				if u.Status == nil {
+					st := last
+					u.Status = &st
+				}
+			}
+		}
+		if u.Status != nil {
+			st := *u.Status
+			note := "● recording"
+			if failed != "" {
+				note = failed
+			}
+			st.Note = strings.TrimSpace(st.Note + "  " + note)
+			u.Status = &st
+		}
+		emit(u)
+	})
+}
+
+// SaveCapture passes through to the wrapped source when it can save.
+func (s *recordingSource) SaveCapture(ctx context.Context, id, dir string) (string, error) {
+	if cs, ok := s.src.(CaptureSaver); ok {
+		return cs.SaveCapture(ctx, id, dir)
+	}
+	return "", fmt.Errorf("this source cannot download captures")
+}
