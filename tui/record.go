@@ -47,9 +47,9 @@ type record struct {
 
 // Recorder writes a recording. Its methods are safe for concurrent use.
 type Recorder struct {
-	mu sync.Mutex // guards everything below
-	bw *bufio.Writer
-	gz *gzip.Writer // nil when not compressing
+	mu  sync.Mutex // guards everything below
+	bw  *bufio.Writer
+	gz  *gzip.Writer // nil when not compressing
 	enc *json.Encoder
 	err error
 }

@@ -189,11 +189,11 @@ func (s *ReplaySource) Run(ctx context.Context, emit func(Update)) error {
 	status := Status{State: StateLive, Mode: "replay"}
 	emit(Update{Status: &status})
 	var (
-		lineNo  = 1
-		skipped int
+		lineNo   = 1
+		skipped  int
 		firstBad string
-		prev    time.Time
-		ended   string
+		prev     time.Time
+		ended    string
 	)
 	for ctx.Err() == nil {
 		line, err := s.r.ReadBytes('\n')
