@@ -31,9 +31,6 @@ func newRTMetrics(names ...string) *rtMetrics {
 // read refreshes every sample.
 func (m *rtMetrics) read() { metrics.Read(m.samples) }
 
-// has reports whether the runtime provides the metric.
-func (m *rtMetrics) has(name string) bool { _, ok := m.index[name]; return ok }
-
 func (m *rtMetrics) value(name string) (metrics.Value, bool) {
 	i, ok := m.index[name]
 	if !ok {

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/asyncmon/asyncmon/agent"
+	"github.com/asyncmon/asyncmon/demo"
+)
+
+// summaryEvery is how often the headless demo logs a one-line summary.
+const summaryEvery = 10 * time.Second
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", "[flags]",
+		"Runs a small HTTP service with the asyncmon agent embedded and a load generator,\n"+
+			"optionally with injected faults. Serves until interrupted.", stderr)
+	addr := fs.String("addr", demo.DefaultAddr, "`HOST:PORT` the demo service listens on")
+	agentAddr := fs.String("agent-addr", agent.DefaultAddr, "`HOST:PORT` the agent API listens on")
+	scenario := fs.String("scenario", "healthy", "faults to inject: "+strings.Join(demo.ScenarioNames(), ", ")+" (comma-separated for several)")
+	noTUI := fs.Bool("no-tui", false, "do not open the terminal UI; log a summary every 10s instead")
+	if _, err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	if _, err := demo.ParseScenario(*scenario); err != nil {
+		return usageError{err}
+	}
+	_ = noTUI // the terminal UI is not built yet: headless is the only mode
+
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	d, err := demo.Start(ctx, demo.Options{Addr: *addr, AgentAddr: *agentAddr, Scenario: *scenario, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Fprintf(stdout, "asyncmon demo: service on http://%s, agent on http://%s (scenario %s)\n", d.Addr(), d.Agent().Addr(), *scenario)
+	fmt.Fprintf(stdout, "  try: asyncmon snapshot %s\n", d.Agent().Addr())
+	return logSummaries(ctx, d, log)
+}
+
+// logSummaries logs a one-line summary every summaryEvery until ctx ends.
+func logSummaries(ctx context.Context, d *demo.Demo, log *slog.Logger) error {
+	t := time.NewTicker(summaryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("demo stopping")
+			return nil
+		case <-t.C:
+			s := d.Agent().Latest()
+			ok, failed := d.Served()
+			log.Info("summary",
+				"goroutines", s.Goroutines.Total,
+				"runnable", s.Goroutines.Runnable,
+				"sched_p99", fmtSeconds(s.Scheduler.LatencyP99),
+				"probe_lag_p99", fmtSeconds(s.Scheduler.ProbeLagP99),
+				"requests_ok", ok, "requests_failed", failed)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+// Package layout holds a test that keeps asyncmon's import direction:
+// cmd → {agent, tui, demo}, agent → {collectors, detectors} → model,
+// tui → agent/client → model, and the standard-library-only packages.
+package layout
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/asyncmon/asyncmon"
+
+// rules maps a package (by its path in the module; a trailing "/..."
+// covers sub-packages) to the module packages it may import. Packages
+// marked stdlibOnly may import nothing outside the standard library and
+// the module.
+var rules = []struct {
+	pkg        string
+	allow      []string
+	stdlibOnly bool
+}{
+	{pkg: "model", allow: nil, stdlibOnly: true},
+	{pkg: "collectors", allow: []string{"model"}, stdlibOnly: true},
+	{pkg: "detectors", allow: []string{"model"}, stdlibOnly: true},
+	{pkg: "agent/client", allow: []string{"model"}, stdlibOnly: true},
+	{pkg: "agent", allow: []string{"model", "collectors", "detectors", "internal/..."}},
+	{pkg: "tui", allow: []string{"model", "agent/client", "internal/..."}},
+	{pkg: "demo/...", allow: []string{"agent", "agent/client", "model", "collectors", "internal/..."}},
+}
+
+type pkgInfo struct {
+	ImportPath string
+	Imports    []string
+	Standard   bool
+}
+
+func TestImportDirection(t *testing.T) {
+	cmd := exec.Command("go", "list", "-json", module+"/...")
+	cmd.Dir = "../.."
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(out)
+	var pkgs []pkgInfo
+	for {
+		var p pkgInfo
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) < 5 {
+		t.Fatalf("go list found %d packages, want the whole module", len(pkgs))
+	}
+	for _, p := range pkgs {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		for _, r := range rules {
+			if !matches(r.pkg, rel) {
+				continue
+			}
+			for _, imp := range p.Imports {
+				if !strings.HasPrefix(imp, module) {
+					if r.stdlibOnly && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+						t.Errorf("%s imports %s: it may use the standard library only", rel, imp)
+					}
+					continue
+				}
+				irel := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+				ok := false
+				for _, a := range r.allow {
+					ok = ok || matches(a, irel)
+				}
+				if !ok {
+					t.Errorf("%s imports %s: against the import direction (allowed: %v)", rel, irel, r.allow)
+				}
+			}
+		}
+	}
+}
+
+func matches(pattern, pkg string) bool {
+	if base, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return pkg == base || strings.HasPrefix(pkg, base+"/")
+	}
+	return pkg == pattern
+}
