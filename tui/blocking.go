@@ -66,6 +66,8 @@ func (v *blockingView) render(f frame) {
 		v.header.SetText("[yellow]" + tview.Escape(why) + "[-]")
 	} else if last == nil {
 		v.header.SetText("[gray]waiting for the first snapshot…[-]")
+	} else if last.Blocking.WindowSeconds == 0 && last.Blocking.Block == nil && last.Blocking.Mutex == nil {
+		v.header.SetText("[yellow]no contention data yet: the target's block and mutex collector has not sampled[-]")
 	} else {
 		v.header.SetText(fmt.Sprintf("[::b]contention over the last %s[::-]  [gray]Tab switches tables  < > sort  r reverse[-]",
 			fmtSeconds(last.Blocking.WindowSeconds)))

@@ -221,6 +221,10 @@ func (v *goroutinesView) updateHeader() {
 		v.header.SetText("[gray]waiting for the first snapshot…[-]")
 		return
 	}
+	if len(last.Groups) == 0 && last.GroupsTime.IsZero() {
+		v.header.SetText("[yellow]no goroutine groups yet: the target's goroutine collector has not sampled[-]")
+		return
+	}
 	goroutines := 0
 	for _, g := range last.Groups {
 		goroutines += g.Count

@@ -26,7 +26,7 @@ type overview struct {
 // printed after each sparkline.
 const (
 	labelWidth = 20
-	valueWidth = 26
+	valueWidth = 32
 )
 
 func newOverview(now func() time.Time) *overview {

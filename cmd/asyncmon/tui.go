@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/tui"
 )
 
@@ -50,4 +51,20 @@ func defaultUILog(name string) string {
 // runUI opens the terminal UI on src until the user quits or ctx ends.
 func runUI(ctx context.Context, src tui.Source, title string, log *slog.Logger) error {
 	return tui.Run(ctx, tui.Options{Source: src, Title: title, Logger: log})
+}
+
+// demoUILogger sends the demo's logs to a file in the temporary
+// directory while its UI is open.
+func demoUILogger() (*slog.Logger, func(), error) {
+	return uiLogger(defaultUILog("demo"))
+}
+
+// attachDemo opens the UI on the demo's own agent: the first thing a new
+// user sees.
+func attachDemo(ctx context.Context, agentAddr, scenario string, log *slog.Logger) error {
+	c, err := client.New(agentAddr)
+	if err != nil {
+		return err
+	}
+	return runUI(ctx, tui.NewClientSource(c), "asyncmon demo ("+scenario+") "+agentAddr, log)
 }
