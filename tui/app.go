@@ -139,7 +139,7 @@ func newUI(opts Options) *ui {
 	u.help.SetBorder(true).SetTitle(" help — ? or Esc closes ")
 	u.root = tview.NewPages().
 		AddPage("main", main, true, true).
-		AddPage("help", centered(u.help, 64, 22), true, false)
+		AddPage("help", centered(u.help, 70, 22), true, false)
 	u.app.SetRoot(u.root, true).SetInputCapture(u.onKey)
 	u.renderTabs()
 	u.renderStatus()

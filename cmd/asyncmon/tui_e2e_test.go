@@ -1,0 +1,176 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asyncmon/asyncmon/internal/testenv"
+)
+
+// buildAsyncmon builds this command into a temporary directory.
+func buildAsyncmon(t *testing.T) string {
+	t.Helper()
+	gobin := testenv.LookPath(t, "go", "/usr/local/go/bin")
+	bin := filepath.Join(t.TempDir(), "asyncmon")
+	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// tmuxSession is a detached tmux session on a private server socket.
+type tmuxSession struct {
+	t    *testing.T
+	tmux string
+	sock string
+}
+
+func newTmux(t *testing.T, width, height int, command string) *tmuxSession {
+	t.Helper()
+	s := &tmuxSession{t: t, tmux: testenv.LookPath(t, "tmux"), sock: fmt.Sprintf("asyncmon-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	t.Cleanup(func() { exec.Command(s.tmux, "-L", s.sock, "kill-server").Run() })
+	s.run("new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), command)
+	return s
+}
+
+func (s *tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command(s.tmux, append([]string{"-L", s.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %q: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) keys(keys ...string) {
+	s.t.Helper()
+	s.run(append([]string{"send-keys", "-t", "e2e"}, keys...)...)
+}
+
+func (s *tmuxSession) literal(text string) {
+	s.t.Helper()
+	s.run("send-keys", "-t", "e2e", "-l", text)
+}
+
+// waitFor polls the pane until it shows every want.
+func (s *tmuxSession) waitFor(want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var pane string
+	for time.Now().Before(deadline) {
+		out, err := exec.Command(s.tmux, "-L", s.sock, "capture-pane", "-p", "-t", "e2e").CombinedOutput()
+		pane = string(out)
+		if err == nil && containsAll(pane, want) {
+			return pane
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("pane never showed %q; last pane:\n%s", want, pane)
+	return ""
+}
+
+// waitGone polls the pane until it no longer shows gone.
+func (s *tmuxSession) waitGone(gone string) {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var pane string
+	for time.Now().Before(deadline) {
+		out, err := exec.Command(s.tmux, "-L", s.sock, "capture-pane", "-p", "-t", "e2e").CombinedOutput()
+		pane = string(out)
+		if err == nil && !strings.Contains(pane, gone) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("pane still shows %q:\n%s", gone, pane)
+}
+
+func containsAll(s string, want []string) bool {
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// waitFile polls until path exists and returns its content.
+func waitFile(t *testing.T, path string, d time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return strings.TrimSpace(string(b))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not appear within %v", path, d)
+	return ""
+}
+
+// TestDemoTUIInTmux runs `asyncmon demo --scenario all` in a real terminal
+// (tmux), drives the UI with keys and reads the screen at each step.
+func TestDemoTUIInTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a terminal session")
+	}
+	bin := buildAsyncmon(t)
+	dir := t.TempDir()
+	exitFile := filepath.Join(dir, "exit")
+	runtimeDir := filepath.Join(dir, "run")
+	if err := os.Mkdir(runtimeDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd := fmt.Sprintf("cd %s && XDG_RUNTIME_DIR=%s TMPDIR=%s %s demo --addr 127.0.0.1:0 --agent-addr 127.0.0.1:0 --scenario all; echo EXIT=$? > %s",
+		dir, runtimeDir, dir, bin, exitFile)
+	s := newTmux(t, 120, 40, cmd)
+
+	s.waitFor("1 Overview", "2 Goroutines", "5 Findings", " live ", "sched latency p99", "goroutines", "asyncmon demo (all)")
+
+	s.keys("2")
+	pane := s.waitFor("COUNT↓", "STATE", "PARKED IN")
+	hasGroups := !strings.Contains(pane, "no goroutine groups yet")
+	s.keys("/")
+	s.literal("net/http")
+	s.waitFor("filter: net/http")
+	if hasGroups {
+		s.waitFor(`filter "net/http"`)
+	}
+	s.keys("Enter")
+	if hasGroups {
+		s.keys("Enter")
+		s.waitFor("group — Esc to go back", "stack", "created by")
+		s.keys("Escape")
+		s.waitGone("group — Esc to go back")
+	} else {
+		t.Log("the agent in this build samples no goroutine groups; skipping the group details step")
+	}
+
+	s.keys("b")
+	s.waitFor("block sites", "mutex sites")
+	s.keys("4")
+	s.waitFor("KIND", "AGE", "pools")
+	s.keys("5")
+	s.waitFor("STATE", "TITLE")
+	s.keys("?")
+	s.waitFor("help — ? or Esc closes", "space  pause or resume")
+	s.keys("Escape")
+	s.waitGone("space  pause or resume")
+	s.keys("Space")
+	s.waitFor("PAUSED")
+	s.keys("Space")
+	s.keys("q")
+	if got := waitFile(t, exitFile, 15*time.Second); got != "EXIT=0" {
+		t.Errorf("demo exited with %s, want EXIT=0", got)
+	}
+	// The agent unregistered itself on the way out.
+	if ents, _ := os.ReadDir(filepath.Join(runtimeDir, "asyncmon")); len(ents) != 0 {
+		t.Errorf("registry not cleaned up: %v", ents)
+	}
+}
