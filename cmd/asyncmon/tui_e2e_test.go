@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent"
 	"github.com/asyncmon/asyncmon/internal/testenv"
 )
 
@@ -172,5 +174,56 @@ func TestDemoTUIInTmux(t *testing.T) {
 	// The agent unregistered itself on the way out.
 	if ents, _ := os.ReadDir(filepath.Join(runtimeDir, "asyncmon")); len(ents) != 0 {
 		t.Errorf("registry not cleaned up: %v", ents)
+	}
+}
+
+// TestAttachSurvivesAgentRestart attaches to an agent in this process,
+// closes the agent (the UI says disconnected and keeps the last data),
+// starts a new one on the same address (the UI resumes by itself), and
+// records the session to a file that replay then reads.
+func TestAttachSurvivesAgentRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a terminal session")
+	}
+	bin := buildAsyncmon(t)
+	ctx := context.Background()
+	a, err := agent.Start(ctx, agent.Options{Addr: "127.0.0.1:0", Interval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := a.Addr()
+	defer func() { a.Close() }()
+
+	dir := t.TempDir()
+	exitFile := filepath.Join(dir, "exit")
+	rec := filepath.Join(dir, "session.jsonl.gz")
+	cmd := fmt.Sprintf("cd %s && %s attach --record %s %s; echo EXIT=$? > %s", dir, bin, rec, addr, exitFile)
+	s := newTmux(t, 100, 30, cmd)
+	s.waitFor(" live ", addr, "sched latency p99", "● recording")
+
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor("disconnected — retrying", "refused")
+	s.waitFor("sched latency p99") // the last data stays on screen
+
+	a, err = agent.Start(ctx, agent.Options{Addr: addr, Interval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(" live ")
+	s.waitGone("disconnected")
+	s.keys("q")
+	if got := waitFile(t, exitFile, 15*time.Second); got != "EXIT=0" {
+		t.Fatalf("attach exited with %s, want EXIT=0", got)
+	}
+
+	// The recording plays back in the same UI.
+	exitFile2 := filepath.Join(dir, "exit2")
+	s2 := newTmux(t, 100, 30, fmt.Sprintf("%s replay --speed 50 %s; echo EXIT=$? > %s", bin, rec, exitFile2))
+	s2.waitFor("replay ended", "session.jsonl.gz from "+addr, "sched latency p99")
+	s2.keys("q")
+	if got := waitFile(t, exitFile2, 15*time.Second); got != "EXIT=0" {
+		t.Fatalf("replay exited with %s, want EXIT=0", got)
 	}
 }
