@@ -81,8 +81,11 @@ type ui struct {
 	// tell our stop from tview ending the loop on a terminal error.
 	stopped bool
 
-	root   *tview.Pages
-	body   *tview.Pages
+	main   *tview.Flex
+	// helpRoot is main with the help overlay on top; the application's
+	// root while help is open.
+	helpRoot *tview.Pages
+	body     *switcher
 	tabs   *tview.TextView
 	status *tview.TextView
 	help   *tview.TextView
@@ -127,20 +130,17 @@ func newUI(opts Options) *ui {
 
 	u.tabs = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	u.status = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
-	u.body = tview.NewPages()
-	for v := range numViews {
-		u.body.AddPage(v.String(), u.viewOf(v).primitive(), true, v == ViewOverview)
-	}
-	main := tview.NewFlex().SetDirection(tview.FlexRow).
+	u.body = newSwitcher(u.ov.primitive())
+	u.main = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(u.tabs, 1, 0, false).
 		AddItem(u.body, 0, 1, true).
 		AddItem(u.status, 1, 0, false)
 	u.help = tview.NewTextView().SetDynamicColors(true).SetText(helpText)
 	u.help.SetBorder(true).SetTitle(" help — ? or Esc closes ")
-	u.root = tview.NewPages().
-		AddPage("main", main, true, true).
-		AddPage("help", centered(u.help, 70, 22), true, false)
-	u.app.SetRoot(u.root, true).SetInputCapture(u.onKey)
+	u.helpRoot = tview.NewPages().
+		AddPage("main", u.main, true, true).
+		AddPage("help", centered(u.help, 70, 22), true, true)
+	u.app.SetRoot(u.main, true).SetInputCapture(u.onKey)
 	u.renderTabs()
 	u.renderStatus()
 	return u
@@ -317,7 +317,7 @@ func (u *ui) say(msg string) {
 
 func (u *ui) selectView(v View) {
 	u.current = v
-	u.body.SwitchToPage(v.String())
+	u.body.show(u.viewOf(v).primitive())
 	u.renderCurrent()
 	u.app.SetFocus(u.focusTarget(v))
 	u.renderTabs()
@@ -410,10 +410,10 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 func (u *ui) toggleHelp() {
 	u.helpOpen = !u.helpOpen
 	if u.helpOpen {
-		u.root.ShowPage("help")
+		u.app.SetRoot(u.helpRoot, true)
 		u.app.SetFocus(u.help)
 	} else {
-		u.root.HidePage("help")
+		u.app.SetRoot(u.main, true)
 		u.app.SetFocus(u.focusTarget(u.current))
 	}
 }

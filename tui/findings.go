@@ -17,7 +17,7 @@ import (
 // findingsView lists findings, firing first; Enter opens one with its
 // plain-words summary and evidence, where s saves its captures locally.
 type findingsView struct {
-	pages   *tview.Pages
+	pages   *switcher
 	header  *tview.TextView
 	table   *sortTable[model.Finding]
 	layout  *tview.Flex
@@ -116,9 +116,7 @@ func newFindingsView(focus func(tview.Primitive), save func(model.Finding), now 
 		AddItem(v.header, 1, 0, false).
 		AddItem(v.table.table, 0, 1, true)
 	v.table.table.SetSelectedFunc(func(int, int) { v.openDetail() })
-	v.pages = tview.NewPages().
-		AddPage("table", v.layout, true, true).
-		AddPage("detail", v.detail, true, false)
+	v.pages = newSwitcher(v.layout)
 	return v
 }
 
@@ -149,13 +147,13 @@ func (v *findingsView) openDetail() {
 	v.showing = f.ID
 	v.detail.SetText(findingDetail(f, v.now()))
 	v.detail.ScrollToBeginning()
-	v.pages.SwitchToPage("detail")
+	v.pages.show(v.detail)
 	v.focus(v.detail)
 }
 
 func (v *findingsView) closeDetail() {
 	v.showing = ""
-	v.pages.SwitchToPage("table")
+	v.pages.show(v.layout)
 	v.focus(v.table.table)
 }
 

@@ -16,7 +16,7 @@ import (
 // goroutinesView is the goroutine group table with a / filter and a
 // details page per group (Enter opens it, Esc goes back).
 type goroutinesView struct {
-	pages   *tview.Pages
+	pages   *switcher
 	header  *tview.TextView
 	table   *sortTable[*model.GoroutineGroup]
 	filter  *tview.InputField
@@ -27,6 +27,23 @@ type goroutinesView struct {
 	showing string // key of the group whose details are open
 	// shown is the last rendered state of that group.
 	shown *model.GoroutineGroup
+	// hay caches groupHaystack for the groups of the current sample, so
+	// each keystroke in the filter costs a substring search per group.
+	hay map[*model.GoroutineGroup]string
+}
+
+// matchGroup reports whether needle (lower case) appears in the group's
+// haystack.
+func (v *goroutinesView) matchGroup(g *model.GoroutineGroup, needle string) bool {
+	h, ok := v.hay[g]
+	if !ok {
+		if v.hay == nil {
+			v.hay = make(map[*model.GoroutineGroup]string)
+		}
+		h = groupHaystack(g)
+		v.hay[g] = h
+	}
+	return strings.Contains(h, needle)
 }
 
 func groupColumns() []column[*model.GoroutineGroup] {
@@ -58,43 +75,35 @@ func groupColumns() []column[*model.GoroutineGroup] {
 	}
 }
 
-// matchGroup reports whether the filter (lower case) appears in the group's
-// wait reason or in any function or file of its top frames, stack or
-// creation site.
-func matchGroup(g *model.GoroutineGroup, needle string) bool {
-	if strings.Contains(g.WaitReason, needle) {
-		return true
+// groupHaystack is the lower-case text the / filter searches in a group:
+// its wait reason and the functions and files of its creation site, top
+// frames and stack, and its labels.
+func groupHaystack(g *model.GoroutineGroup) string {
+	var b strings.Builder
+	b.WriteString(g.WaitReason)
+	add := func(f model.Frame) {
+		b.WriteByte('\n')
+		b.WriteString(f.Func)
+		b.WriteByte(' ')
+		b.WriteString(f.File)
 	}
-	hit := func(f model.Frame) bool {
-		return containsFold(f.Func, needle) || containsFold(f.File, needle)
+	add(g.CreatedBy)
+	for _, f := range g.TopFrames {
+		add(f)
 	}
-	if hit(g.CreatedBy) || slices.ContainsFunc(g.TopFrames, hit) || slices.ContainsFunc(g.Stack, hit) {
-		return true
+	for _, f := range g.Stack {
+		add(f)
 	}
 	for k, v := range g.Labels {
-		if containsFold(k+"="+v, needle) {
-			return true
-		}
+		b.WriteString("\n" + k + "=" + v)
 	}
-	return false
-}
-
-// containsFold is strings.Contains ignoring ASCII case; needle is lower
-// case. It avoids allocating a lowered copy of every frame.
-func containsFold(s, needle string) bool {
-	n := len(needle)
-	for i := 0; i+n <= len(s); i++ {
-		if strings.EqualFold(s[i:i+n], needle) {
-			return true
-		}
-	}
-	return false
+	return strings.ToLower(b.String())
 }
 
 func newGoroutinesView(focus func(tview.Primitive)) *goroutinesView {
 	v := &goroutinesView{focus: focus}
 	v.table = newSortTable(groupColumns(), 0, true, func(g *model.GoroutineGroup) string { return g.Key })
-	v.table.match = matchGroup
+	v.table.match = v.matchGroup
 	v.table.onSort = v.updateHeader
 	v.header = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	v.filter = tview.NewInputField().SetLabel("filter: ").SetFieldWidth(0)
@@ -128,9 +137,7 @@ func newGoroutinesView(focus func(tview.Primitive)) *goroutinesView {
 		}
 		return ev
 	}))
-	v.pages = tview.NewPages().
-		AddPage("table", v.layout, true, true).
-		AddPage("detail", v.detail, true, false)
+	v.pages = newSwitcher(v.layout)
 	return v
 }
 
@@ -178,13 +185,13 @@ func (v *goroutinesView) openDetail() {
 	v.showing = g.Key
 	v.renderDetail(g, false)
 	v.detail.ScrollToBeginning()
-	v.pages.SwitchToPage("detail")
+	v.pages.show(v.detail)
 	v.focus(v.detail)
 }
 
 func (v *goroutinesView) closeDetail() {
 	v.showing = ""
-	v.pages.SwitchToPage("table")
+	v.pages.show(v.layout)
 	v.focus(v.table.table)
 }
 
@@ -198,6 +205,7 @@ func (v *goroutinesView) render(f frame) {
 			groups[i] = &last.Groups[i]
 		}
 	}
+	v.hay = nil // a new sample: new group values
 	v.table.setRows(groups)
 	v.updateHeader()
 	if v.showing != "" {

@@ -34,7 +34,8 @@ type sortTable[T any] struct {
 	table   *tview.Table
 	cols    []column[T]
 	all     []T
-	rows    []T // all, filtered and sorted
+	sorted  []T // all, sorted; nil when it must be sorted again
+	rows    []T // sorted, filtered
 	sortCol int
 	desc    bool
 	filter  string
@@ -71,7 +72,7 @@ func newSortTable[T any](cols []column[T], sortCol int, desc bool, key func(T) s
 
 // setRows replaces the data, keeping the selected row selected.
 func (t *sortTable[T]) setRows(rows []T) {
-	t.all = rows
+	t.all, t.sorted = rows, nil
 	t.refresh()
 }
 
@@ -84,6 +85,7 @@ func (t *sortTable[T]) setFilter(text string) {
 // sortBy changes the order, keeping the selected row selected.
 func (t *sortTable[T]) sortBy(col int, desc bool) {
 	t.sortCol, t.desc = col, desc
+	t.sorted = nil
 	t.refresh()
 	if t.onSort != nil {
 		t.onSort()
@@ -105,26 +107,28 @@ func (t *sortTable[T]) refresh() {
 	if sel, ok := t.selected(); ok && t.key != nil {
 		selKey, hadSel = t.key(sel), true
 	}
-	rows := t.all
+	if t.sorted == nil {
+		// Sort once per data or order change; a keystroke in the filter
+		// only filters the sorted rows, which keeps their order.
+		t.sorted = slices.Clone(t.all)
+		if c := t.cols[t.sortCol].cmp; c != nil {
+			slices.SortStableFunc(t.sorted, func(a, b T) int {
+				if t.desc {
+					return c(b, a)
+				}
+				return c(a, b)
+			})
+		}
+	}
+	rows := t.sorted
 	if t.filter != "" && t.match != nil {
 		needle := strings.ToLower(t.filter)
-		rows = make([]T, 0, len(t.all))
-		for _, r := range t.all {
+		rows = make([]T, 0, len(t.sorted))
+		for _, r := range t.sorted {
 			if t.match(r, needle) {
 				rows = append(rows, r)
 			}
 		}
-	} else {
-		rows = slices.Clone(rows)
-	}
-	c := t.cols[t.sortCol].cmp
-	if c != nil {
-		slices.SortStableFunc(rows, func(a, b T) int {
-			if t.desc {
-				return c(b, a)
-			}
-			return c(a, b)
-		})
 	}
 	t.rows = rows
 	row := 1
