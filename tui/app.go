@@ -81,19 +81,19 @@ type ui struct {
 	// tell our stop from tview ending the loop on a terminal error.
 	stopped bool
 
-	main   *tview.Flex
+	main *tview.Flex
 	// helpRoot is main with the help overlay on top; the application's
 	// root while help is open.
 	helpRoot *tview.Pages
 	body     *switcher
-	tabs   *tview.TextView
-	status *tview.TextView
-	help   *tview.TextView
-	ov     *overview
-	gr     *goroutinesView
-	bl     *blockingView
-	cn     *connectionsView
-	fi     *findingsView
+	tabs     *tview.TextView
+	status   *tview.TextView
+	help     *tview.TextView
+	ov       *overview
+	gr       *goroutinesView
+	bl       *blockingView
+	cn       *connectionsView
+	fi       *findingsView
 }
 
 // view is what every view provides.
