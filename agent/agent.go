@@ -26,6 +26,11 @@ const DefaultAddr = "127.0.0.1:7071"
 const (
 	defaultInterval = time.Second
 	defaultHistory  = 10 * time.Minute
+	// defaultCPUBudget is 2% of one core: 20 ms per 1 s interval, about
+	// 400 times what the built-in collectors cost (docs/perf.md).
+	defaultCPUBudget = 0.02
+	// maxStretch bounds how far the budget may stretch the interval.
+	maxStretch = 10
 	// maxHistory bounds Options.History/Interval: a day at 1 s.
 	maxHistory = 86400
 	// shutdownTimeout is how long Close waits for HTTP requests in flight.
@@ -57,6 +62,14 @@ type Options struct {
 	// Collectors are extra collectors, run after the built-in ones at
 	// every interval. Optional.
 	Collectors []model.Collector
+	// CPUBudget is the share of one core that collection may use on
+	// average, e.g. 0.02 for 2%. When a cycle costs more than
+	// CPUBudget×Interval, the agent waits longer before the next one
+	// (up to 10×Interval), so an expensive collector slows sampling
+	// instead of loading the host. Every snapshot stays complete; its
+	// IntervalSeconds shows the stretched interval. Optional. Default
+	// 0.02. Negative disables the budget.
+	CPUBudget float64
 	// ProbePeriod is how often the scheduler's timer probe wakes.
 	// Optional. Default 5 ms; negative disables the probe.
 	ProbePeriod time.Duration
@@ -66,6 +79,8 @@ type Options struct {
 // methods are safe for concurrent use.
 type Agent struct {
 	interval time.Duration
+	budget   float64       // share of one core; <= 0 means no budget
+	cost     time.Duration // moving average of a cycle's duration; loop only
 	log      *slog.Logger
 	cols     []*collectorState
 	closers  []io.Closer
@@ -120,6 +135,10 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	if a.interval <= 0 {
 		a.interval = defaultInterval
+	}
+	a.budget = opts.CPUBudget
+	if a.budget == 0 {
+		a.budget = defaultCPUBudget
 	}
 	a.interval = max(a.interval, 10*time.Millisecond)
 	if a.log == nil {
@@ -236,18 +255,39 @@ func (a *Agent) Window(d time.Duration) model.Window {
 	return w
 }
 
-// loop collects every interval until Close.
+// loop collects every interval until Close, waiting longer when the
+// budget says so.
 func (a *Agent) loop() {
-	t := time.NewTicker(a.interval)
+	t := time.NewTimer(a.interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-a.ctx.Done():
 			return
 		case <-t.C:
+			start := time.Now()
 			a.collect(a.ctx)
+			t.Reset(a.nextWait(time.Since(start)))
 		}
 	}
+}
+
+// nextWait folds a cycle's cost into the moving average and returns the
+// wait before the next cycle: the interval, stretched so that the average
+// cost stays within the budget, at most maxStretch times. The wait is
+// counted from the end of the cycle, so the cycle's own time is already
+// spent.
+func (a *Agent) nextWait(cycle time.Duration) time.Duration {
+	if a.cost == 0 {
+		a.cost = cycle
+	} else {
+		a.cost = (a.cost*7 + cycle) / 8 // EWMA, alpha 1/8: a burst does not stretch at once
+	}
+	wait := a.interval
+	if a.budget > 0 {
+		wait = max(wait, time.Duration(float64(a.cost)/a.budget))
+	}
+	return min(wait, maxStretch*a.interval) - cycle
 }
 
 // collect takes one snapshot, stores it and publishes it.

@@ -348,3 +348,60 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+type slow struct{ d time.Duration }
+
+func (s slow) Name() string { return "slow" }
+func (s slow) Collect(ctx context.Context, _ *model.Snapshot) error {
+	select {
+	case <-time.After(s.d):
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// TestBudgetStretchesInterval runs a collector that costs 15 ms per cycle
+// with a 20 ms interval and a 25% budget: the agent must slow to about one
+// cycle per 60 ms, and all collectors still run every cycle.
+func TestBudgetStretchesInterval(t *testing.T) {
+	a := start(t, Options{Interval: 20 * time.Millisecond, CPUBudget: 0.25, Collectors: []model.Collector{slow{15 * time.Millisecond}}})
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Latest().Seq < 12 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := a.Latest()
+	if s.IntervalSeconds < 0.05 {
+		t.Errorf("interval %.3fs with a 15ms collector under a 25%% budget, want >= 0.05s", s.IntervalSeconds)
+	}
+	if s.IntervalSeconds > 0.2+0.1 { // capped at 10x the interval, plus scheduling slack
+		t.Errorf("interval %.3fs, want at most about 10x 20ms", s.IntervalSeconds)
+	}
+	if len(s.Collectors) != 3 || s.Scheduler.ProbePeriod == 0 || s.Goroutines.Total == 0 {
+		t.Errorf("stretched snapshot is incomplete: %d collectors", len(s.Collectors))
+	}
+}
+
+func TestNextWait(t *testing.T) {
+	tests := []struct {
+		name   string
+		budget float64
+		cycles []time.Duration
+		want   time.Duration
+	}{
+		{"cheap cycles keep the interval", 0.02, []time.Duration{time.Millisecond}, time.Second - time.Millisecond},
+		{"expensive cycle stretches", 0.02, []time.Duration{50 * time.Millisecond}, 2500*time.Millisecond - 50*time.Millisecond},
+		{"stretch is capped", 0.02, []time.Duration{900 * time.Millisecond}, 10*time.Second - 900*time.Millisecond},
+		{"no budget", -1, []time.Duration{500 * time.Millisecond}, 500 * time.Millisecond},
+		{"one burst is averaged", 0.02, []time.Duration{time.Millisecond, 81 * time.Millisecond}, time.Second - 81*time.Millisecond}, // average 11ms: within budget
+	}
+	for _, tt := range tests {
+		a := &Agent{interval: time.Second, budget: tt.budget}
+		var got time.Duration
+		for _, c := range tt.cycles {
+			got = a.nextWait(c)
+		}
+		if got != tt.want {
+			t.Errorf("%s: nextWait = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

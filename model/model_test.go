@@ -1,0 +1,64 @@
+package model
+
+import (
+	"testing"
+	"time"
+)
+
+func TestWindow(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var w Window
+	if w.Latest() != nil || w.Oldest() != nil || w.Span() != 0 || len(w.Since(t0).Snapshots) != 0 {
+		t.Error("empty window is not empty")
+	}
+	for i := range 5 {
+		w.Snapshots = append(w.Snapshots, &Snapshot{Seq: uint64(i + 1), Time: t0.Add(time.Duration(i) * time.Second)})
+	}
+	if w.Latest().Seq != 5 || w.Oldest().Seq != 1 {
+		t.Errorf("Latest %d Oldest %d, want 5 and 1", w.Latest().Seq, w.Oldest().Seq)
+	}
+	if got := w.Span(); got != 4*time.Second {
+		t.Errorf("Span = %v, want 4s", got)
+	}
+	if got := w.Since(t0.Add(2500 * time.Millisecond)); len(got.Snapshots) != 2 || got.Oldest().Seq != 4 {
+		t.Errorf("Since(2.5s) = %d snapshots from %d, want 2 from 4", len(got.Snapshots), got.Oldest().Seq)
+	}
+	if got := w.Since(t0.Add(time.Hour)); len(got.Snapshots) != 0 {
+		t.Errorf("Since(future) kept %d snapshots", len(got.Snapshots))
+	}
+}
+
+func TestFrameSite(t *testing.T) {
+	if got := (Frame{Func: "main.f", File: "/a/b.go", Line: 12}).Site(); got != "/a/b.go:12" {
+		t.Errorf("Site = %q", got)
+	}
+	if got := (Frame{Func: "main.f"}).Site(); got != "main.f" {
+		t.Errorf("Site without file = %q", got)
+	}
+	g := GoroutineGroup{CreatedBy: Frame{Func: "c"}, TopFrames: []Frame{{Func: "top"}}}
+	if g.Site().Func != "top" {
+		t.Errorf("group Site = %v, want the top frame", g.Site())
+	}
+	g.TopFrames = nil
+	if g.Site().Func != "c" {
+		t.Errorf("group Site = %v, want the creator without top frames", g.Site())
+	}
+}
+
+func TestLevelRank(t *testing.T) {
+	if !(LevelInfo.Rank() < LevelWarning.Rank() && LevelWarning.Rank() < LevelCritical.Rank()) || Level("x").Rank() != 0 {
+		t.Error("levels are not ordered info < warning < critical, unknown 0")
+	}
+}
+
+func TestLatencyBuckets(t *testing.T) {
+	b := LatencyBuckets()
+	if b[0] != 1e-6 || b[len(b)-1] != 10 {
+		t.Errorf("buckets span %v..%v, want 1µs..10s", b[0], b[len(b)-1])
+	}
+	for i := 1; i < len(b); i++ {
+		if b[i] <= b[i-1] {
+			t.Fatalf("buckets not increasing at %d: %v", i, b)
+		}
+	}
+}
