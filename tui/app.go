@@ -526,7 +526,7 @@ func (u *ui) renderStatus() {
 	if st.Mode != "" {
 		fmt.Fprintf(&b, " (%s)", st.Mode)
 	}
-	if last != nil {
+	if last != nil && last.Process.PID != 0 {
 		fmt.Fprintf(&b, "  %s pid %d", tview.Escape(last.Process.Program), last.Process.PID)
 	}
 	if st.Note != "" {

@@ -59,7 +59,10 @@ func (v *overview) lines(width int) []string {
 	if last == nil {
 		return append(out, " [gray]waiting for the first snapshot…[-]")
 	}
-	if why, ok := v.f.status.Unavailable[ViewOverview]; ok {
+	// partial: the source cannot feed the runtime rows (a pprof-only
+	// target); showing them as flat zeros would lie.
+	why, partial := v.f.status.Unavailable[ViewOverview]
+	if partial {
 		out = append(out, " [yellow]"+tview.Escape(why)+"[-]")
 	}
 	span := ""
@@ -80,27 +83,36 @@ func (v *overview) lines(width int) []string {
 		return fmt.Sprintf(" %-*s[green]%-*s[-] %s", labelWidth-1, label, sw, sparkline(vals, top), value)
 	}
 
-	p50 := series(func(s *model.Snapshot) float64 { return s.Scheduler.LatencyP50 })
-	p99 := series(func(s *model.Snapshot) float64 { return s.Scheduler.LatencyP99 })
-	top := maxOf(p99)
 	sc := last.Scheduler
-	out = append(out,
-		row("sched latency p50", p50, top, fmtSeconds(sc.LatencyP50)),
-		row("sched latency p99", p99, top, fmt.Sprintf("%s  max %s", fmtSeconds(sc.LatencyP99), fmtSeconds(top))))
-	lag := series(func(s *model.Snapshot) float64 { return s.Scheduler.ProbeLagP99 })
-	out = append(out, row("probe lag p99", lag, maxOf(lag),
-		fmt.Sprintf("%s  max %s", fmtSeconds(sc.ProbeLagP99), fmtSeconds(sc.ProbeLagMax))))
+	if !partial {
+		p50 := series(func(s *model.Snapshot) float64 { return s.Scheduler.LatencyP50 })
+		p99 := series(func(s *model.Snapshot) float64 { return s.Scheduler.LatencyP99 })
+		top := maxOf(p99)
+		out = append(out,
+			row("sched latency p50", p50, top, fmtSeconds(sc.LatencyP50)),
+			row("sched latency p99", p99, top, fmt.Sprintf("%s  max %s", fmtSeconds(sc.LatencyP99), fmtSeconds(top))))
+		lag := series(func(s *model.Snapshot) float64 { return s.Scheduler.ProbeLagP99 })
+		out = append(out, row("probe lag p99", lag, maxOf(lag),
+			fmt.Sprintf("%s  max %s", fmtSeconds(sc.ProbeLagP99), fmtSeconds(sc.ProbeLagMax))))
+	}
 
 	g := last.Goroutines
 	total := series(func(s *model.Snapshot) float64 { return float64(s.Goroutines.Total) })
 	gtop := maxOf(total)
 	runnable := series(func(s *model.Snapshot) float64 { return float64(s.Goroutines.Runnable + s.Goroutines.Running) })
 	waiting := series(func(s *model.Snapshot) float64 { return float64(s.Goroutines.Waiting) })
+	created := fmt.Sprintf("%d  %s/s new", g.Total, strconv.FormatFloat(g.CreatedRate, 'f', 0, 64))
+	if partial {
+		created = strconv.Itoa(g.Total) // dumps do not tell the creation rate
+	}
 	out = append(out,
-		row("goroutines", total, gtop, fmt.Sprintf("%d  %s/s new", g.Total, strconv.FormatFloat(g.CreatedRate, 'f', 0, 64))),
+		row("goroutines", total, gtop, created),
 		row("  running+runnable", runnable, gtop, fmt.Sprintf("%d+%d", g.Running, g.Runnable)),
 		row("  waiting", waiting, gtop, fmt.Sprintf("%d  syscall %d", g.Waiting, g.NotInGo)))
 
+	if partial {
+		return out
+	}
 	gc := series(func(s *model.Snapshot) float64 { return s.GC.CPUFraction })
 	pause := series(func(s *model.Snapshot) float64 { return s.Scheduler.PauseMax })
 	out = append(out,

@@ -81,7 +81,6 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 			snap.IntervalSeconds = start.Sub(prev).Seconds()
 		}
 		prev = start
-		snap.Process.Program = "pprof target"
 		findings, aerr := s.analyze.add(&buf, snap)
 		st := &tui.Status{State: tui.StateLive, Mode: "pprof only", Unavailable: pprofUnavailable()}
 		if aerr != nil {
