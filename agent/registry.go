@@ -19,7 +19,7 @@ import (
 // under PID reuse. The directory is $XDG_RUNTIME_DIR/asyncmon, or
 // <os.TempDir()>/asyncmon-<uid> where XDG_RUNTIME_DIR is unset; it is
 // created 0700 and refused if it belongs to another user or is open to
-// others. Each agent writes <pid>.json (0600, atomically by rename) and
+// others. Each agent writes <pid>-<port>.json (0600, atomically by rename) and
 // removes it on Close. The reading side is client.Discover, which keeps
 // the directory and the entry format in step with this file; readers prune
 // entries whose process is gone, so a crash leaves no lasting litter.
@@ -78,7 +78,8 @@ func register(addr string) (*registration, error) {
 	if err := tmp.Close(); err != nil {
 		return nil, fmt.Errorf("register agent: %w", err)
 	}
-	path := filepath.Join(dir, strconv.Itoa(os.Getpid())+".json")
+	// One file per agent: a process may run several (tests do).
+	path := filepath.Join(dir, strconv.Itoa(os.Getpid())+"-"+port+".json")
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return nil, fmt.Errorf("register agent: %w", err)
 	}

@@ -23,7 +23,8 @@ func TestRegistryListsAndForgetsAgents(t *testing.T) {
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("registry dir: %v, mode %v, want 0700", err, fi.Mode().Perm())
 	}
-	file := filepath.Join(dir, strconv.Itoa(os.Getpid())+".json")
+	_, port, _ := strings.Cut(a.Addr(), ":")
+	file := filepath.Join(dir, strconv.Itoa(os.Getpid())+"-"+port+".json")
 	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("registry file: %v, want mode 0600", err)
 	}
