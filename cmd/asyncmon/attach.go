@@ -38,7 +38,7 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !onTerminal(stdout) {
 		return errNoTerminal
 	}
-	addr, err := resolveTarget(ctx, target)
+	addr, err := resolveTarget(ctx, target, chooseAgent)
 	if err != nil {
 		return err
 	}
@@ -76,8 +76,9 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // resolveTarget turns the attach argument into an address: an address
 // stays as it is, a PID is looked up in the local registry, and nothing
-// means the only healthy local agent.
-func resolveTarget(ctx context.Context, target string) (string, error) {
+// means the only healthy local agent, or the one choose picks among
+// several (an error when choose is nil).
+func resolveTarget(ctx context.Context, target string, choose func(context.Context, []client.LocalAgent) (int, error)) (string, error) {
 	pid, isPID := 0, false
 	if n, err := strconv.Atoi(target); err == nil && n > 0 {
 		pid, isPID = n, true
@@ -109,6 +110,13 @@ func resolveTarget(ctx context.Context, target string) (string, error) {
 	case 1:
 		return healthy[0].Addr, nil
 	}
+	if choose != nil {
+		i, err := choose(ctx, healthy)
+		if err != nil {
+			return "", err
+		}
+		return healthy[i].Addr, nil
+	}
 	var b strings.Builder
 	b.WriteString("several local agents are running; pass one's PID or ADDR:\n")
 	writeAgents(&b, healthy)
@@ -131,6 +139,18 @@ func openSource(ctx context.Context, c *client.Client) (tui.Source, error) {
 		return nil, fmt.Errorf("%s is neither an asyncmon agent (/healthz: %v) nor a net/http/pprof endpoint (%v)", c.BaseURL(), err, perr)
 	}
 	return newPprofSource(c), nil
+}
+
+// chooseAgent asks on the terminal which of several agents to attach to.
+func chooseAgent(ctx context.Context, agents []client.LocalAgent) (int, error) {
+	var b strings.Builder
+	writeAgents(&b, agents)
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	i, err := tui.Choose(ctx, tui.ChooseOptions{Title: "attach to which agent?  " + lines[0], Items: lines[1:]})
+	if errors.Is(err, tui.ErrNoChoice) {
+		return 0, errors.New("no agent chosen")
+	}
+	return i, err
 }
 
 // writeAgents prints a table of local agents.

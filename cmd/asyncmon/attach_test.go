@@ -62,7 +62,7 @@ func TestLsAndResolveTarget(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "no local agents") {
 		t.Errorf("ls with no agents: %d %q", code, out)
 	}
-	if _, err := resolveTarget(ctx, ""); err == nil || !strings.Contains(err.Error(), "no local agent is running") {
+	if _, err := resolveTarget(ctx, "", nil); err == nil || !strings.Contains(err.Error(), "no local agent is running") {
 		t.Errorf("resolve with no agents: %v", err)
 	}
 
@@ -83,14 +83,14 @@ func TestLsAndResolveTarget(t *testing.T) {
 	}
 
 	for _, target := range []string{"", pid} {
-		if addr, err := resolveTarget(ctx, target); err != nil || addr != a.Addr() {
+		if addr, err := resolveTarget(ctx, target, nil); err != nil || addr != a.Addr() {
 			t.Errorf("resolveTarget(%q) = %q, %v; want %s", target, addr, err, a.Addr())
 		}
 	}
-	if addr, err := resolveTarget(ctx, "10.1.2.3:7071"); err != nil || addr != "10.1.2.3:7071" {
+	if addr, err := resolveTarget(ctx, "10.1.2.3:7071", nil); err != nil || addr != "10.1.2.3:7071" {
 		t.Errorf("an address resolves to itself: %q, %v", addr, err)
 	}
-	if _, err := resolveTarget(ctx, "999999999"); err == nil || !strings.Contains(err.Error(), "no agent registered for pid 999999999") {
+	if _, err := resolveTarget(ctx, "999999999", nil); err == nil || !strings.Contains(err.Error(), "no agent registered for pid 999999999") {
 		t.Errorf("unknown pid: %v", err)
 	}
 
@@ -99,9 +99,21 @@ func TestLsAndResolveTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	_, err = resolveTarget(ctx, "")
+	_, err = resolveTarget(ctx, "", nil)
 	if err == nil || !strings.Contains(err.Error(), "several local agents") || !strings.Contains(err.Error(), b.Addr()) {
 		t.Errorf("two agents: %v", err)
+	}
+	// On a terminal the user picks one.
+	addr, err := resolveTarget(ctx, "", func(_ context.Context, as []client.LocalAgent) (int, error) {
+		for i, x := range as {
+			if x.Addr == b.Addr() {
+				return i, nil
+			}
+		}
+		return 0, nil
+	})
+	if err != nil || addr != b.Addr() {
+		t.Errorf("chosen agent: %q, %v; want %s", addr, err, b.Addr())
 	}
 }
 
