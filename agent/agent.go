@@ -70,6 +70,18 @@ type Options struct {
 	// IntervalSeconds shows the stretched interval. Optional. Default
 	// 0.02. Negative disables the budget.
 	CPUBudget float64
+	// BlockProfileRate, when positive, turns on the runtime's block
+	// profile (runtime.SetBlockProfileRate, process-wide) while the
+	// agent runs; Close turns it off again. Optional. Default 0: leave
+	// it as the process set it. collectors.DefaultBlockProfileRate
+	// (10 µs) is the measured-safe value; see docs/goroutines.md.
+	BlockProfileRate int
+	// MutexProfileFraction, when positive, sets
+	// runtime.SetMutexProfileFraction while the agent runs; Close
+	// restores the previous value. Optional. Default 0: leave it as the
+	// process set it. collectors.DefaultMutexProfileFraction (10) costs
+	// next to nothing.
+	MutexProfileFraction int
 	// ProbePeriod is how often the scheduler's timer probe wakes.
 	// Optional. Default 5 ms; negative disables the probe.
 	ProbePeriod time.Duration
@@ -168,6 +180,12 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	sched := collectors.NewScheduler(collectors.SchedulerOptions{ProbePeriod: opts.ProbePeriod})
 	a.addBuiltin(sched)
 	a.addBuiltin(collectors.NewRuntime())
+	a.addBuiltin(collectors.NewGoroutines(collectors.GoroutinesOptions{Logger: opts.Logger}))
+	a.addBuiltin(collectors.NewBlocking(collectors.BlockingOptions{
+		BlockProfileRate:     opts.BlockProfileRate,
+		MutexProfileFraction: opts.MutexProfileFraction,
+		Logger:               opts.Logger,
+	}))
 	for _, c := range opts.Collectors {
 		if c != nil {
 			a.cols = append(a.cols, &collectorState{c: c})

@@ -24,6 +24,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/snapshot", a.handleSnapshot)
 	mux.HandleFunc("GET /api/v1/history", a.handleHistory)
 	mux.HandleFunc("GET /api/v1/stream", a.handleStream)
+	mux.HandleFunc("GET /api/v1/goroutines", a.handleGoroutines)
 
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)

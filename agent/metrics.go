@@ -25,6 +25,7 @@ func registerMetrics(reg *prometheus.Registry, a *Agent) error {
 		reg.Register(promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{})),
 		reg.Register(&snapshotCollector{a: a, sets: []metricSet{
 			newCoreMetrics(),
+			newGoroutineMetrics(),
 		}}),
 	)
 }

@@ -75,8 +75,12 @@ const (
 // reason and top user frames: one row of the goroutine table.
 type GoroutineGroup struct {
 	// Key identifies the group across samples.
-	Key        string `json:"key"`
-	CreatedBy  Frame  `json:"created_by,omitzero"`
+	Key       string `json:"key"`
+	CreatedBy Frame  `json:"created_by,omitzero"`
+	// Start is the members' start function: the outermost frame of a
+	// member's stack (runtime.goexit left out). Dumps and the concurrent
+	// goroutine profile both give it; only dumps give CreatedBy.
+	Start      Frame  `json:"start,omitzero"`
 	WaitReason string `json:"wait_reason"`
 	// TopFrames are the innermost user (non-runtime) frames that are part
 	// of the key; TopFrames[0] is where the goroutines are parked.
@@ -134,4 +138,21 @@ type BlockingSite struct {
 	// Count and DelaySeconds are over the window.
 	Count        int64   `json:"count"`
 	DelaySeconds float64 `json:"delay_seconds"`
+}
+
+// GoroutineTable is the body of the agent's GET /api/v1/goroutines: the
+// group table of the latest snapshot, filtered and sorted as asked.
+type GoroutineTable struct {
+	// Time is when the table was taken (Snapshot.GroupsTime).
+	Time time.Time `json:"time"`
+	// Goroutines is the goroutine count of the table, all groups.
+	Goroutines int `json:"goroutines"`
+	// GroupsTotal counts all groups, Matched those that passed the
+	// filters (before limit).
+	GroupsTotal int `json:"groups_total"`
+	Matched     int `json:"matched"`
+	// Truncated is true when the snapshot held only the largest groups.
+	Truncated    bool             `json:"truncated,omitempty"`
+	ByWaitReason map[string]int   `json:"by_wait_reason,omitempty"`
+	Groups       []GoroutineGroup `json:"groups"`
 }

@@ -34,6 +34,7 @@ func commands() []command {
 		{"demo", "run the demo service with the agent embedded", runDemo},
 		{"snapshot", "print an agent's latest snapshot", runSnapshot},
 		{"capture", "save a profile or trace from an agent or any pprof endpoint", runCapture},
+		{"analyze", "group the goroutines of a dump file, stdin or pprof URL", runAnalyze},
 		{"attach", "open the live terminal UI on an agent (or a net/http/pprof endpoint)", runAttach},
 		{"ls", "list the local agents", runLs},
 		{"replay", "play a recording made with attach --record in the terminal UI", runReplay},

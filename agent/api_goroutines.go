@@ -1,0 +1,113 @@
+package agent
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// waitReasons returns the bounded set of model wait reasons, for
+// validating wait_reason= and for the metrics.
+func waitReasons() []string {
+	return []string{
+		model.WaitRunning, model.WaitRunnable, model.WaitChanRecv, model.WaitChanSend,
+		model.WaitSelect, model.WaitNilChan, model.WaitMutex, model.WaitCond, model.WaitWaitGroup,
+		model.WaitIO, model.WaitSleep, model.WaitSyscall, model.WaitGC, model.WaitRuntime, model.WaitOther,
+	}
+}
+
+// handleGoroutines serves the goroutine group table of the latest
+// snapshot as a model.GoroutineTable.
+//
+//	sort         count (default), delta, wait (longest wait) or site.
+//	order        desc (default; asc for site) or asc.
+//	filter       keep groups whose wait reason, labels, creator, start or
+//	             any stack frame (function or file:line) contains this
+//	             substring.
+//	wait_reason  keep groups with this normalised wait reason.
+//	limit        keep the first N groups. Optional.
+func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
+	if err := checkParams(r, "sort", "order", "filter", "wait_reason", "limit"); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	q := r.URL.Query()
+	by := q.Get("sort")
+	if by == "" {
+		by = collectors.SortCount
+	}
+	desc := by != collectors.SortSite
+	switch q.Get("order") {
+	case "":
+	case "asc":
+		desc = false
+	case "desc":
+		desc = true
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("order: want asc or desc, got %q", q.Get("order")))
+		return
+	}
+	wait := q.Get("wait_reason")
+	if wait != "" && !slices.Contains(waitReasons(), wait) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("wait_reason: want one of %q, got %q", waitReasons(), wait))
+		return
+	}
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: want a positive integer, got %q", v))
+			return
+		}
+		limit = n
+	}
+	filter := q.Get("filter")
+
+	t := model.GoroutineTable{Groups: []model.GoroutineGroup{}}
+	if s := a.Latest(); s != nil {
+		t.Time = s.GroupsTime
+		t.GroupsTotal = max(s.GroupsTotal, len(s.Groups))
+		t.Truncated = s.GroupsTruncated
+		t.ByWaitReason = s.Goroutines.ByWaitReason
+		for _, n := range s.Goroutines.ByWaitReason {
+			t.Goroutines += n
+		}
+		// The snapshot is shared and never written: filter into a copy.
+		for _, g := range s.Groups {
+			if (wait == "" || g.WaitReason == wait) && (filter == "" || groupMatches(&g, filter)) {
+				t.Groups = append(t.Groups, g)
+			}
+		}
+	}
+	if !collectors.SortGroups(t.Groups, by, desc) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("sort: want count, delta, wait or site, got %q", by))
+		return
+	}
+	t.Matched = len(t.Groups)
+	if limit > 0 && len(t.Groups) > limit {
+		t.Groups = t.Groups[:limit]
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// groupMatches reports whether s occurs in g's wait reason, labels,
+// creator, start function or any frame.
+func groupMatches(g *model.GoroutineGroup, s string) bool {
+	frame := func(f model.Frame) bool {
+		return strings.Contains(f.Func, s) || (f.File != "" && strings.Contains(f.Site(), s))
+	}
+	if strings.Contains(g.WaitReason, s) || frame(g.CreatedBy) || frame(g.Start) {
+		return true
+	}
+	for k, v := range g.Labels {
+		if strings.Contains(k, s) || strings.Contains(v, s) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(g.TopFrames, frame) || slices.ContainsFunc(g.Stack, frame)
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/internal/analyze"
+)
+
+// groupKeyParts maps --key names to collectors.GroupKey bits.
+var groupKeyParts = []struct {
+	name string
+	key  collectors.GroupKey
+}{
+	{"creator", collectors.KeyCreatedBy},
+	{"start", collectors.KeyStart},
+	{"wait", collectors.KeyWaitReason},
+	{"top", collectors.KeyTopFrames},
+	{"labels", collectors.KeyLabels},
+}
+
+func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("analyze", "[FILE|URL|-] [--json] [--limit N] [--stacks] [--key PARTS]",
+		"Groups the goroutines of a dump: a file or - (standard input) holding\n"+
+			"pprof goroutine?debug=2 or debug=1 text, a panic or a SIGQUIT traceback;\n"+
+			"or the URL of any Go program serving net/http/pprof (a bare\n"+
+			"http://host:port gets /debug/pprof/goroutine?debug=2).", stderr)
+	asJSON := fs.Bool("json", false, "print the groups as JSON")
+	limit := fs.Int("limit", 40, "print at most `N` groups (0: all)")
+	stacks := fs.Bool("stacks", false, "print each group's sample stack")
+	key := fs.String("key", "creator,start,wait,top", "group key `parts`: creator, start, wait, top, labels")
+	top := fs.Int("top-frames", 2, "user frames in the key's top part")
+	pos, err := parseFlags(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	src := "-"
+	if len(pos) == 1 {
+		src = pos[0]
+	}
+	var k collectors.GroupKey
+	for _, part := range strings.Split(*key, ",") {
+		found := false
+		for _, p := range groupKeyParts {
+			if p.name == strings.TrimSpace(part) {
+				k |= p.key
+				found = true
+			}
+		}
+		if !found {
+			return usageError{fmt.Errorf("--key: unknown part %q", part)}
+		}
+	}
+	if *limit < 0 || *top < 1 {
+		return usageError{fmt.Errorf("--limit and --top-frames must be positive")}
+	}
+	opts := analyze.Options{
+		Group: collectors.GroupOptions{Key: k, TopFrames: *top, MaxGroups: 1 << 20},
+	}
+	return analyze.Run(ctx, src, stdout, *asJSON, *limit, *stacks, opts)
+}

@@ -1,0 +1,346 @@
+package collectors
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// Sampling settings worth turning on, measured on a 2-core machine (see
+// docs/goroutines.md and docs/perf.md).
+const (
+	// DefaultBlockProfileRate samples, on average, one blocking event
+	// per 10 µs spent blocked; events longer than that are always
+	// recorded. SetBlockProfileRate(1) (every event) halved a channel
+	// ping-pong benchmark; at 10 µs the cost is within noise, and the
+	// blocking that matters (milliseconds) is still recorded in full.
+	DefaultBlockProfileRate = 10_000
+	// DefaultMutexProfileFraction records one contention event in 10.
+	// Mutex profiling measured almost free even at fraction 1, but the
+	// runtime's de-biasing makes 10 as accurate for hot locks at a tenth
+	// of the stack captures.
+	DefaultMutexProfileFraction = 10
+	// defaultTopSites bounds Blocking.Block and Blocking.Mutex.
+	defaultTopSites = 10
+	// maxTrackedStacks bounds the previous values kept for deltas.
+	maxTrackedStacks = 10000
+)
+
+// BlockingOptions configures the blocking collector. The zero value works
+// and changes no process-wide setting.
+type BlockingOptions struct {
+	// BlockProfileRate, when positive, is set with
+	// runtime.SetBlockProfileRate while the collector is open; Close
+	// sets it back to 0 (the runtime offers no way to read the previous
+	// rate, and 0 is its default). Optional. Default 0: leave the
+	// process's setting alone and report whatever the block profile
+	// holds. DefaultBlockProfileRate is the measured-safe value to opt in
+	// with.
+	BlockProfileRate int
+	// MutexProfileFraction, when positive, is set with
+	// runtime.SetMutexProfileFraction while the collector is open; Close
+	// restores the previous fraction. Optional. Default 0: leave the
+	// process's setting alone. DefaultMutexProfileFraction is the value
+	// to opt in with.
+	MutexProfileFraction int
+	// TopSites bounds the sites reported per profile. Optional.
+	// Default 10.
+	TopSites int
+	// Logger receives debug messages. Optional. Default silent.
+	Logger *slog.Logger
+}
+
+// Blocking is the block and mutex contention collector: a model.Collector
+// that fills Snapshot.Blocking with the top contended call sites over the
+// window since the previous collection, and the totals.
+//
+// runtime.SetBlockProfileRate and runtime.SetMutexProfileFraction are
+// process-wide: the collector changes them only when its options ask, and
+// Close restores them. Both profiles are cumulative in the runtime; the
+// collector keeps the previous values per stack (bounded) to compute
+// per-window deltas.
+//
+// The block profile records where goroutines waited (channel operations,
+// select, sync.Cond, WaitGroup, and mutexes as waiters); the mutex
+// profile records where contended locks were released, that is the
+// critical section that made others wait.
+type Blocking struct {
+	opts BlockingOptions
+
+	mu sync.Mutex // guards the fields below
+	// prevMutex is the mutex fraction before the collector set it, -1
+	// when it did not.
+	prevMutex int
+	setBlock  bool
+	closed    bool
+	last      time.Time
+	block     profileState
+	mutex     profileState
+	buf       bytes.Buffer
+}
+
+// profileState is the previous reading of one cumulative profile.
+type profileState struct {
+	prev map[string]stackValue // keyed by the record's PCs
+}
+
+type stackValue struct {
+	count  int64
+	cycles int64
+}
+
+// NewBlocking returns the blocking collector and applies the sampling
+// settings its options ask for.
+func NewBlocking(opts BlockingOptions) *Blocking {
+	if opts.TopSites <= 0 {
+		opts.TopSites = defaultTopSites
+	}
+	b := &Blocking{opts: opts, prevMutex: -1}
+	if opts.BlockProfileRate > 0 {
+		runtime.SetBlockProfileRate(opts.BlockProfileRate)
+		b.setBlock = true
+	}
+	if opts.MutexProfileFraction > 0 {
+		b.prevMutex = runtime.SetMutexProfileFraction(opts.MutexProfileFraction)
+	}
+	return b
+}
+
+// Name implements model.Collector.
+func (b *Blocking) Name() string { return "blocking" }
+
+// Close restores the sampling settings the collector changed. It is
+// idempotent.
+func (b *Blocking) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	if b.setBlock {
+		runtime.SetBlockProfileRate(0)
+	}
+	if b.prevMutex >= 0 {
+		runtime.SetMutexProfileFraction(b.prevMutex)
+	}
+	return nil
+}
+
+// Collect implements model.Collector.
+func (b *Blocking) Collect(ctx context.Context, s *model.Snapshot) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := time.Now()
+	out := &s.Blocking
+	out.MutexProfileFraction = runtime.SetMutexProfileFraction(-1)
+	out.BlockProfileRate = b.opts.BlockProfileRate // the runtime does not tell
+	if b.closed {
+		out.BlockProfileRate = 0
+	}
+	if !b.last.IsZero() {
+		out.WindowSeconds = now.Sub(b.last).Seconds()
+	}
+	first := b.last.IsZero()
+	b.last = now
+	var errs []error
+	for _, p := range []struct {
+		name  string
+		st    *profileState
+		sites *[]model.BlockingSite
+		delay *float64
+		count *int64
+	}{
+		{"block", &b.block, &out.Block, &out.BlockDelaySecondsTotal, &out.BlockEventsTotal},
+		{"mutex", &b.mutex, &out.Mutex, &out.MutexDelaySecondsTotal, &out.MutexEventsTotal},
+	} {
+		b.buf.Reset()
+		if err := pprof.Lookup(p.name).WriteTo(&b.buf, 1); err != nil {
+			errs = append(errs, fmt.Errorf("%s profile: %w", p.name, err))
+			continue
+		}
+		cp, err := ParseContention(&b.buf)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s profile: %w", p.name, err))
+			continue
+		}
+		sites, delay, count := p.st.update(cp, first, b.opts.TopSites)
+		*p.sites, *p.delay, *p.count = sites, delay, count
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// update computes the per-site deltas since the previous reading, the top
+// sites by delay, and the totals.
+func (st *profileState) update(cp *ContentionProfile, first bool, top int) ([]model.BlockingSite, float64, int64) {
+	next := make(map[string]stackValue, len(cp.Records))
+	type siteAcc struct {
+		site   model.BlockingSite
+		best   int64 // the largest stack's delta cycles, whose stack is kept
+		cycles int64
+	}
+	bySite := make(map[model.Frame]*siteAcc)
+	var totalCycles, totalCount int64
+	for i := range cp.Records {
+		r := &cp.Records[i]
+		totalCycles += r.Cycles
+		totalCount += r.Count
+		if len(next) < maxTrackedStacks {
+			next[r.key] = stackValue{r.Count, r.Cycles}
+		}
+		if first {
+			continue
+		}
+		prev := st.prev[r.key]
+		dc, dn := r.Cycles-prev.cycles, r.Count-prev.count
+		if dc <= 0 && dn <= 0 {
+			continue
+		}
+		var site [1]model.Frame
+		topFrames(r.Frames, site[:])
+		a := bySite[site[0]]
+		if a == nil {
+			a = &siteAcc{site: model.BlockingSite{Site: site[0]}}
+			bySite[site[0]] = a
+		}
+		a.cycles += max(dc, 0)
+		a.site.Count += max(dn, 0)
+		if dc > a.best || a.site.Stack == nil {
+			a.best = dc
+			a.site.Stack = r.Frames
+		}
+	}
+	st.prev = next
+	sites := make([]model.BlockingSite, 0, len(bySite))
+	for _, a := range bySite {
+		a.site.DelaySeconds = cp.seconds(a.cycles)
+		sites = append(sites, a.site)
+	}
+	slices.SortFunc(sites, func(x, y model.BlockingSite) int {
+		if c := cmp.Compare(y.DelaySeconds, x.DelaySeconds); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(y.Count, x.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Site.Site(), y.Site.Site())
+	})
+	if len(sites) > top {
+		sites = sites[:top]
+	}
+	if len(sites) == 0 {
+		sites = nil
+	}
+	return sites, cp.seconds(totalCycles), totalCount
+}
+
+// ContentionProfile is a parsed block or mutex profile in pprof's debug=1
+// text form.
+type ContentionProfile struct {
+	// Name is "contention" (block) or "mutex".
+	Name string
+	// CyclesPerSecond converts Cycles to seconds.
+	CyclesPerSecond int64
+	// SamplingPeriod is the mutex profile fraction, 0 for block.
+	SamplingPeriod int64
+	Records        []ContentionRecord
+}
+
+// ContentionRecord is one stack of a contention profile. Count and Cycles
+// are cumulative, already scaled by the runtime for its sampling.
+type ContentionRecord struct {
+	Cycles int64
+	Count  int64
+	// Frames are innermost first.
+	Frames []model.Frame
+	key    string
+}
+
+func (cp *ContentionProfile) seconds(cycles int64) float64 {
+	if cp.CyclesPerSecond <= 0 {
+		return 0
+	}
+	return float64(cycles) / float64(cp.CyclesPerSecond)
+}
+
+// ParseContention reads the debug=1 text of the block or mutex profile:
+//
+//	--- mutex:
+//	cycles/second=2400000000
+//	sampling period=10
+//	48000 3 @ 0x4710e5 0x4a0c33 0x46f2a1
+//	#	0x4710e4	sync.(*Mutex).Unlock+0x44	/go/src/sync/mutex.go:229
+func ParseContention(r io.Reader) (*ContentionProfile, error) {
+	cp := &ContentionProfile{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxLineBytes)
+	p := newParser(nil)
+	lineNo := 0
+	var cur *ContentionRecord
+	for sc.Scan() {
+		lineNo++
+		line := bytes.TrimRight(sc.Bytes(), "\r")
+		switch {
+		case len(line) == 0:
+		case bytes.HasPrefix(line, []byte("--- ")):
+			cp.Name = strings.TrimSuffix(string(line[4:]), ":")
+		case bytes.HasPrefix(line, []byte("cycles/second=")):
+			n, err := strconv.ParseInt(string(line[len("cycles/second="):]), 10, 64)
+			if err != nil {
+				return cp, fmt.Errorf("line %d: malformed cycles/second: %q", lineNo, line)
+			}
+			cp.CyclesPerSecond = n
+		case bytes.HasPrefix(line, []byte("sampling period=")):
+			n, err := strconv.ParseInt(string(line[len("sampling period="):]), 10, 64)
+			if err != nil {
+				return cp, fmt.Errorf("line %d: malformed sampling period: %q", lineNo, line)
+			}
+			cp.SamplingPeriod = n
+		case line[0] == '#':
+			if cur == nil || len(line) < 2 || line[1] != '\t' {
+				continue // other comment lines
+			}
+			f, ok := p.profileFrame(line[2:])
+			if !ok {
+				return cp, fmt.Errorf("line %d: malformed frame: %q", lineNo, line)
+			}
+			cur.Frames = append(cur.Frames, f)
+		default:
+			at := bytes.Index(line, []byte(" @"))
+			fields := bytes.Fields(line[:max(at, 0)])
+			if at < 0 || len(fields) != 2 {
+				return cp, fmt.Errorf("line %d: expected \"CYCLES COUNT @ PC...\": %q", lineNo, line)
+			}
+			cycles, err1 := strconv.ParseInt(string(fields[0]), 10, 64)
+			count, err2 := strconv.ParseInt(string(fields[1]), 10, 64)
+			if err1 != nil || err2 != nil {
+				return cp, fmt.Errorf("line %d: malformed cycles or count: %q", lineNo, line)
+			}
+			cp.Records = append(cp.Records, ContentionRecord{Cycles: cycles, Count: count, key: string(bytes.TrimSpace(line[at+2:]))})
+			cur = &cp.Records[len(cp.Records)-1]
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return cp, fmt.Errorf("line %d: %w", lineNo+1, err)
+	}
+	return cp, nil
+}

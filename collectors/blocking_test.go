@@ -1,0 +1,154 @@
+package collectors
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+//go:noinline
+func blockOnChannel(ch chan int) { <-ch }
+
+//go:noinline
+func holdMutex(mu *sync.Mutex, d time.Duration) {
+	mu.Lock()
+	time.Sleep(d)
+	mu.Unlock()
+}
+
+// contend makes n channel waits of about d each at blockOnChannel, and n
+// contended critical sections of about d in holdMutex.
+func contend(n int, d time.Duration) {
+	ch := make(chan int)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range n {
+			blockOnChannel(ch)
+		}
+	})
+	for range n {
+		time.Sleep(d)
+		ch <- 1
+	}
+	wg.Wait()
+	var mu sync.Mutex
+	for range 2 {
+		wg.Go(func() {
+			for range n {
+				holdMutex(&mu, d)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func findSite(sites []model.BlockingSite, fn string) *model.BlockingSite {
+	for i := range sites {
+		if strings.HasSuffix(sites[i].Site.Func, fn) {
+			return &sites[i]
+		}
+	}
+	return nil
+}
+
+func TestBlocking(t *testing.T) {
+	prevMutex := runtime.SetMutexProfileFraction(-1)
+	b := NewBlocking(BlockingOptions{BlockProfileRate: 1, MutexProfileFraction: 1})
+	ctx := context.Background()
+	var s model.Snapshot
+	if err := b.Collect(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Blocking.MutexProfileFraction != 1 || s.Blocking.BlockProfileRate != 1 {
+		t.Errorf("rates = %d, %d, want 1, 1", s.Blocking.BlockProfileRate, s.Blocking.MutexProfileFraction)
+	}
+	contend(20, 2*time.Millisecond)
+	s = model.Snapshot{}
+	if err := b.Collect(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	bl := s.Blocking
+	if bl.WindowSeconds <= 0 {
+		t.Errorf("window = %v, want > 0", bl.WindowSeconds)
+	}
+	site := findSite(bl.Block, ".blockOnChannel")
+	if site == nil {
+		t.Fatalf("blockOnChannel not among the block sites %+v", bl.Block)
+	}
+	// 20 waits of about 2 ms: at least 20 events and 20 ms, give or take
+	// the runtime's scaling.
+	if site.Count < 20 || site.DelaySeconds < 0.02 || site.DelaySeconds > 10 {
+		t.Errorf("blockOnChannel: %d events, %.3fs, want >= 20 events and >= 0.02s", site.Count, site.DelaySeconds)
+	}
+	if len(site.Stack) == 0 || site.Site.Line == 0 {
+		t.Errorf("site without stack or line: %+v", site)
+	}
+	m := findSite(bl.Mutex, ".holdMutex")
+	if m == nil {
+		t.Fatalf("holdMutex not among the mutex sites %+v", bl.Mutex)
+	}
+	if m.DelaySeconds <= 0 || m.Count <= 0 {
+		t.Errorf("holdMutex: %d events, %.3fs, want > 0", m.Count, m.DelaySeconds)
+	}
+	if bl.BlockDelaySecondsTotal < site.DelaySeconds || bl.MutexEventsTotal < m.Count {
+		t.Errorf("totals below the window: %+v", bl)
+	}
+	// A quiet window reports no sites for the contention above.
+	s = model.Snapshot{}
+	if err := b.Collect(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	if findSite(s.Blocking.Block, ".blockOnChannel") != nil {
+		t.Errorf("blockOnChannel reported again in a quiet window")
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if got := runtime.SetMutexProfileFraction(-1); got != prevMutex {
+		t.Errorf("mutex fraction after Close = %d, want %d", got, prevMutex)
+	}
+}
+
+func TestBlockingDefaultTouchesNothing(t *testing.T) {
+	prev := runtime.SetMutexProfileFraction(-1)
+	b := NewBlocking(BlockingOptions{})
+	if got := runtime.SetMutexProfileFraction(-1); got != prev {
+		t.Errorf("mutex fraction = %d, want %d untouched", got, prev)
+	}
+	var s model.Snapshot
+	if err := b.Collect(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseContention(t *testing.T) {
+	in := "--- mutex:\ncycles/second=1000000000\nsampling period=10\n" +
+		"5000000 3 @ 0x4710e5 0x4a0c33\n" +
+		"#\t0x4710e4\tsync.(*Mutex).Unlock+0x44\t\t/go/src/sync/mutex.go:229\n" +
+		"#\t0x4a0c32\tmain.critical+0x32\t\t\t/src/main.go:12\n\n"
+	cp, err := ParseContention(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Name != "mutex" || cp.CyclesPerSecond != 1e9 || cp.SamplingPeriod != 10 || len(cp.Records) != 1 {
+		t.Fatalf("got %+v", cp)
+	}
+	r := cp.Records[0]
+	if r.Count != 3 || r.Cycles != 5e6 || len(r.Frames) != 2 || r.Frames[1] != (model.Frame{Func: "main.critical", File: "/src/main.go", Line: 12}) {
+		t.Errorf("record = %+v", r)
+	}
+	if _, err := ParseContention(strings.NewReader("--- mutex:\nbogus line\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("err = %v, want one naming line 2", err)
+	}
+}

@@ -1,0 +1,381 @@
+package collectors
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"sync"
+	"time"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// ErrRateLimited is returned by [Goroutines.Dump] when the last full
+// dump is more recent than GoroutinesOptions.DumpInterval.
+var ErrRateLimited = errors.New("full goroutine dump rate limited")
+
+// Defaults of GoroutinesOptions, and why.
+const (
+	// defaultCPUBudget is 1% of one core: a refresh that costs 80 ms (100k
+	// parked goroutines on a 2-core machine) runs at most every 8 s.
+	defaultCPUBudget = 0.01
+	// defaultMinInterval keeps small processes from refreshing on every
+	// collection when a refresh costs nothing.
+	defaultMinInterval = 2 * time.Second
+	// defaultMaxPause is the longest stop-the-world a refresh may cause.
+	defaultMaxPause = time.Millisecond
+	// defaultDumpInterval rate-limits full (stop-the-world) dumps.
+	defaultDumpInterval = time.Minute
+	// initialPausePerGoroutine is the stop-the-world cost of a full dump
+	// per goroutine before one was measured: 2.8 s at 100k goroutines
+	// on the reference machine, rounded up.
+	initialPausePerGoroutine = 30 * time.Microsecond
+	// maxDumpBytes is where the runtime itself stops a debug=2 dump.
+	maxDumpBytes = 64 << 20
+)
+
+// GoroutinesOptions configures the live goroutine collector. The zero
+// value works.
+type GoroutinesOptions struct {
+	// Group configures the group table. Optional. The default key is
+	// KeyStart|KeyWaitReason|KeyTopFrames: the concurrent profile has no
+	// creation site, and a key that a full dump alone could fill would
+	// change whenever the collector switches source.
+	Group GroupOptions
+	// CPUBudget is the average share of one core that refreshing the
+	// table may use: after a refresh that took d, the next one waits
+	// d/CPUBudget. Optional. Default 0.01 (1%).
+	CPUBudget float64
+	// MinInterval is the shortest time between refreshes. Optional.
+	// Default 2s.
+	MinInterval time.Duration
+	// MaxPause is the longest stop-the-world pause a refresh may cause.
+	// A full dump (which stops the world for its whole walk) is used for
+	// the table only while its predicted pause, from the last measured
+	// pause per goroutine, stays under MaxPause: in practice a few dozen
+	// goroutines. Otherwise the concurrent goroutine profile is used,
+	// whose pause does not grow with the goroutine count. Optional.
+	// Default 1ms. Negative: never use full dumps for the table.
+	MaxPause time.Duration
+	// DumpInterval is the shortest time between two full dumps taken by
+	// Dump. Optional. Default 1m.
+	DumpInterval time.Duration
+	// Logger receives debug messages about refreshes. Optional. Default
+	// silent.
+	Logger *slog.Logger
+}
+
+// Goroutines is the live goroutine collector: a model.Collector that
+// fills Snapshot.Groups, GroupsTime, GroupsTruncated, GroupsTotal and
+// Goroutines.ByWaitReason.
+//
+// # Cost
+//
+// A goroutine dump with stacks (pprof debug=2) stops the world for its
+// whole walk: about 28 µs per goroutine, seconds at 100k goroutines. The
+// collector therefore builds the table from the concurrent goroutine
+// profile (pprof debug=1, the runtime's goroutineProfileWithLabels),
+// whose stop-the-world part is a fixed, sub-millisecond step; the stacks
+// are then walked while the world runs. The profile has no goroutine IDs,
+// wait reasons, wait times or creation sites: the collector symbolises
+// the stacks' program counters in-process (cached per PC), infers the
+// wait reason from the runtime frames (see [InferWaitReason]) and keys
+// groups by start function instead of creation site. A refresh is
+// skipped until the CPU budget allows it, so the table may be older than
+// the snapshot: GroupsTime says when it was taken.
+//
+// Collect and Dump may be called from different goroutines.
+type Goroutines struct {
+	opts GoroutinesOptions
+
+	mu sync.Mutex // guards everything below
+	// grouper keeps the previous table for deltas.
+	grouper *Grouper
+	table   *GroupTable
+	when    time.Time
+	next    time.Time
+	// pausePerG is the measured stop-the-world cost of a full dump per
+	// goroutine.
+	pausePerG time.Duration
+	lastDump  time.Time
+	symbols   map[uintptr][]model.Frame
+	stats     GoroutinesStats
+	buf       bytes.Buffer
+}
+
+// GoroutinesStats describes the collector's own cost.
+type GoroutinesStats struct {
+	// Refreshes counts table refreshes; FullDumps those made from a
+	// full (stop-the-world) dump.
+	Refreshes int
+	FullDumps int
+	// LastCost is the wall time of the last refresh, LastPause the
+	// longest stop-the-world pause seen during it (from the runtime's
+	// /sched/pauses/total/other:seconds histogram, so to its bucket
+	// precision and including pauses by others).
+	LastCost  time.Duration
+	LastPause time.Duration
+	// Interval is the wait before the next refresh the budget allows.
+	Interval time.Duration
+	// Source is "profile" or "dump" for the last refresh.
+	Source string
+}
+
+// NewGoroutines returns the live goroutine collector.
+func NewGoroutines(opts GoroutinesOptions) *Goroutines {
+	if opts.Group.Key == 0 {
+		opts.Group.Key = KeyStart | KeyWaitReason | KeyTopFrames
+	}
+	if opts.CPUBudget <= 0 {
+		opts.CPUBudget = defaultCPUBudget
+	}
+	if opts.MinInterval <= 0 {
+		opts.MinInterval = defaultMinInterval
+	}
+	if opts.MaxPause == 0 {
+		opts.MaxPause = defaultMaxPause
+	}
+	if opts.DumpInterval <= 0 {
+		opts.DumpInterval = defaultDumpInterval
+	}
+	return &Goroutines{
+		opts:      opts,
+		grouper:   NewGrouper(opts.Group),
+		pausePerG: initialPausePerGoroutine,
+		symbols:   make(map[uintptr][]model.Frame),
+	}
+}
+
+// Name implements model.Collector.
+func (c *Goroutines) Name() string { return "goroutines" }
+
+// Collect implements model.Collector. It refreshes the group table when
+// the CPU budget allows and copies the latest table into s.
+func (c *Goroutines) Collect(ctx context.Context, s *model.Snapshot) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var err error
+	if now := time.Now(); c.table == nil || !now.Before(c.next) {
+		err = c.refresh(ctx, now)
+	}
+	if c.table != nil {
+		s.Groups = c.table.Groups
+		s.GroupsTime = c.when
+		s.GroupsTruncated = c.table.Truncated
+		s.GroupsTotal = c.table.Total
+		s.Goroutines.ByWaitReason = c.table.ByWaitReason
+	}
+	return err
+}
+
+// Refresh forces a refresh now, whatever the budget, and returns the new
+// table. It is for tests and for explicit requests.
+func (c *Goroutines) Refresh(ctx context.Context) (*GroupTable, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	err := c.refresh(ctx, time.Now())
+	return c.table, err
+}
+
+// Stats returns the collector's cost figures.
+func (c *Goroutines) Stats() GoroutinesStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+func (c *Goroutines) refresh(ctx context.Context, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	pauses := newPauseProbe()
+	n := runtime.NumGoroutine()
+	var t *GroupTable
+	var err error
+	full := c.opts.MaxPause > 0 && time.Duration(n)*c.pausePerG < c.opts.MaxPause
+	if full {
+		var d *Dump
+		d, err = c.fullDump()
+		if d != nil {
+			t = c.grouper.Group(d.Goroutines)
+		}
+	} else {
+		t, err = c.profileTable()
+	}
+	cost := time.Since(now)
+	pause := pauses.max()
+	if full && n > 0 && pause > 0 {
+		// Learn the real pause per goroutine, rounded up by the
+		// histogram bucket; never below a floor so one lucky sample
+		// does not open the gate to large dumps.
+		c.pausePerG = max(pause/time.Duration(n), time.Microsecond)
+		c.stats.FullDumps++
+	}
+	interval := max(c.opts.MinInterval, time.Duration(float64(cost)/c.opts.CPUBudget))
+	c.next = now.Add(interval)
+	c.stats.Refreshes++
+	c.stats.LastCost, c.stats.LastPause, c.stats.Interval = cost, pause, interval
+	c.stats.Source = "profile"
+	if full {
+		c.stats.Source = "dump"
+	}
+	if t != nil {
+		c.table, c.when = t, now
+	}
+	if c.opts.Logger != nil {
+		c.opts.Logger.Debug("goroutine groups refreshed", "goroutines", n, "groups", c.tableTotal(),
+			"source", c.stats.Source, "cost", cost, "pause", pause, "next", interval)
+	}
+	return err
+}
+
+func (c *Goroutines) tableTotal() int {
+	if c.table == nil {
+		return 0
+	}
+	return c.table.Total
+}
+
+// profileTable builds the table from the concurrent goroutine profile.
+func (c *Goroutines) profileTable() (*GroupTable, error) {
+	c.buf.Reset()
+	if err := pprof.Lookup("goroutine").WriteTo(&c.buf, 1); err != nil {
+		return nil, fmt.Errorf("goroutine profile: %w", err)
+	}
+	d, err := ParseDump(&c.buf)
+	if err != nil && d == nil {
+		return nil, err
+	}
+	c.symbolize(d.Records)
+	if len(c.symbols) > 1<<16 {
+		// Code is finite, but keep the cache bounded anyway (plugins,
+		// generated code): start over.
+		c.symbols = make(map[uintptr][]model.Frame)
+	}
+	if err != nil && !errors.Is(err, ErrNoGoroutines) {
+		err = fmt.Errorf("goroutine profile: %w", err)
+	} else {
+		err = nil
+	}
+	return c.grouper.GroupRecords(d.Records), err
+}
+
+// symbolize replaces the frames pprof printed (it hides the runtime's
+// own, which the wait reason is inferred from) with the full stack of the
+// records' PCs, and infers the wait reason from it.
+func (c *Goroutines) symbolize(rs []ProfileRecord) {
+	var frames []model.Frame
+	for i := range rs {
+		r := &rs[i]
+		if len(r.PCs) == 0 {
+			continue
+		}
+		frames = frames[:0]
+		for _, pc := range r.PCs {
+			frames = append(frames, c.framesOf(pc)...)
+		}
+		for len(frames) > 0 && frames[len(frames)-1].Func == "runtime.goexit" {
+			frames = frames[:len(frames)-1]
+		}
+		r.Goroutine.Frames = append([]model.Frame(nil), frames...)
+		r.Goroutine.WaitReason = InferWaitReason(r.Goroutine.Frames)
+	}
+}
+
+// framesOf returns the frames of one return PC, inlined calls expanded.
+func (c *Goroutines) framesOf(pc uintptr) []model.Frame {
+	if fs, ok := c.symbols[pc]; ok {
+		return fs
+	}
+	var fs []model.Frame
+	it := runtime.CallersFrames([]uintptr{pc})
+	for {
+		f, more := it.Next()
+		if f.Function != "" || f.File != "" {
+			fs = append(fs, model.Frame{Func: f.Function, File: f.File, Line: f.Line})
+		}
+		if !more {
+			break
+		}
+	}
+	c.symbols[pc] = fs
+	return fs
+}
+
+// fullDump takes a debug=2 dump of all goroutines and parses it.
+func (c *Goroutines) fullDump() (*Dump, error) {
+	size := 1 << 20
+	var b []byte
+	for {
+		b = make([]byte, size)
+		n := runtime.Stack(b, true)
+		if n < len(b) || size >= maxDumpBytes {
+			b = b[:n]
+			break
+		}
+		size *= 2
+	}
+	return ParseDump(bytes.NewReader(b))
+}
+
+// Dump takes a full goroutine dump (with IDs, wait reasons and minutes,
+// creation sites and labels where the runtime prints them) for evidence or
+// on request. It stops the world for the whole walk (about 28 µs per
+// goroutine), so it is rate limited to one per DumpInterval and returns
+// ErrRateLimited in between.
+func (c *Goroutines) Dump(ctx context.Context) (*Dump, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	if !c.lastDump.IsZero() && now.Sub(c.lastDump) < c.opts.DumpInterval {
+		return nil, ErrRateLimited
+	}
+	c.lastDump = now
+	return c.fullDump()
+}
+
+// pauseProbe reads the runtime's stop-the-world pause histogram before
+// and after a piece of work.
+type pauseProbe struct {
+	s      []metrics.Sample
+	before []uint64
+}
+
+const pauseMetric = "/sched/pauses/total/other:seconds"
+
+func newPauseProbe() *pauseProbe {
+	p := &pauseProbe{s: []metrics.Sample{{Name: pauseMetric}}}
+	metrics.Read(p.s)
+	if p.s[0].Value.Kind() == metrics.KindFloat64Histogram {
+		p.before = append([]uint64(nil), p.s[0].Value.Float64Histogram().Counts...)
+	}
+	return p
+}
+
+// max returns the upper bound of the highest histogram bucket that grew
+// since the probe was made: the longest pause, to bucket precision.
+func (p *pauseProbe) max() time.Duration {
+	if p.before == nil {
+		return 0
+	}
+	metrics.Read(p.s)
+	h := p.s[0].Value.Float64Histogram()
+	for i := len(h.Counts) - 1; i >= 0; i-- {
+		if i < len(p.before) && h.Counts[i] > p.before[i] {
+			hi := h.Buckets[i+1]
+			if hi > 1e9 { // +Inf
+				hi = h.Buckets[i]
+			}
+			return time.Duration(hi * 1e9)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,437 @@
+package collectors
+
+import (
+	"cmp"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// GroupKey selects what makes two goroutines members of the same group.
+// Combine the Key* bits; the zero value means DefaultGroupKey.
+type GroupKey uint8
+
+// Group key parts.
+const (
+	// KeyCreatedBy is the go statement that started the goroutine
+	// (function and file:line). Tracebacks have it; the concurrent
+	// goroutine profile does not.
+	KeyCreatedBy GroupKey = 1 << iota
+	// KeyStart is the goroutine's start function: the outermost frame
+	// of its stack. Every source has it.
+	KeyStart
+	// KeyWaitReason is the normalised wait reason.
+	KeyWaitReason
+	// KeyTopFrames is the innermost user frames (GroupOptions.TopFrames
+	// of them), with file:line.
+	KeyTopFrames
+	// KeyLabels is the goroutine's pprof labels. Off by default: labels
+	// that carry request IDs make one group per goroutine.
+	KeyLabels
+)
+
+// DefaultGroupKey groups by creation site, start function, wait reason
+// and top user frames.
+const DefaultGroupKey = KeyCreatedBy | KeyStart | KeyWaitReason | KeyTopFrames
+
+// maxTopFrames bounds GroupOptions.TopFrames (the key is a fixed array).
+const maxTopFrames = 8
+
+// Defaults of GroupOptions.
+const (
+	defaultTopFrames  = 2
+	defaultMaxGroups  = 100
+	defaultMaxTracked = 10000
+	defaultSamples    = 5
+	defaultStackDepth = 64
+)
+
+// GroupOptions configures a Grouper. The zero value works.
+type GroupOptions struct {
+	// Key selects the group key parts. Optional. Default DefaultGroupKey.
+	Key GroupKey
+	// TopFrames is how many innermost user frames are part of the key
+	// and of GoroutineGroup.TopFrames. Optional. Default 2, at most 8.
+	TopFrames int
+	// MaxGroups bounds the rows of a GroupTable, largest groups first;
+	// GroupTable.Total still counts all groups. Optional. Default 100.
+	MaxGroups int
+	// MaxTracked bounds the distinct groups one call tracks, and so its
+	// memory and the Delta history: goroutines that would open a group
+	// beyond it are counted in one overflow group per wait reason.
+	// Optional. Default 10000.
+	MaxTracked int
+	// Samples is how many member IDs a group keeps. Optional. Default 5.
+	Samples int
+	// StackDepth bounds the sample stack of a group. Optional. Default 64.
+	StackDepth int
+}
+
+func (o GroupOptions) withDefaults() GroupOptions {
+	if o.Key == 0 {
+		o.Key = DefaultGroupKey
+	}
+	if o.TopFrames <= 0 {
+		o.TopFrames = defaultTopFrames
+	}
+	o.TopFrames = min(o.TopFrames, maxTopFrames)
+	if o.MaxGroups <= 0 {
+		o.MaxGroups = defaultMaxGroups
+	}
+	if o.MaxTracked <= 0 {
+		o.MaxTracked = defaultMaxTracked
+	}
+	if o.Samples <= 0 {
+		o.Samples = defaultSamples
+	}
+	if o.StackDepth <= 0 {
+		o.StackDepth = defaultStackDepth
+	}
+	return o
+}
+
+// GroupTable is one goroutine group table.
+type GroupTable struct {
+	// Groups are the largest groups, by count then key, at most
+	// GroupOptions.MaxGroups of them.
+	Groups []model.GoroutineGroup
+	// Total is the number of distinct groups (Truncated when larger
+	// than len(Groups)).
+	Total     int
+	Truncated bool
+	// Goroutines is the number of goroutines grouped.
+	Goroutines int
+	// ByWaitReason counts goroutines per normalised wait reason.
+	ByWaitReason map[string]int
+}
+
+// Grouper turns goroutines into a group table and remembers the previous
+// table's counts to fill GoroutineGroup.Delta. A Grouper is not safe for
+// concurrent use; its cost per call is linear in the goroutines and its
+// memory bounded by GroupOptions.MaxTracked.
+type Grouper struct {
+	opts GroupOptions
+	prev map[string]int // count per group key in the previous table
+}
+
+// NewGrouper returns a Grouper with opts.
+func NewGrouper(opts GroupOptions) *Grouper {
+	return &Grouper{opts: opts.withDefaults()}
+}
+
+// GroupDump groups a parsed dump (tracebacks or profile records) with a
+// fresh Grouper: every Delta is the group's count.
+func GroupDump(d *Dump, opts GroupOptions) *GroupTable {
+	gr := NewGrouper(opts)
+	if d.Format == FormatProfile {
+		return gr.GroupRecords(d.Records)
+	}
+	return gr.Group(d.Goroutines)
+}
+
+// Group builds the table of gs.
+func (gr *Grouper) Group(gs []model.Goroutine) *GroupTable {
+	b := gr.newBuild()
+	for i := range gs {
+		b.add(&gs[i], 1)
+	}
+	return gr.finish(b)
+}
+
+// GroupRecords builds the table of aggregated profile records.
+func (gr *Grouper) GroupRecords(rs []ProfileRecord) *GroupTable {
+	b := gr.newBuild()
+	for i := range rs {
+		if rs[i].Count > 0 {
+			b.add(&rs[i].Goroutine, rs[i].Count)
+		}
+	}
+	return gr.finish(b)
+}
+
+// gkey is the map key of a group: comparable, so no string is built per
+// goroutine.
+type gkey struct {
+	createdBy model.Frame
+	start     string
+	wait      string
+	top       [maxTopFrames]model.Frame
+	labels    string
+	overflow  bool
+}
+
+type acc struct {
+	key    gkey
+	g      model.GoroutineGroup
+	labels map[string]string // shared by all members so far
+}
+
+type build struct {
+	o      GroupOptions
+	groups map[gkey]*acc
+	byWait map[string]int
+	n      int
+}
+
+func (gr *Grouper) newBuild() *build {
+	return &build{o: gr.opts, groups: make(map[gkey]*acc), byWait: make(map[string]int)}
+}
+
+func (b *build) add(g *model.Goroutine, n int) {
+	b.n += n
+	wait := g.WaitReason
+	if wait == "" {
+		wait = NormalizeWaitReason(g.State)
+	}
+	b.byWait[wait] += n
+	var top [maxTopFrames]model.Frame
+	nTop := topFrames(g.Frames, top[:b.o.TopFrames])
+	start := StartFrame(g)
+	var k gkey
+	if b.o.Key&KeyCreatedBy != 0 {
+		k.createdBy = g.CreatedBy
+	}
+	if b.o.Key&KeyStart != 0 {
+		k.start = start.Func
+	}
+	if b.o.Key&KeyWaitReason != 0 {
+		k.wait = wait
+	}
+	if b.o.Key&KeyTopFrames != 0 {
+		k.top = top
+	}
+	if b.o.Key&KeyLabels != 0 && len(g.Labels) > 0 {
+		k.labels = labelString(g.Labels)
+	}
+	a := b.groups[k]
+	if a == nil {
+		if len(b.groups) >= b.o.MaxTracked {
+			k = gkey{wait: wait, overflow: true}
+			a = b.groups[k]
+		}
+		if a == nil {
+			a = &acc{key: k}
+			a.g.WaitReason = wait
+			if !k.overflow {
+				a.g.CreatedBy = g.CreatedBy
+				a.g.Start = start
+				a.g.TopFrames = slices.Clone(top[:nTop])
+				a.g.Stack = slices.Clone(g.Frames[:min(len(g.Frames), b.o.StackDepth)])
+				a.labels = maps(g.Labels)
+			}
+			b.groups[k] = a
+		}
+	}
+	a.g.Count += n
+	if g.Wait > a.g.MaxWait {
+		a.g.MaxWait = g.Wait
+	}
+	if g.Leaked {
+		a.g.Leaked += n
+	}
+	if g.ID > 0 && len(a.g.SampleIDs) < b.o.Samples {
+		a.g.SampleIDs = append(a.g.SampleIDs, g.ID)
+	}
+	if len(a.labels) > 0 && a.g.Count > n {
+		for k, v := range a.labels {
+			if g.Labels[k] != v {
+				delete(a.labels, k)
+			}
+		}
+	}
+}
+
+func maps(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func labelString(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var sb strings.Builder
+	for _, k := range keys {
+		sb.WriteString(strconv.Quote(k))
+		sb.WriteByte('=')
+		sb.WriteString(strconv.Quote(m[k]))
+		sb.WriteByte(',')
+	}
+	return sb.String()
+}
+
+func (gr *Grouper) finish(b *build) *GroupTable {
+	t := &GroupTable{Total: len(b.groups), Goroutines: b.n, ByWaitReason: b.byWait}
+	all := make([]*acc, 0, len(b.groups))
+	next := make(map[string]int, len(b.groups))
+	for _, a := range b.groups {
+		a.g.Key = groupKeyString(a.key)
+		if len(a.labels) > 0 {
+			a.g.Labels = a.labels
+		}
+		a.g.Delta = a.g.Count - gr.prev[a.g.Key]
+		next[a.g.Key] = a.g.Count
+		all = append(all, a)
+	}
+	gr.prev = next
+	slices.SortFunc(all, func(x, y *acc) int {
+		if c := cmp.Compare(y.g.Count, x.g.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(x.g.Key, y.g.Key)
+	})
+	if len(all) > b.o.MaxGroups {
+		all = all[:b.o.MaxGroups]
+		t.Truncated = true
+	}
+	t.Groups = make([]model.GoroutineGroup, len(all))
+	for i, a := range all {
+		t.Groups[i] = a.g
+	}
+	return t
+}
+
+// groupKeyString is the stable, short identity of a group: 16 hex digits
+// of an FNV-1a hash over the key parts.
+func groupKeyString(k gkey) string {
+	h := fnv.New64a()
+	w := func(s string) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	if k.overflow {
+		w("overflow")
+	}
+	w(k.createdBy.Func)
+	w(k.createdBy.Site())
+	w(k.start)
+	w(k.wait)
+	for _, f := range k.top {
+		if f.IsZero() {
+			break
+		}
+		w(f.Func)
+		w(f.Site())
+	}
+	w(k.labels)
+	return strconv.FormatUint(h.Sum64()|1<<63, 16)
+}
+
+// topFrames fills dst with the innermost user frames of frames (see
+// IsUserFunc). When there are none (a goroutine of the standard library,
+// such as an HTTP server connection), it uses the innermost frames below
+// the runtime, sync, time, syscall and internal packages; failing that,
+// the outermost frame. It returns how many it filled.
+func topFrames(frames []model.Frame, dst []model.Frame) int {
+	n := 0
+	for _, f := range frames {
+		if n == len(dst) {
+			return n
+		}
+		if IsUserFunc(f.Func) {
+			dst[n] = f
+			n++
+		}
+	}
+	if n > 0 {
+		return n
+	}
+	for _, f := range frames {
+		if n == len(dst) {
+			return n
+		}
+		if !isPlumbing(f.Func) {
+			dst[n] = f
+			n++
+		}
+	}
+	if n == 0 && len(dst) > 0 {
+		// Only runtime frames: the start function (runtime.bgsweep,
+		// runtime.gcBgMarkWorker, ...) says most.
+		if f := StartFrame(&model.Goroutine{Frames: frames}); !f.IsZero() {
+			dst[0] = f
+			n = 1
+		}
+	}
+	return n
+}
+
+// isPlumbing reports whether fn is in a package a goroutine blocks
+// through rather than one that says what it does.
+func isPlumbing(fn string) bool {
+	for _, p := range [...]string{"runtime.", "internal/", "sync.", "time.", "syscall.", "io.", "bufio.", "os.", "runtime/"} {
+		if strings.HasPrefix(fn, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// StartFrame returns the goroutine's start function: the outermost frame
+// of its stack, skipping runtime.goexit. It is zero when the stack is
+// empty.
+func StartFrame(g *model.Goroutine) model.Frame {
+	fs := g.Frames
+	for len(fs) > 0 && fs[len(fs)-1].Func == "runtime.goexit" {
+		fs = fs[:len(fs)-1]
+	}
+	if len(fs) == 0 {
+		return model.Frame{}
+	}
+	return fs[len(fs)-1]
+}
+
+// Sort orders for SortGroups.
+const (
+	SortCount = "count" // members
+	SortDelta = "delta" // change since the previous table
+	SortWait  = "wait"  // longest wait
+	SortSite  = "site"  // Site() as file:line, then function
+)
+
+// SortGroups sorts gs in place by one of the Sort* orders, descending
+// when desc is true, ties broken by key. It reports false for an unknown
+// order and leaves gs as it was.
+func SortGroups(gs []model.GoroutineGroup, by string, desc bool) bool {
+	var f func(a, b *model.GoroutineGroup) int
+	switch by {
+	case SortCount:
+		f = func(a, b *model.GoroutineGroup) int { return cmp.Compare(a.Count, b.Count) }
+	case SortDelta:
+		f = func(a, b *model.GoroutineGroup) int { return cmp.Compare(a.Delta, b.Delta) }
+	case SortWait:
+		f = func(a, b *model.GoroutineGroup) int { return cmp.Compare(a.MaxWait, b.MaxWait) }
+	case SortSite:
+		f = func(a, b *model.GoroutineGroup) int {
+			x, y := a.Site(), b.Site()
+			if c := strings.Compare(x.Site(), y.Site()); c != 0 {
+				return c
+			}
+			return strings.Compare(x.Func, y.Func)
+		}
+	default:
+		return false
+	}
+	slices.SortStableFunc(gs, func(a, b model.GoroutineGroup) int {
+		c := f(&a, &b)
+		if desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return true
+}
