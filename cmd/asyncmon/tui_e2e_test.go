@@ -227,3 +227,53 @@ func TestAttachSurvivesAgentRestart(t *testing.T) {
 		t.Fatalf("replay exited with %s, want EXIT=0", got)
 	}
 }
+
+// TestAttachToPlainPprofService attaches to a separate Go program that
+// serves only net/http/pprof: the UI says so, shows its goroutine groups,
+// and says which views it cannot feed.
+func TestAttachToPlainPprofService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two binaries and runs a terminal session")
+	}
+	bin := buildAsyncmon(t)
+	gobin := testenv.LookPath(t, "go", "/usr/local/go/bin")
+	svcBin := filepath.Join(t.TempDir(), "pprofonly")
+	if out, err := exec.Command(gobin, "build", "-o", svcBin, "./testdata/pprofonly").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	svc := exec.Command(svcBin)
+	stdout, err := svc.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		svc.Process.Kill()
+		svc.Wait()
+	})
+	var line [64]byte
+	n, err := stdout.Read(line[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimSpace(string(line[:n]))
+
+	dir := t.TempDir()
+	exitFile := filepath.Join(dir, "exit")
+	s := newTmux(t, 120, 30, fmt.Sprintf("%s attach %s; echo EXIT=$? > %s", bin, addr, exitFile))
+	s.waitFor("(pprof only)", "pprof only: scheduler latency", "goroutines")
+	s.keys("2")
+	s.waitFor("COUNT↓", "25", "chan receive", "main.parkedWorker", "main.go:")
+	s.keys("Enter")
+	s.waitFor("25 goroutines", "created by", "main.main")
+	s.keys("Escape")
+	s.waitGone("group — Esc to go back")
+	s.keys("4")
+	s.waitFor("connections are tracked by the asyncmon agent")
+	s.keys("q")
+	if got := waitFile(t, exitFile, 15*time.Second); got != "EXIT=0" {
+		t.Fatalf("attach exited with %s, want EXIT=0", got)
+	}
+}
