@@ -90,6 +90,9 @@ func fmtDelta(d int) string {
 // shortFunc trims the import path of a function name:
 // "github.com/a/b/pkg.(*T).M" becomes "pkg.(*T).M".
 func shortFunc(fn string) string {
+	if fn == "" {
+		return ""
+	}
 	return path.Base(fn)
 }
 

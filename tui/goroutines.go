@@ -111,6 +111,9 @@ func newGoroutinesView(focus func(tview.Primitive)) *goroutinesView {
 		v.table.setFilter(text)
 		v.updateHeader()
 	})
+	// The label says whether keys go to the filter or to the table.
+	v.filter.SetFocusFunc(func() { v.filter.SetLabel("filter: ") })
+	v.filter.SetBlurFunc(func() { v.filter.SetLabel("filter (/ edits, Esc in it clears): ") })
 	v.filter.SetDoneFunc(func(key tcell.Key) {
 		if key == tcell.KeyEscape {
 			v.filter.SetText("")
@@ -270,7 +273,7 @@ func (v *goroutinesView) renderDetail(g *model.GoroutineGroup, gone bool) {
 	site := g.Site()
 	fmt.Fprintf(&b, "[yellow]parked in [-] %s\n           %s\n", tview.Escape(site.Func), tview.Escape(site.Site()))
 	if g.CreatedBy.IsZero() {
-		b.WriteString("[yellow]created by[-] (not in the dump: main or a runtime goroutine)\n")
+		b.WriteString("[yellow]created by[-] (not recorded: main, a runtime goroutine, or a sample without creation sites)\n")
 	} else {
 		fmt.Fprintf(&b, "[yellow]created by[-] %s\n           %s\n", tview.Escape(g.CreatedBy.Func), tview.Escape(g.CreatedBy.Site()))
 	}
