@@ -116,7 +116,7 @@ func TestConnectionsView(t *testing.T) {
 		t.Errorf("oldest connection is not first:\n%s", s)
 	}
 	h.keys(">")
-	s = h.waitFor("IDLE↓")
+	h.waitFor("IDLE↓")
 	h.keys("r")
 	s = h.waitFor("IDLE↑")
 	if strings.Index(s, "10.0.0.7:5432") < strings.Index(s, "192.168.1.20") {

@@ -112,14 +112,6 @@ func (f frame) latest() *model.Snapshot {
 	return f.history[len(f.history)-1]
 }
 
-// previous returns the snapshot before the newest, or nil.
-func (f frame) previous() *model.Snapshot {
-	if len(f.history) < 2 {
-		return nil
-	}
-	return f.history[len(f.history)-2]
-}
-
 // scalarsOnly returns a shallow copy of s without its tables.
 func scalarsOnly(s *model.Snapshot) *model.Snapshot {
 	if s.Groups == nil && s.Connections.Open == nil && s.Blocking.Block == nil &&
