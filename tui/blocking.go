@@ -84,8 +84,11 @@ func (v *blockingView) render(f frame) {
 
 // profileTitle says what a table shows, and plainly when the profile is off.
 func profileTitle(kind, setter string, rate int, delay float64, events int64) string {
-	if rate == 0 {
+	switch {
+	case rate == 0 && delay == 0 && events == 0:
 		return fmt.Sprintf("[::b]%s sites[::-]  [yellow]the %s profile is off (%s); no data[-]", kind, kind, setter)
+	case rate == 0: // on, but the target does not report its rate
+		return fmt.Sprintf("[::b]%s sites[::-]  [gray]%s over %d events since profiling began[-]", kind, fmtSeconds(delay), events)
 	}
 	return fmt.Sprintf("[::b]%s sites[::-]  [gray]rate %d, %s over %d events since profiling began[-]", kind, rate, fmtSeconds(delay), events)
 }

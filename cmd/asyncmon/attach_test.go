@@ -8,13 +8,16 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
 	"github.com/asyncmon/asyncmon/agent/client"
+	"github.com/asyncmon/asyncmon/model"
 	"github.com/asyncmon/asyncmon/tui"
 )
 
@@ -212,5 +215,56 @@ func TestPprofSourceSamplesDumps(t *testing.T) {
 	}
 	if s := first.Snapshots[0]; len(s.Groups) == 0 || s.Goroutines.Total == 0 {
 		t.Errorf("no goroutine groups from the dump: %+v", s.Goroutines)
+	}
+}
+
+// TestPprofSourceBlockingSites turns the block profile on in this
+// process, blocks on a channel from a known function, and reads the sites
+// through a plain net/http/pprof endpoint.
+func TestPprofSourceBlockingSites(t *testing.T) {
+	runtime.SetBlockProfileRate(1)
+	defer runtime.SetBlockProfileRate(0)
+	srv := pprofOnly(t)
+	c, _ := client.New(srv.URL)
+	src := newPprofSource(c)
+	src.every = 50 * time.Millisecond
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { blockOnChannel(stop) })
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var found *model.BlockingSite
+	src.Run(ctx, func(u tui.Update) {
+		for _, s := range u.Snapshots {
+			for i, site := range s.Blocking.Block {
+				if strings.HasSuffix(site.Site.Func, "blockOnChannel") {
+					found = &s.Blocking.Block[i]
+					cancel()
+				}
+			}
+		}
+	})
+	if found == nil {
+		t.Fatal("blockOnChannel never showed as a block site")
+	}
+	if found.Count == 0 || found.DelaySeconds <= 0 || len(found.Stack) == 0 {
+		t.Errorf("site %+v, want events, delay and a stack", found)
+	}
+}
+
+// blockOnChannel blocks on a channel receive about every millisecond.
+func blockOnChannel(stop <-chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(time.Millisecond):
+		}
 	}
 }

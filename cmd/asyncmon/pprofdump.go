@@ -1,8 +1,12 @@
 package main
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/model"
@@ -16,7 +20,8 @@ const pprofMaxGroups = 1000
 // with the agent's parser and grouper: groups with their change since the
 // previous dump, and goroutine counts by wait reason.
 type dumpAnalyzer struct {
-	gr *collectors.Grouper
+	gr           *collectors.Grouper
+	block, mutex contention
 }
 
 func newDumpAnalyzer() *dumpAnalyzer {
@@ -52,4 +57,117 @@ func (a *dumpAnalyzer) add(r io.Reader, snap *model.Snapshot) ([]model.Finding, 
 		err = fmt.Errorf("the dump was cut off; groups cover the goroutines before the cut")
 	}
 	return nil, err
+}
+
+// pprofTopSites bounds the contention sites shown per profile, as the
+// agent's blocking collector does.
+const pprofTopSites = 10
+
+// contention turns successive readings of one cumulative contention
+// profile (block or mutex) into per-site deltas.
+type contention struct {
+	prev map[string]collectors.ContentionRecord // by stack; nil before the first reading
+}
+
+// stackKey identifies a record's stack.
+func stackKey(fs []model.Frame) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(f.Func)
+		b.WriteByte('@')
+		b.WriteString(f.Site())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// siteOf is the innermost frame outside the runtime and the sync
+// packages: the user code that blocked.
+func siteOf(fs []model.Frame) model.Frame {
+	for _, f := range fs {
+		if !strings.HasPrefix(f.Func, "runtime.") && !strings.HasPrefix(f.Func, "sync.") &&
+			!strings.HasPrefix(f.Func, "sync/") && !strings.HasPrefix(f.Func, "internal/") {
+			return f
+		}
+	}
+	if len(fs) > 0 {
+		return fs[0]
+	}
+	return model.Frame{}
+}
+
+// update reads a profile and returns the top sites by delay since the
+// previous reading (none at the first), and the cumulative totals.
+func (c *contention) update(cp *collectors.ContentionProfile) (sites []model.BlockingSite, delay float64, events int64) {
+	secs := func(cycles int64) float64 {
+		if cp.CyclesPerSecond <= 0 {
+			return 0
+		}
+		return float64(cycles) / float64(cp.CyclesPerSecond)
+	}
+	type acc struct {
+		site model.BlockingSite
+		best int64
+	}
+	bySite := map[string]*acc{}
+	next := make(map[string]collectors.ContentionRecord, len(cp.Records))
+	for _, r := range cp.Records {
+		delay += secs(r.Cycles)
+		events += r.Count
+		k := stackKey(r.Frames)
+		next[k] = r
+		if c.prev == nil {
+			continue
+		}
+		p := c.prev[k]
+		dc, dn := r.Cycles-p.Cycles, r.Count-p.Count
+		if dc <= 0 && dn <= 0 {
+			continue
+		}
+		s := siteOf(r.Frames)
+		sk := s.Func + "@" + s.Site()
+		a := bySite[sk]
+		if a == nil {
+			a = &acc{site: model.BlockingSite{Site: s}}
+			bySite[sk] = a
+		}
+		a.site.Count += dn
+		a.site.DelaySeconds += secs(dc)
+		if dc > a.best {
+			a.best, a.site.Stack = dc, r.Frames
+		}
+	}
+	c.prev = next
+	for _, a := range bySite {
+		sites = append(sites, a.site)
+	}
+	slices.SortFunc(sites, func(x, y model.BlockingSite) int { return cmp.Compare(y.DelaySeconds, x.DelaySeconds) })
+	if len(sites) > pprofTopSites {
+		sites = sites[:pprofTopSites]
+	}
+	return sites, delay, events
+}
+
+// addContention folds block and mutex profile readings (debug=1 text;
+// either may be nil when the target did not serve it) into snap.
+func (a *dumpAnalyzer) addContention(block, mutex io.Reader, snap *model.Snapshot, window float64) error {
+	var errs []error
+	bl := &snap.Blocking
+	bl.WindowSeconds = window
+	if block != nil {
+		if cp, err := collectors.ParseContention(block); err != nil {
+			errs = append(errs, fmt.Errorf("block profile: %w", err))
+		} else {
+			bl.Block, bl.BlockDelaySecondsTotal, bl.BlockEventsTotal = a.block.update(cp)
+		}
+	}
+	if mutex != nil {
+		if cp, err := collectors.ParseContention(mutex); err != nil {
+			errs = append(errs, fmt.Errorf("mutex profile: %w", err))
+		} else {
+			bl.Mutex, bl.MutexDelaySecondsTotal, bl.MutexEventsTotal = a.mutex.update(cp)
+			bl.MutexProfileFraction = int(cp.SamplingPeriod)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"time"
 
@@ -36,10 +37,21 @@ func pprofUnavailable() map[tui.View]string {
 type pprofSource struct {
 	c       *client.Client
 	analyze *dumpAnalyzer
+	every   time.Duration
 }
 
 func newPprofSource(c *client.Client) *pprofSource {
-	return &pprofSource{c: c, analyze: newDumpAnalyzer()}
+	return &pprofSource{c: c, analyze: newDumpAnalyzer(), every: pprofEvery}
+}
+
+// profile fetches a contention profile's debug=1 text, or nil when the
+// target does not serve it.
+func (s *pprofSource) profile(ctx context.Context, name string) io.Reader {
+	var buf bytes.Buffer
+	if _, err := s.c.Download(ctx, "/debug/pprof/"+name+"?debug=1", &buf); err != nil {
+		return nil
+	}
+	return &buf
 }
 
 // Target implements tui.Source.
@@ -74,7 +86,7 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 				Err: strings.TrimPrefix(err.Error(), "client: "), RetryAt: time.Now().Add(wait), Unavailable: pprofUnavailable()}})
 			continue
 		}
-		backoff, wait = time.Second, pprofEvery
+		backoff, wait = time.Second, s.every
 		seq++
 		snap := &model.Snapshot{Seq: seq, Time: start, GroupsTime: start}
 		if !prev.IsZero() {
@@ -85,6 +97,12 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 		st := &tui.Status{State: tui.StateLive, Mode: "pprof only", Unavailable: pprofUnavailable()}
 		if aerr != nil {
 			st.Note = "dump: " + aerr.Error()
+		}
+		// Contention profiles are optional: a target that never turned
+		// them on serves them empty, and the view says so.
+		block, mutex := s.profile(ctx, "block"), s.profile(ctx, "mutex")
+		if err := s.analyze.addContention(block, mutex, snap, snap.IntervalSeconds); err != nil {
+			st.Note = strings.TrimSpace(st.Note + "  " + err.Error())
 		}
 		up := tui.Update{Snapshots: []*model.Snapshot{snap}, Status: st}
 		if findings != nil {
