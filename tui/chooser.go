@@ -17,6 +17,9 @@ var ErrNoChoice = errors.New("asyncmon: nothing chosen")
 type ChooseOptions struct {
 	// Title is the question above the list. Required.
 	Title string
+	// Header is a line above the items, such as column titles.
+	// Optional.
+	Header string
 	// Items are the choices, one line each. Required.
 	Items []string
 	// Screen is where the list draws. Optional. Default the terminal.
@@ -50,7 +53,14 @@ func choose(ctx context.Context, opts ChooseOptions, started chan<- *tview.Appli
 		})
 	}
 	list.SetDoneFunc(app.Stop)
-	list.SetBorder(true).SetTitle(" " + opts.Title + " — Enter picks, q leaves ")
+	// The header lines up with the items, which the list indents by
+	// their "(1) " shortcut.
+	header := tview.NewTextView().SetWrap(false).SetText("    " + opts.Header)
+	header.SetTextStyle(tcell.StyleDefault.Bold(true))
+	root := tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(header, 1, 0, false).
+		AddItem(list, 0, 1, true)
+	root.SetBorder(true).SetTitle(" " + opts.Title + " — Enter picks, q leaves ")
 	app.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		if ev.Key() == tcell.KeyRune && ev.Rune() == 'q' {
 			app.Stop()
@@ -58,7 +68,7 @@ func choose(ctx context.Context, opts ChooseOptions, started chan<- *tview.Appli
 		}
 		return ev
 	})
-	app.SetRoot(list, true)
+	app.SetRoot(root, true)
 	if started != nil {
 		started <- app
 	}

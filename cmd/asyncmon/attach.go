@@ -146,7 +146,7 @@ func chooseAgent(ctx context.Context, agents []client.LocalAgent) (int, error) {
 	var b strings.Builder
 	writeAgents(&b, agents)
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	i, err := tui.Choose(ctx, tui.ChooseOptions{Title: "attach to which agent?  " + lines[0], Items: lines[1:]})
+	i, err := tui.Choose(ctx, tui.ChooseOptions{Title: "attach to which agent?", Header: lines[0], Items: lines[1:]})
 	if errors.Is(err, tui.ErrNoChoice) {
 		return 0, errors.New("no agent chosen")
 	}
