@@ -523,7 +523,7 @@ func (u *ui) renderStatus() {
 		fmt.Fprintf(&b, "[%s]data %s old[-] ", color, fmtDuration(age))
 	}
 	b.WriteString(" " + tview.Escape(u.opts.Title))
-	if st.Mode != "" {
+	if st.Mode != "" && st.Mode != "agent" { // say when it is not the usual
 		fmt.Fprintf(&b, " (%s)", st.Mode)
 	}
 	if last != nil && last.Process.PID != 0 {

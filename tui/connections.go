@@ -26,17 +26,17 @@ type connectionsView struct {
 func connColumns() []column[model.Conn] {
 	type C = model.Conn
 	return []column[model.Conn]{
-		{title: "KIND", text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
-		{title: "AGE", right: true, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
+		{title: "KIND", width: 9, text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
+		{title: "AGE", right: true, width: 7, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
 			cmp: cmpNum(func(c C) float64 { return c.AgeSeconds })},
-		{title: "IDLE", right: true, text: func(c C) string { return fmtSeconds(c.IdleSeconds) },
+		{title: "IDLE", right: true, width: 7, text: func(c C) string { return fmtSeconds(c.IdleSeconds) },
 			cmp: cmpNum(func(c C) float64 { return c.IdleSeconds })},
-		{title: "IN", right: true, text: func(c C) string { return fmtBytes(float64(c.BytesIn)) },
+		{title: "IN", right: true, width: 9, text: func(c C) string { return fmtBytes(float64(c.BytesIn)) },
 			cmp: cmpNum(func(c C) int64 { return c.BytesIn })},
-		{title: "OUT", right: true, text: func(c C) string { return fmtBytes(float64(c.BytesOut)) },
+		{title: "OUT", right: true, width: 9, text: func(c C) string { return fmtBytes(float64(c.BytesOut)) },
 			cmp: cmpNum(func(c C) int64 { return c.BytesOut })},
-		{title: "REMOTE", maxWidth: 24, text: func(c C) string { return c.Remote }, cmp: cmpStr(func(c C) string { return c.Remote })},
-		{title: "OPENED AT", expand: 1, maxWidth: 40, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
+		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: func(c C) string { return c.Remote }, cmp: cmpStr(func(c C) string { return c.Remote })},
+		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
 			cmp: cmpStr(func(c C) string { return c.OpenSite.Site() }),
 			color: func(c C) tcell.Color {
 				if c.Leaked {

@@ -61,7 +61,7 @@ func firingFindings(all []model.Finding) []model.Finding {
 func findingColumns(now func() time.Time) []column[model.Finding] {
 	type F = model.Finding
 	return []column[model.Finding]{
-		{title: "STATE", text: func(f F) string { return string(f.State) },
+		{title: "STATE", width: 9, text: func(f F) string { return string(f.State) },
 			// Firing before pending before resolved, then by level.
 			cmp: func(a, b F) int {
 				if c := cmp.Compare(stateRank(a.State), stateRank(b.State)); c != 0 {
@@ -75,7 +75,7 @@ func findingColumns(now func() time.Time) []column[model.Finding] {
 				}
 				return tcell.ColorDefault
 			}},
-		{title: "LEVEL", text: func(f F) string { _, sym := levelTag(f.Level); return sym + " " + string(f.Level) },
+		{title: "LEVEL", width: 11, text: func(f F) string { _, sym := levelTag(f.Level); return sym + " " + string(f.Level) },
 			cmp: cmpNum(func(f F) int { return f.Level.Rank() }),
 			color: func(f F) tcell.Color {
 				switch f.Level {
@@ -86,9 +86,9 @@ func findingColumns(now func() time.Time) []column[model.Finding] {
 				}
 				return tcell.ColorAqua
 			}},
-		{title: "TITLE", expand: 3, maxWidth: 60, text: func(f F) string { return f.Title }, cmp: cmpStr(func(f F) string { return f.Title })},
-		{title: "SUBJECT", expand: 1, maxWidth: 30, text: func(f F) string { return f.Subject }, cmp: cmpStr(func(f F) string { return f.Subject })},
-		{title: "SINCE", right: true, text: func(f F) string { return fmtDuration(now().Sub(f.FirstSeen)) },
+		{title: "TITLE", expand: 3, maxWidth: 80, text: func(f F) string { return f.Title }, cmp: cmpStr(func(f F) string { return f.Title })},
+		{title: "SUBJECT", expand: 1, maxWidth: 40, trimLeft: true, text: func(f F) string { return f.Subject }, cmp: cmpStr(func(f F) string { return f.Subject })},
+		{title: "SINCE", right: true, width: 7, text: func(f F) string { return fmtDuration(now().Sub(f.FirstSeen)) },
 			cmp: func(a, b F) int { return b.FirstSeen.Compare(a.FirstSeen) }},
 	}
 }

@@ -49,9 +49,9 @@ func (v *goroutinesView) matchGroup(g *model.GoroutineGroup, needle string) bool
 func groupColumns() []column[*model.GoroutineGroup] {
 	type G = *model.GoroutineGroup
 	return []column[*model.GoroutineGroup]{
-		{title: "COUNT", right: true, text: func(g G) string { return strconv.Itoa(g.Count) },
+		{title: "COUNT", right: true, width: 6, text: func(g G) string { return strconv.Itoa(g.Count) },
 			cmp: cmpNum(func(g G) int { return g.Count })},
-		{title: "Δ", right: true, text: func(g G) string { return fmtDelta(g.Delta) },
+		{title: "Δ", right: true, width: 4, text: func(g G) string { return fmtDelta(g.Delta) },
 			cmp: cmpNum(func(g G) int { return g.Delta }),
 			color: func(g G) tcell.Color {
 				if g.Delta > 0 {
@@ -59,18 +59,18 @@ func groupColumns() []column[*model.GoroutineGroup] {
 				}
 				return tcell.ColorGreen
 			}},
-		{title: "STATE", text: func(g G) string { return g.WaitReason }, cmp: cmpStr(func(g G) string { return g.WaitReason })},
-		{title: "WAIT", right: true, text: func(g G) string {
+		{title: "STATE", width: 12, text: func(g G) string { return g.WaitReason }, cmp: cmpStr(func(g G) string { return g.WaitReason })},
+		{title: "WAIT", right: true, width: 6, text: func(g G) string {
 			if g.MaxWait == 0 {
 				return ""
 			}
 			return fmtDuration(g.MaxWait)
 		}, cmp: cmpNum(func(g G) time.Duration { return g.MaxWait })},
-		{title: "PARKED IN", maxWidth: 40, expand: 2, text: func(g G) string { return shortFunc(g.Site().Func) },
+		{title: "PARKED IN", maxWidth: 50, expand: 3, text: func(g G) string { return shortFunc(g.Site().Func) },
 			cmp: cmpStr(func(g G) string { return shortFunc(g.Site().Func) })},
-		{title: "AT", maxWidth: 28, expand: 1, text: func(g G) string { return shortSite(g.Site()) },
+		{title: "AT", maxWidth: 32, expand: 2, trimLeft: true, text: func(g G) string { return shortSite(g.Site()) },
 			cmp: cmpStr(func(g G) string { return g.Site().Site() })},
-		{title: "CREATED BY", maxWidth: 40, expand: 1, text: func(g G) string { return shortFunc(g.CreatedBy.Func) },
+		{title: "CREATED BY", maxWidth: 50, expand: 2, text: func(g G) string { return shortFunc(g.CreatedBy.Func) },
 			cmp: cmpStr(func(g G) string { return g.CreatedBy.Func })},
 	}
 }

@@ -14,10 +14,17 @@ type column[T any] struct {
 	title string
 	// right aligns numbers.
 	right bool
-	// expand gives the column the spare width (tview expansion).
+	// expand makes the column flexible: flexible columns share the
+	// width the fixed ones leave, in proportion to expand, so a table
+	// fits an 80-column terminal and uses a wide one.
 	expand int
+	// width is a fixed column's usual width, used to share the rest.
+	width int
 	// maxWidth caps the column, 0 for no cap.
 	maxWidth int
+	// trimLeft cuts overlong text at the start ("…/file.go:42") rather
+	// than at the end, for text whose end matters most.
+	trimLeft bool
 	text     func(T) string
 	// cmp orders rows ascending by this column.
 	cmp func(a, b T) int
@@ -44,12 +51,19 @@ type sortTable[T any] struct {
 	// onSort is called after the sort order changed, to let the owner
 	// refresh its header.
 	onSort func()
+	// flexW are the widths of the flexible columns for the current
+	// draw, by column index; computed before each draw.
+	flexW []int
 }
 
 func newSortTable[T any](cols []column[T], sortCol int, desc bool, key func(T) string) *sortTable[T] {
 	t := &sortTable[T]{cols: cols, sortCol: sortCol, desc: desc, key: key}
 	t.table = tview.NewTable().SetContent(t).SetFixed(1, 0).SetSelectable(true, false)
 	t.table.SetSelectedStyle(tcell.StyleDefault.Reverse(true))
+	t.table.SetDrawFunc(func(_ tcell.Screen, x, y, w, h int) (int, int, int, int) {
+		t.layout(w, h) // before the table lays out its cells
+		return x, y, w, h
+	})
 	t.table.Select(1, 0)
 	t.table.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		if ev.Key() != tcell.KeyRune {
@@ -180,7 +194,8 @@ func (t *sortTable[T]) GetCell(row, col int) *tview.TableCell {
 		return nil
 	}
 	r := t.rows[row-1]
-	cell := tview.NewTableCell(tview.Escape(c.text(r))).SetExpansion(c.expand).SetMaxWidth(c.maxWidth)
+	lim := t.limit(col)
+	cell := tview.NewTableCell(tview.Escape(clip(c.text(r), lim, c.trimLeft))).SetExpansion(c.expand).SetMaxWidth(lim)
 	if c.right {
 		cell.SetAlign(tview.AlignRight)
 	}
@@ -188,6 +203,89 @@ func (t *sortTable[T]) GetCell(row, col int) *tview.TableCell {
 		cell.SetTextColor(c.color(r))
 	}
 	return cell
+}
+
+// minFlexWidth is the narrowest a flexible column gets.
+const minFlexWidth = 8
+
+// limit is the width column col may use: its cap, or for a flexible
+// column its share computed by layout.
+func (t *sortTable[T]) limit(col int) int {
+	if t.cols[col].expand == 0 || t.flexW == nil {
+		return t.cols[col].maxWidth
+	}
+	return t.flexW[col]
+}
+
+// layout shares the width the fixed columns leave among the flexible ones:
+// each gets what its visible rows need if that fits, and otherwise the
+// columns that need more split the rest in proportion to expand.
+func (t *sortTable[T]) layout(width, height int) {
+	n := len(t.cols)
+	if cap(t.flexW) < n {
+		t.flexW = make([]int, n)
+	}
+	t.flexW = t.flexW[:n]
+	need := make([]int, n)
+	avail := width - (n - 1) // one separator between columns
+	off, _ := t.table.GetOffset()
+	first, last := min(off, len(t.rows)), min(off+height, len(t.rows))
+	for i, c := range t.cols {
+		if c.expand == 0 {
+			avail -= max(c.width, len([]rune(c.title))+1)
+			continue
+		}
+		need[i] = len([]rune(c.title)) + 1
+		for _, r := range t.rows[first:last] {
+			need[i] = max(need[i], len([]rune(c.text(r))))
+		}
+		if c.maxWidth > 0 {
+			need[i] = min(need[i], c.maxWidth)
+		}
+	}
+	open := map[int]bool{}
+	for i, c := range t.cols {
+		if c.expand > 0 {
+			open[i] = true
+		}
+	}
+	for len(open) > 0 {
+		weights := 0
+		for i := range open {
+			weights += t.cols[i].expand
+		}
+		settled := false
+		for i := range open {
+			if share := avail * t.cols[i].expand / weights; need[i] <= share {
+				t.flexW[i] = need[i]
+				avail -= need[i]
+				delete(open, i)
+				settled = true
+			}
+		}
+		if !settled {
+			for i := range open {
+				t.flexW[i] = max(avail*t.cols[i].expand/weights, minFlexWidth)
+			}
+			break
+		}
+	}
+}
+
+// clip shortens s to width runes with an ellipsis at the end, or at the
+// start when left is true.
+func clip(s string, width int, left bool) string {
+	if width <= 0 {
+		return s
+	}
+	rs := []rune(s)
+	if len(rs) <= width {
+		return s
+	}
+	if left {
+		return "…" + string(rs[len(rs)-width+1:])
+	}
+	return string(rs[:width-1]) + "…"
 }
 
 // GetRowCount implements tview.TableContent.
