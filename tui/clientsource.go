@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/client"
@@ -21,6 +22,11 @@ import (
 const (
 	minBackoff = 250 * time.Millisecond
 	maxBackoff = 5 * time.Second
+	// minSilence is how long a stream may stay silent before the source
+	// assumes the connection died without a word (a dropped VPN or NAT
+	// entry never delivers a FIN) and reconnects; it grows to ten
+	// collection intervals for agents that collect slowly.
+	minSilence = 15 * time.Second
 	// findingsEvery is how often the finding list is refreshed while
 	// streaming: detectors run at the collection interval, and a second
 	// request per snapshot would double the load on the agent.
@@ -33,11 +39,13 @@ const (
 // reconnects with backoff until its context ends; it never gives up.
 type ClientSource struct {
 	c *client.Client
+	// minSilence is minSilence, shorter in tests.
+	minSilence time.Duration
 }
 
 // NewClientSource returns a source reading the agent behind c.
 func NewClientSource(c *client.Client) *ClientSource {
-	return &ClientSource{c: c}
+	return &ClientSource{c: c, minSilence: minSilence}
 }
 
 // Target implements [Source].
@@ -85,7 +93,18 @@ func (s *ClientSource) session(ctx context.Context, emit func(Update), last *tim
 	}
 	emit(up)
 	nextFindings := time.Now().Add(findingsEvery)
-	err = s.c.Stream(ctx, func(snap *model.Snapshot) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	silence := s.minSilence
+	var silent atomic.Bool
+	watchdog := time.AfterFunc(silence, func() {
+		silent.Store(true)
+		cancel()
+	})
+	defer watchdog.Stop()
+	err = s.c.Stream(sctx, func(snap *model.Snapshot) error {
+		silence = max(s.minSilence, time.Duration(10*snap.IntervalSeconds*float64(time.Second)))
+		watchdog.Reset(silence)
 		up := Update{Snapshots: []*model.Snapshot{snap}}
 		if now := time.Now(); now.After(nextFindings) {
 			nextFindings = now.Add(findingsEvery)
@@ -97,6 +116,9 @@ func (s *ClientSource) session(ctx context.Context, emit func(Update), last *tim
 		emit(up)
 		return nil
 	})
+	if silent.Load() && ctx.Err() == nil {
+		return true, fmt.Errorf("no data for %s", silence)
+	}
 	return true, err
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/model"
@@ -166,5 +167,45 @@ func TestClientSourceSavesCaptures(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("dir holds %d files, want only the saved capture (no temporary left)", len(ents))
+	}
+}
+
+// TestClientSourceReconnectsASilentStream: a stream that stops sending
+// without closing (a dropped VPN never delivers a FIN) is given up after
+// the silence limit.
+func TestClientSourceReconnectsASilentStream(t *testing.T) {
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/history", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode([]*model.Snapshot{})
+	})
+	mux.HandleFunc("GET /api/v1/stream", func(w http.ResponseWriter, r *http.Request) {
+		snap := fixtureSnapshot(0)
+		snap.IntervalSeconds = 0.001 // so the silence limit is minSilence
+		data, _ := json.Marshal(snap)
+		fmt.Fprintf(w, "event: snapshot\ndata: %s\n\n", data)
+		w.(http.Flusher).Flush()
+		select { // then silence
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	defer close(release)
+	c, _ := client.New(srv.URL)
+	src := NewClientSource(c)
+	src.minSilence = 100 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var st *Status
+	src.Run(ctx, func(u Update) {
+		if u.Status != nil && u.Status.State == StateDisconnected {
+			st = u.Status
+			cancel()
+		}
+	})
+	if st == nil || !strings.Contains(st.Err, "no data for 100ms") {
+		t.Errorf("status %+v, want disconnected after 100ms of silence", st)
 	}
 }
