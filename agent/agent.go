@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/internal/ring"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus"
@@ -85,6 +86,24 @@ type Options struct {
 	// ProbePeriod is how often the scheduler's timer probe wakes.
 	// Optional. Default 5 ms; negative disables the probe.
 	ProbePeriod time.Duration
+
+	// Detectors run over the history after every collection. Optional.
+	// Default detectors.Defaults() (starvation, goroutine leak, deadlock,
+	// stuck requests).
+	Detectors []model.Detector
+	// NoDetectors runs no detectors at all, not even the defaults.
+	// Optional. Default false.
+	NoDetectors bool
+	// Findings sets the findings' lifecycle per detector (silence, a
+	// raised level, for/clear/cooldown durations) and their retention.
+	// Optional. Default: each detector's own rule.
+	Findings detectors.Config
+	// Capture configures the evidence captured when a finding fires.
+	// Optional. Default: on, in $TMPDIR/asyncmon-<pid>, bounded.
+	Capture CaptureOptions
+	// Requests configures the tracking of requests in flight through
+	// [Agent.Middleware]. Optional.
+	Requests collectors.RequestsOptions
 }
 
 // Agent collects diagnostics in the background and serves them. Its
@@ -105,6 +124,8 @@ type Agent struct {
 	registry    *prometheus.Registry
 	handler     http.Handler
 	collections atomic.Uint64
+	findings    *findings
+	requests    *collectors.Requests
 
 	ln  net.Listener
 	srv *http.Server
@@ -197,6 +218,11 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 		a.cancel()
 		a.closeAll()
 		return nil, fmt.Errorf("asyncmon: metrics: %w", err)
+	}
+	if err := a.startFindings(opts); err != nil {
+		a.cancel()
+		a.closeAll()
+		return nil, fmt.Errorf("asyncmon: %w", err)
 	}
 	a.handler = a.routes()
 
@@ -321,6 +347,7 @@ func (a *Agent) collect(ctx context.Context) {
 	for _, cs := range a.cols {
 		snap.Collectors = append(snap.Collectors, a.runCollector(cctx, cs, snap))
 	}
+	a.detect(snap)
 	a.mu.Lock()
 	a.seq++
 	snap.Seq = a.seq

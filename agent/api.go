@@ -25,6 +25,9 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/history", a.handleHistory)
 	mux.HandleFunc("GET /api/v1/stream", a.handleStream)
 	mux.HandleFunc("GET /api/v1/goroutines", a.handleGoroutines)
+	mux.HandleFunc("GET /api/v1/findings", a.handleFindings)
+	mux.HandleFunc("GET /api/v1/captures", a.handleCaptures)
+	mux.HandleFunc("GET /api/v1/captures/{id}", a.handleCapture)
 
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)

@@ -26,6 +26,7 @@ func registerMetrics(reg *prometheus.Registry, a *Agent) error {
 		reg.Register(&snapshotCollector{a: a, sets: []metricSet{
 			newCoreMetrics(),
 			newGoroutineMetrics(),
+			newFindingMetrics(),
 		}}),
 	)
 }

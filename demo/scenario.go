@@ -24,7 +24,11 @@ type Scenario struct {
 
 // Scenarios lists every fault scenario, one line per scenario file.
 func Scenarios() []Scenario {
-	return []Scenario{}
+	return []Scenario{
+		starvationScenario(),
+		leakScenario(),
+		deadlockScenario(),
+	}
 }
 
 // ParseScenario resolves a --scenario value: "" or "healthy" is none,

@@ -51,7 +51,10 @@ type Finding struct {
 	Summary string `json:"summary"`
 	// Subject names what the finding is about: a goroutine group's site,
 	// a connection's open site ("file:line"), or "process".
-	Subject   string    `json:"subject"`
+	Subject string `json:"subject"`
+	// Cause is the detector's verdict on the cause, a short stable token
+	// (e.g. "cpu-saturated", "gc-bound", "lock-cycle"), where it gives one.
+	Cause     string    `json:"cause,omitempty"`
 	Evidence  Evidence  `json:"evidence"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`

@@ -33,6 +33,10 @@ type Snapshot struct {
 	// Requests are the HTTP requests in flight, as seen by the optional
 	// middleware, oldest first.
 	Requests []Request `json:"requests,omitempty"`
+	// Findings are the pending and firing findings after this
+	// collection's detector pass, so that a stream of snapshots carries
+	// them (resolved ones are served by /api/v1/findings).
+	Findings []Finding `json:"findings,omitempty"`
 
 	// Collectors reports the cost and the health of every collector in
 	// this collection.

@@ -35,6 +35,7 @@ func commands() []command {
 		{"snapshot", "print an agent's latest snapshot", runSnapshot},
 		{"capture", "save a profile or trace from an agent or any pprof endpoint", runCapture},
 		{"analyze", "group the goroutines of a dump file, stdin or pprof URL", runAnalyze},
+		{"findings", "print an agent's findings: what is wrong, where, what to do", runFindings},
 		{"attach", "open the live terminal UI on an agent (or a net/http/pprof endpoint)", runAttach},
 		{"ls", "list the local agents", runLs},
 		{"replay", "play a recording made with attach --record in the terminal UI", runReplay},
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.Is(err, errFiring):
+			return 3
 		case errors.As(err, &ue):
 			fmt.Fprintf(stderr, "asyncmon %s: %v\nRun 'asyncmon %s -h' for usage.\n", c.name, err, c.name)
 			return 2

@@ -1,0 +1,419 @@
+package agent
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"runtime/trace"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// Capture defaults.
+const (
+	defaultCaptureFiles    = 64
+	defaultCaptureBytes    = 64 << 20
+	defaultCaptureEvery    = time.Minute
+	defaultCaptureBurst    = 3
+	defaultCaptureCPU      = 5 * time.Second
+	defaultTraceWindow     = 10 * time.Second
+	defaultTraceMaxBytes   = 16 << 20
+	captureQueue           = 8
+	capturePrefix          = "asyncmon-"
+	hotFunctions           = 5
+	goroutineLeakProfile   = "goroutineleak"
+	captureKindGoroutine   = "goroutine"
+	captureKindCPU         = "cpu"
+	captureKindBlock       = "block"
+	captureKindMutex       = "mutex"
+	captureKindTrace       = "trace"
+	captureKindLeakProfile = "goroutineleak"
+)
+
+// CaptureOptions configures evidence capture: when a finding fires, the
+// agent saves a goroutine dump (at once, so it shows the state at firing
+// time), then block and mutex profiles and a short CPU profile, and, as an
+// opt-in, the last seconds of a runtime/trace flight recorder. The zero
+// value captures with the defaults below.
+type CaptureOptions struct {
+	// Disabled turns evidence capture off. Optional. Default false.
+	Disabled bool
+	// Dir is where captures are written. Optional. Default
+	// $TMPDIR/asyncmon-<pid>. Files the agent did not write are never
+	// touched.
+	Dir string
+	// MaxFiles and MaxBytes bound the captures kept; the oldest are
+	// deleted first. Optional. Defaults 64 files and 64 MiB.
+	MaxFiles int
+	MaxBytes int64
+	// Every is the rate limit: one capture set per Every, with a burst
+	// of 3. Findings that fire beyond it are noted as not captured.
+	// Optional. Default 1 minute.
+	Every time.Duration
+	// CPUProfile is the length of the CPU profile taken when a finding
+	// fires. Optional. Default 5 s; negative takes none.
+	CPUProfile time.Duration
+	// Trace runs a runtime/trace flight recorder all the time and saves
+	// its window when a finding fires. It costs a few percent of CPU,
+	// hence the opt-in. Optional. Default false.
+	Trace bool
+	// TraceWindow is how much recent history the flight recorder keeps.
+	// Optional. Default 10 s.
+	TraceWindow time.Duration
+}
+
+// capturer saves evidence into a bounded directory. onFiring runs on the
+// collection goroutine and returns quickly; slow captures (the CPU
+// profile) run on the capture goroutine, which the agent owns and joins.
+type capturer struct {
+	opts   CaptureOptions
+	log    *slog.Logger
+	jobs   chan captureJob
+	flight *trace.FlightRecorder
+
+	mu     sync.Mutex // guards the fields below
+	index  []captureFile
+	seq    uint64
+	tokens float64
+	refill time.Time
+}
+
+// captureFile is one capture and its file.
+type captureFile struct {
+	model.Capture
+	path string
+}
+
+// captureJob is the slow part of one capture set.
+type captureJob struct {
+	finding model.Finding
+}
+
+func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
+	if opts.Dir == "" {
+		opts.Dir = filepath.Join(os.TempDir(), fmt.Sprintf("asyncmon-%d", os.Getpid()))
+	}
+	if opts.MaxFiles <= 0 {
+		opts.MaxFiles = defaultCaptureFiles
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = defaultCaptureBytes
+	}
+	if opts.Every <= 0 {
+		opts.Every = defaultCaptureEvery
+	}
+	if opts.CPUProfile == 0 {
+		opts.CPUProfile = defaultCaptureCPU
+	}
+	if opts.TraceWindow <= 0 {
+		opts.TraceWindow = defaultTraceWindow
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("capture dir: %w", err)
+	}
+	c := &capturer{
+		opts:   opts,
+		log:    log,
+		jobs:   make(chan captureJob, captureQueue),
+		tokens: defaultCaptureBurst,
+		refill: time.Now(),
+	}
+	c.loadIndex()
+	if opts.Trace {
+		fr := trace.NewFlightRecorder(trace.FlightRecorderConfig{MinAge: opts.TraceWindow, MaxBytes: defaultTraceMaxBytes})
+		if err := fr.Start(); err != nil {
+			// Another flight recorder is running in this process:
+			// go on without one.
+			log.Warn("flight recorder not started", "err", err)
+		} else {
+			c.flight = fr
+		}
+	}
+	return c, nil
+}
+
+// run is the capture goroutine: it takes the slow captures until ctx is
+// done.
+func (c *capturer) run(ctx context.Context, a *Agent) {
+	defer func() {
+		if c.flight != nil {
+			c.flight.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-c.jobs:
+			c.slow(ctx, a, j)
+		}
+	}
+}
+
+// allow takes a token from the rate limiter.
+func (c *capturer) allow(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tokens = min(defaultCaptureBurst, c.tokens+now.Sub(c.refill).Seconds()/c.opts.Every.Seconds())
+	c.refill = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+// onFiring captures the fast evidence of a finding that just fired (the
+// goroutine dump and the flight recorder window, so they show the state
+// at firing time) and queues the slow part.
+func (c *capturer) onFiring(a *Agent, f model.Finding) {
+	if !c.allow(time.Now()) {
+		a.findings.engine.Annotate(f.ID, model.Evidence{Notes: []string{
+			fmt.Sprintf("no evidence captured: capture is rate limited to %d per %s", defaultCaptureBurst, c.opts.Every)}})
+		return
+	}
+	var ids []string
+	if cp, err := c.save(captureKindGoroutine, "text", f.ID, func(w io.Writer) error {
+		return pprof.Lookup("goroutine").WriteTo(w, 2)
+	}); err == nil {
+		ids = append(ids, cp.ID)
+	} else {
+		a.log.Warn("capture failed", "kind", captureKindGoroutine, "err", err)
+	}
+	if c.flight != nil && c.flight.Enabled() {
+		if cp, err := c.save(captureKindTrace, "trace", f.ID, func(w io.Writer) error {
+			_, err := c.flight.WriteTo(w)
+			return err
+		}); err == nil {
+			ids = append(ids, cp.ID)
+		} else {
+			a.log.Warn("capture failed", "kind", captureKindTrace, "err", err)
+		}
+	}
+	a.findings.engine.Annotate(f.ID, model.Evidence{Captures: ids})
+	select {
+	case c.jobs <- captureJob{finding: f}:
+	default:
+		a.log.Warn("capture queue full", "finding", f.ID)
+	}
+}
+
+// slow takes block, mutex and CPU profiles (and, for goroutine leaks, the
+// runtime's goroutineleak profile where the binary has it) for one
+// finding, and annotates the finding with what they show.
+func (c *capturer) slow(ctx context.Context, a *Agent, j captureJob) {
+	f := j.finding
+	var ev model.Evidence
+	for _, kind := range []string{captureKindBlock, captureKindMutex} {
+		if cp, err := c.save(kind, "pprof", f.ID, func(w io.Writer) error {
+			return pprof.Lookup(kind).WriteTo(w, 0)
+		}); err == nil {
+			ev.Captures = append(ev.Captures, cp.ID)
+		}
+	}
+	if f.Detector == detectors.LeakName {
+		c.leakProfile(a, f, &ev)
+	}
+	if c.opts.CPUProfile > 0 {
+		var buf bytes.Buffer
+		if err := pprof.StartCPUProfile(&buf); err != nil {
+			// Only one CPU profile may run at a time in a process:
+			// someone is taking one through /debug/pprof/profile.
+			ev.Notes = append(ev.Notes, "no CPU profile: another CPU profile was running ("+err.Error()+")")
+		} else {
+			t := time.NewTimer(c.opts.CPUProfile)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			pprof.StopCPUProfile()
+			data := buf.Bytes()
+			if cp, err := c.save(captureKindCPU, "pprof", f.ID, func(w io.Writer) error {
+				_, err := w.Write(data)
+				return err
+			}); err == nil {
+				ev.Captures = append(ev.Captures, cp.ID)
+			}
+			if hot, stack, err := hottest(data, hotFunctions); err == nil && len(hot) > 0 {
+				ev.Notes = append(ev.Notes, "hottest functions in the "+c.opts.CPUProfile.String()+" CPU profile taken when this fired: "+strings.Join(hot, "; "))
+				if len(stack.Frames) > 0 {
+					ev.Stacks = append(ev.Stacks, stack)
+				}
+			}
+		}
+	}
+	a.findings.engine.Annotate(f.ID, ev)
+}
+
+// leakProfile saves the runtime's goroutineleak profile, which exists only
+// in binaries built with GOEXPERIMENT=goroutineleakprofile, and notes
+// whether it confirms the finding.
+func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
+	p := pprof.Lookup(goroutineLeakProfile)
+	if p == nil {
+		ev.Notes = append(ev.Notes, "not confirmed by the runtime: build with GOEXPERIMENT=goroutineleakprofile to have the goroutineleak profile check it")
+		return
+	}
+	var text bytes.Buffer
+	if err := p.WriteTo(&text, 1); err != nil {
+		return
+	}
+	data := text.Bytes()
+	if cp, err := c.save(captureKindLeakProfile, "text", f.ID, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}); err == nil {
+		ev.Captures = append(ev.Captures, cp.ID)
+	}
+	file, line, ok := strings.Cut(f.Subject, ":")
+	if ok && bytes.Contains(data, []byte(file+":"+line)) {
+		ev.Notes = append(ev.Notes, "confirmed: the runtime's goroutineleak profile reports goroutines leaked at "+f.Subject)
+	} else {
+		ev.Notes = append(ev.Notes, "the runtime's goroutineleak profile does not list "+f.Subject+": the goroutines wait on something still reachable (a long-lived channel or context), which the runtime cannot prove leaked")
+	}
+}
+
+// save writes one capture atomically (a temporary file renamed into
+// place), adds it to the index and enforces the bounds.
+func (c *capturer) save(kind, format, finding string, write func(io.Writer) error) (model.Capture, error) {
+	now := time.Now().UTC()
+	c.mu.Lock()
+	c.seq++
+	id := fmt.Sprintf("%s-%03d-%s", now.Format("20060102T150405Z"), c.seq%1000, kind)
+	c.mu.Unlock()
+	path := filepath.Join(c.opts.Dir, capturePrefix+id+extOf(format))
+	tmp, err := os.CreateTemp(c.opts.Dir, ".tmp-"+capturePrefix)
+	if err != nil {
+		return model.Capture{}, fmt.Errorf("capture %s: %w", kind, err)
+	}
+	err = write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	var st os.FileInfo
+	if err == nil {
+		st, err = os.Stat(tmp.Name())
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return model.Capture{}, fmt.Errorf("capture %s: %w", kind, err)
+	}
+	cp := model.Capture{ID: id, Kind: kind, Time: now, Bytes: st.Size(), Finding: finding, Format: format}
+	c.mu.Lock()
+	c.index = append(c.index, captureFile{cp, path})
+	c.enforceLocked()
+	c.mu.Unlock()
+	return cp, nil
+}
+
+// enforceLocked deletes the oldest captures beyond the bounds.
+func (c *capturer) enforceLocked() {
+	var total int64
+	for _, f := range c.index {
+		total += f.Bytes
+	}
+	for len(c.index) > 0 && (len(c.index) > c.opts.MaxFiles || total > c.opts.MaxBytes) {
+		old := c.index[0]
+		if err := os.Remove(old.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			c.log.Warn("capture not removed", "path", old.path, "err", err)
+		}
+		total -= old.Bytes
+		c.index = c.index[1:]
+	}
+}
+
+// loadIndex indexes captures left in Dir by an earlier run, so the bounds
+// hold across restarts.
+func (c *capturer) loadIndex() {
+	ents, err := os.ReadDir(c.opts.Dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasPrefix(name, capturePrefix) || e.IsDir() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		id, format := splitExt(strings.TrimPrefix(name, capturePrefix))
+		kind := id[strings.LastIndexByte(id, '-')+1:]
+		c.index = append(c.index, captureFile{model.Capture{
+			ID: id, Kind: kind, Time: info.ModTime().UTC(), Bytes: info.Size(), Format: format,
+		}, filepath.Join(c.opts.Dir, name)})
+	}
+	slices.SortFunc(c.index, func(a, b captureFile) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID))
+	})
+	c.enforceLocked()
+}
+
+func extOf(format string) string {
+	switch format {
+	case "pprof":
+		return ".pb.gz"
+	case "trace":
+		return ".trace"
+	}
+	return ".txt"
+}
+
+func splitExt(name string) (id, format string) {
+	for _, e := range []struct{ ext, format string }{{".pb.gz", "pprof"}, {".trace", "trace"}, {".txt", "text"}} {
+		if s, ok := strings.CutSuffix(name, e.ext); ok {
+			return s, e.format
+		}
+	}
+	return name, "text"
+}
+
+// list returns the captures, newest first.
+func (c *capturer) list() []model.Capture {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]model.Capture, 0, len(c.index))
+	for i := len(c.index) - 1; i >= 0; i-- {
+		out = append(out, c.index[i].Capture)
+	}
+	return out
+}
+
+// open returns the capture with id and its file, opened.
+func (c *capturer) open(id string) (model.Capture, *os.File, error) {
+	c.mu.Lock()
+	var found *captureFile
+	for i := range c.index {
+		if c.index[i].ID == id {
+			found = &c.index[i]
+			break
+		}
+	}
+	var cp captureFile
+	if found != nil {
+		cp = *found
+	}
+	c.mu.Unlock()
+	if found == nil {
+		return model.Capture{}, nil, os.ErrNotExist
+	}
+	f, err := os.Open(cp.path)
+	return cp.Capture, f, err
+}

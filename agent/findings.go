@@ -1,0 +1,157 @@
+package agent
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+
+	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// findings runs the detector engine after each collection, counts firings
+// for the metrics and starts evidence capture for findings that fire.
+type findings struct {
+	engine  *detectors.Engine
+	capture *capturer // nil when capture is disabled
+
+	mu    sync.Mutex // guards fired
+	fired map[levelKey]uint64
+}
+
+// levelKey labels a firing count.
+type levelKey struct {
+	detector string
+	level    model.Level
+}
+
+func newFindings(opts Options, capt *capturer) (*findings, error) {
+	ds := opts.Detectors
+	if len(ds) == 0 && !opts.NoDetectors {
+		ds = detectors.Defaults()
+	}
+	if opts.NoDetectors {
+		ds = nil
+	}
+	e, err := detectors.NewEngine(opts.Findings, ds...)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: %w", err)
+	}
+	return &findings{engine: e, capture: capt, fired: make(map[levelKey]uint64)}, nil
+}
+
+// detect runs the detectors over the history followed by snap, which is
+// not in the history yet, and records the active findings in snap so the
+// stream carries them. It is called from the collection goroutine only.
+func (a *Agent) detect(snap *model.Snapshot) {
+	if a.findings == nil {
+		return
+	}
+	w := a.Window(0)
+	w.Snapshots = append(slices.Clip(w.Snapshots), snap)
+	res := a.findings.engine.Run(w)
+	for _, err := range res.Errors {
+		a.log.Error("detector panicked", "err", err)
+	}
+	if len(res.Fired) > 0 {
+		a.findings.mu.Lock()
+		for _, f := range res.Fired {
+			a.findings.fired[levelKey{f.Detector, f.Level}]++
+		}
+		a.findings.mu.Unlock()
+	}
+	for _, f := range res.Fired {
+		a.log.Warn("finding firing", "detector", f.Detector, "level", string(f.Level), "subject", f.Subject, "title", f.Title)
+		if a.findings.capture != nil {
+			a.findings.capture.onFiring(a, f)
+		}
+	}
+	for _, f := range res.Resolved {
+		a.log.Info("finding resolved", "detector", f.Detector, "subject", f.Subject)
+	}
+	for _, f := range a.findings.engine.Findings() {
+		if f.State != model.StateResolved {
+			snap.Findings = append(snap.Findings, f)
+		}
+	}
+}
+
+// Findings returns the agent's findings: firing and pending ones first
+// (most severe first), then recently resolved ones, newest first.
+func (a *Agent) Findings() []model.Finding {
+	if a.findings == nil {
+		return nil
+	}
+	return a.findings.engine.Findings()
+}
+
+// firedCounts returns the firings per detector and level, sorted.
+func (f *findings) firedCounts() []levelCount {
+	f.mu.Lock()
+	out := make([]levelCount, 0, len(f.fired))
+	for k, n := range f.fired {
+		out = append(out, levelCount{k, n})
+	}
+	f.mu.Unlock()
+	slices.SortFunc(out, func(a, b levelCount) int {
+		return cmp.Or(cmp.Compare(a.detector, b.detector), cmp.Compare(a.level, b.level))
+	})
+	return out
+}
+
+type levelCount struct {
+	levelKey
+	n uint64
+}
+
+// startFindings sets up the request middleware's collector, the detector
+// engine and evidence capture, and starts the capture goroutine.
+func (a *Agent) startFindings(opts Options) error {
+	a.requests = collectors.NewRequests(opts.Requests)
+	a.cols = append(a.cols, &collectorState{c: a.requests})
+	if !opts.NoDetectors && !a.hasCollector("goroutines") {
+		// The leak and stall detectors need the goroutine group table.
+		a.addBuiltin(collectors.NewGoroutines(collectors.GoroutinesOptions{Logger: opts.Logger}))
+	}
+	var capt *capturer
+	if !opts.Capture.Disabled {
+		c, err := newCapturer(opts.Capture, a.log)
+		if err != nil {
+			return err
+		}
+		capt = c
+	}
+	f, err := newFindings(opts, capt)
+	if err != nil {
+		if capt != nil && capt.flight != nil {
+			capt.flight.Stop()
+		}
+		return err
+	}
+	a.findings = f
+	if capt != nil {
+		a.wg.Go(func() { capt.run(a.ctx, a) })
+	}
+	return nil
+}
+
+// Middleware wraps an HTTP handler so the agent tracks its requests in
+// flight: they appear in Snapshot.Requests, and the stuck-request detector
+// reports those in flight for too long, with the handler goroutine's
+// stack. It costs one goroutine-ID lookup and a map insert per request.
+func (a *Agent) Middleware(h http.Handler) http.Handler {
+	return a.requests.Middleware(h)
+}
+
+// hasCollector reports whether a collector with name is configured.
+func (a *Agent) hasCollector(name string) bool {
+	for _, cs := range a.cols {
+		if cs.c.Name() == name {
+			return true
+		}
+	}
+	return false
+}

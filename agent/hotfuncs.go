@@ -1,0 +1,165 @@
+package agent
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/asyncmon/asyncmon/model"
+	"github.com/google/pprof/profile"
+)
+
+// hottest reads a CPU profile and names its n hottest functions by flat
+// (self) CPU time, each with the file:line of its hottest line, and returns
+// the stack of the hottest sample. Runtime and asyncmon's own functions
+// are left out when user functions are hot: they are rarely what to fix.
+func hottest(data []byte, n int) ([]string, model.Stack, error) {
+	p, err := profile.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, model.Stack{}, fmt.Errorf("parse cpu profile: %w", err)
+	}
+	vi := len(p.SampleType) - 1 // cpu nanoseconds is the last value
+	for i, st := range p.SampleType {
+		if st.Type == "cpu" {
+			vi = i
+		}
+	}
+	type fn struct {
+		name    string
+		flat    int64
+		lines   map[string]int64
+		topLine string
+	}
+	byFunc := make(map[string]*fn)
+	var total int64
+	var hotSample *profile.Sample
+	for _, s := range p.Sample {
+		if len(s.Value) <= vi || len(s.Location) == 0 {
+			continue
+		}
+		v := s.Value[vi]
+		total += v
+		loc := s.Location[0]
+		if len(loc.Line) == 0 || loc.Line[0].Function == nil {
+			continue
+		}
+		ln := loc.Line[0]
+		f := byFunc[ln.Function.Name]
+		if f == nil {
+			f = &fn{name: ln.Function.Name, lines: make(map[string]int64)}
+			byFunc[ln.Function.Name] = f
+		}
+		f.flat += v
+		f.lines[fmt.Sprintf("%s:%d", ln.Function.Filename, ln.Line)] += v
+		if !isSystemFunc(ln.Function.Name) && (hotSample == nil || v > hotSample.Value[vi]) {
+			hotSample = s
+		}
+	}
+	if total == 0 {
+		return nil, model.Stack{}, nil
+	}
+	// The service's own code is what its owners can change: attribute
+	// each sample to its innermost non-standard-library frame too.
+	mine := make(map[string]int64)                 // function -> cumulative
+	mineLines := make(map[string]map[string]int64) // function -> line -> cumulative
+	var mineTotal int64
+	for _, s := range p.Sample {
+		if len(s.Value) <= vi {
+			continue
+		}
+	sample:
+		for _, loc := range s.Location {
+			for _, ln := range loc.Line {
+				if ln.Function != nil && isServiceFunc(ln.Function.Name) {
+					name := ln.Function.Name
+					mine[name] += s.Value[vi]
+					if mineLines[name] == nil {
+						mineLines[name] = make(map[string]int64)
+					}
+					mineLines[name][fmt.Sprintf("%s:%d", ln.Function.Filename, ln.Line)] += s.Value[vi]
+					mineTotal += s.Value[vi]
+					break sample
+				}
+			}
+		}
+	}
+	fs := make([]*fn, 0, len(byFunc))
+	user := 0
+	for _, f := range byFunc {
+		var best int64
+		for l, v := range f.lines {
+			if v > best || v == best && l < f.topLine {
+				best, f.topLine = v, l
+			}
+		}
+		fs = append(fs, f)
+		if !isSystemFunc(f.name) {
+			user++
+		}
+	}
+	slices.SortFunc(fs, func(a, b *fn) int { return cmp.Or(cmp.Compare(b.flat, a.flat), cmp.Compare(a.name, b.name)) })
+	var out []string
+	if mineTotal > 0 {
+		sites := make([]string, 0, len(mine))
+		for k := range mine {
+			sites = append(sites, k)
+		}
+		slices.SortFunc(sites, func(a, b string) int { return cmp.Or(cmp.Compare(mine[b], mine[a]), cmp.Compare(a, b)) })
+		for _, k := range sites[:min(len(sites), n)] {
+			out = append(out, fmt.Sprintf("%s (%s) %.0f%% with callees", k, topKey(mineLines[k]), 100*float64(mine[k])/float64(total)))
+		}
+	}
+	for _, f := range fs {
+		if len(out) == 2*n {
+			break
+		}
+		if user > 0 && isSystemFunc(f.name) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s (%s) %.0f%% self", f.name, f.topLine, 100*float64(f.flat)/float64(total)))
+	}
+	var st model.Stack
+	if hotSample != nil {
+		st.Label = "hottest CPU sample stack"
+		for _, loc := range hotSample.Location {
+			for _, ln := range loc.Line {
+				if ln.Function != nil {
+					st.Frames = append(st.Frames, model.Frame{Func: ln.Function.Name, File: ln.Function.Filename, Line: int(ln.Line)})
+				}
+			}
+		}
+	}
+	return out, st, nil
+}
+
+// isSystemFunc reports functions of the runtime and of asyncmon itself.
+func isSystemFunc(name string) bool {
+	return strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "runtime/") ||
+		strings.HasPrefix(name, "github.com/asyncmon/asyncmon/agent") ||
+		strings.HasPrefix(name, "github.com/asyncmon/asyncmon/collectors")
+}
+
+// isServiceFunc reports functions of the service rather than of the Go
+// distribution or of asyncmon: package main, or a package whose import
+// path starts with a domain (the standard library's never has a dot).
+func isServiceFunc(name string) bool {
+	if strings.HasPrefix(name, "main.") {
+		return true
+	}
+	first, _, ok := strings.Cut(name, "/")
+	return ok && strings.Contains(first, ".") && !isSystemFunc(name)
+}
+
+// topKey returns the key with the largest value, the smallest key on ties.
+func topKey(m map[string]int64) string {
+	var best string
+	var bv int64
+	for k, v := range m {
+		if v > bv || v == bv && k < best {
+			best, bv = k, v
+		}
+	}
+	return best
+}

@@ -1,0 +1,190 @@
+package collectors
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"net/http"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// Requests defaults.
+const (
+	defaultStackAfter   = 20 * time.Second
+	defaultStackEvery   = 10 * time.Second
+	defaultMaxRequests  = 100
+	maxRequestPath      = 200
+	maxRequestDumpBytes = 64 << 20
+)
+
+// RequestsOptions configures [NewRequests]. The zero value works.
+type RequestsOptions struct {
+	// StackAfter is the age from which a request's handler goroutine
+	// stack is read (from a goroutine dump). Optional. Default 20 s, so
+	// that a request stuck for the stuck-request detector's 30 s has its
+	// stack.
+	StackAfter time.Duration
+	// StackEvery bounds how often a goroutine dump is taken to read
+	// those stacks: a dump stops the world for a moment. Optional.
+	// Default 10 s.
+	StackEvery time.Duration
+	// MaxRequests bounds the requests reported per snapshot, oldest
+	// first. Optional. Default 100.
+	MaxRequests int
+}
+
+// Requests tracks HTTP requests in flight through its [Requests.Middleware]
+// and reports them in Snapshot.Requests, oldest first, with the handler
+// goroutine's stack for the old ones. Middleware is safe for concurrent
+// use; Collect must be called from one goroutine at a time.
+type Requests struct {
+	opts RequestsOptions
+
+	mu       sync.Mutex // guards inflight and next
+	inflight map[uint64]*inflight
+	next     uint64
+
+	// Collect only.
+	stacks   map[int64][]model.Frame
+	lastDump time.Time
+}
+
+// inflight is one request being served.
+type inflight struct {
+	method, path string
+	started      time.Time
+	gid          int64
+}
+
+// NewRequests returns a request tracker.
+func NewRequests(opts RequestsOptions) *Requests {
+	if opts.StackAfter <= 0 {
+		opts.StackAfter = defaultStackAfter
+	}
+	if opts.StackEvery <= 0 {
+		opts.StackEvery = defaultStackEvery
+	}
+	if opts.MaxRequests <= 0 {
+		opts.MaxRequests = defaultMaxRequests
+	}
+	return &Requests{opts: opts, inflight: make(map[uint64]*inflight), stacks: make(map[int64][]model.Frame)}
+}
+
+// Name implements model.Collector.
+func (r *Requests) Name() string { return "requests" }
+
+// Middleware wraps h so that its requests are tracked while in flight.
+func (r *Requests) Middleware(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		path := req.URL.Path
+		if len(path) > maxRequestPath {
+			path = path[:maxRequestPath]
+		}
+		in := &inflight{method: req.Method, path: path, started: time.Now(), gid: goroutineID()}
+		r.mu.Lock()
+		r.next++
+		id := r.next
+		r.inflight[id] = in
+		r.mu.Unlock()
+		defer func() {
+			r.mu.Lock()
+			delete(r.inflight, id)
+			r.mu.Unlock()
+		}()
+		h.ServeHTTP(w, req)
+	})
+}
+
+// goroutineID reads the calling goroutine's ID from its stack header,
+// "goroutine 123 [running]:". The runtime offers no other way.
+func goroutineID() int64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b, ok := bytes.CutPrefix(b, []byte("goroutine "))
+	if !ok {
+		return 0
+	}
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		b = b[:i]
+	}
+	id, _ := strconv.ParseInt(string(b), 10, 64)
+	return id
+}
+
+// Collect implements model.Collector: it fills s.Requests.
+func (r *Requests) Collect(ctx context.Context, s *model.Snapshot) error {
+	now := time.Now()
+	r.mu.Lock()
+	reqs := make([]inflight, 0, len(r.inflight))
+	for _, in := range r.inflight {
+		reqs = append(reqs, *in)
+	}
+	r.mu.Unlock()
+	if len(reqs) == 0 {
+		clear(r.stacks)
+		return nil
+	}
+	slices.SortFunc(reqs, func(a, b inflight) int { return cmp.Or(a.started.Compare(b.started), cmp.Compare(a.gid, b.gid)) })
+	reqs = reqs[:min(len(reqs), r.opts.MaxRequests)]
+
+	needDump := false
+	live := make(map[int64]bool)
+	for _, in := range reqs {
+		if now.Sub(in.started) >= r.opts.StackAfter {
+			live[in.gid] = true
+			if _, ok := r.stacks[in.gid]; !ok {
+				needDump = true
+			}
+		}
+	}
+	for gid := range r.stacks {
+		if !live[gid] {
+			delete(r.stacks, gid)
+		}
+	}
+	if len(live) > 0 && (needDump || now.Sub(r.lastDump) >= r.opts.StackEvery) && ctx.Err() == nil {
+		r.lastDump = now
+		r.readStacks(live)
+	}
+	s.Requests = make([]model.Request, 0, len(reqs))
+	for _, in := range reqs {
+		s.Requests = append(s.Requests, model.Request{
+			Method:      in.method,
+			Path:        in.path,
+			Started:     in.started,
+			AgeSeconds:  now.Sub(in.started).Seconds(),
+			GoroutineID: in.gid,
+			Stack:       r.stacks[in.gid],
+		})
+	}
+	return nil
+}
+
+// readStacks takes a goroutine dump and keeps the stacks of the wanted
+// goroutines.
+func (r *Requests) readStacks(want map[int64]bool) {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) || len(buf) >= maxRequestDumpBytes {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	d, err := ParseDump(bytes.NewReader(buf))
+	if err != nil {
+		return
+	}
+	for _, g := range d.Goroutines {
+		if want[g.ID] {
+			r.stacks[g.ID] = g.Frames
+		}
+	}
+}

@@ -1,0 +1,14 @@
+package detectors
+
+import "github.com/asyncmon/asyncmon/model"
+
+// Defaults returns the built-in detectors with their default thresholds:
+// starvation, goroutine leak, deadlock-like stall and stuck requests.
+func Defaults() []model.Detector {
+	return []model.Detector{
+		NewStarvation(StarvationConfig{}),
+		NewLeak(LeakConfig{}),
+		NewStall(StallConfig{}),
+		NewStuckRequests(StuckConfig{}),
+	}
+}

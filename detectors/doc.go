@@ -1,0 +1,53 @@
+// Package detectors turns a window of snapshots into findings that say, in
+// plain words, what is wrong with a Go process, where, since when and what
+// to do next.
+//
+// # Detectors
+//
+// A detector is a [model.Detector]: a pure function of a [model.Window] that
+// returns the conditions that hold now, with [model.Finding.State] left
+// empty. Detectors keep no state between passes, start no goroutines and
+// never modify the window. Every threshold lives in the detector's Config,
+// whose zero value means "the documented defaults":
+//
+//   - [Starvation] (name "starvation"): sustained scheduler latency or timer
+//     lag, with a verdict on the cause (CPU saturation, GC, stop-the-world
+//     pauses, cgroup throttling, blocking syscalls or cgo, or host contention).
+//   - [Leak] (name "goroutine-leak"): a goroutine group that keeps growing,
+//     or that stays parked on a channel, select or sync.Cond with the same
+//     goroutines and no progress.
+//   - [Stall] (name "deadlock"): groups blocked on locks, wait groups or
+//     channels with the same goroutines and no progress, lock cycles, and
+//     whole-process quiescence.
+//   - [StuckRequests] (name "stuck-request"): HTTP requests in flight for
+//     longer than a threshold, with the handler's stack.
+//
+// # Lifecycle
+//
+// The [Engine] runs the detectors after every collection and keeps the
+// lifecycle of their findings, matched across passes by [model.Finding.ID]:
+//
+//	(new) ──held for Rule.For──> firing ──clear for Rule.Clear──> resolved
+//	  │                            ▲
+//	  └── pending ─────────────────┘   (not before Rule.Cooldown after the
+//	                                    last resolution of the same ID)
+//
+// A pending finding whose condition stops holding is dropped: detectors
+// smooth their own input over the window, so one quiet pass means the
+// condition was not sustained. A firing finding stays firing until its
+// condition has been absent for Rule.Clear (hysteresis, so it does not
+// flap), and a finding that resolved cannot fire again before Rule.Cooldown
+// has passed. Resolved findings are kept for a while, bounded in number.
+//
+// Users can silence a detector or raise the level of its findings with a
+// [Rule] in [Config.Rules]. Each detector suggests its own rule by
+// implementing [Ruler]; the user's rule overrides it field by field.
+//
+// # Writing a detector
+//
+// Implement [model.Detector]; set Finding.Detector to Name() and give
+// Finding.ID a value that is stable for one subject (use [FindingID]). Name
+// the subject's file:line where one exists ([model.Frame.Site]). Put the
+// numbers the decision was made on in Evidence.Numbers, keyed with their
+// unit. Optionally implement [Ruler] to suggest a lifecycle rule.
+package detectors
