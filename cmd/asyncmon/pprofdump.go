@@ -7,8 +7,10 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -22,20 +24,51 @@ const pprofMaxGroups = 1000
 type dumpAnalyzer struct {
 	gr           *collectors.Grouper
 	block, mutex contention
+	// engine runs the detectors that judge dumps over window, the
+	// recent pprof snapshots, and keeps their findings' lifecycle.
+	engine *detectors.Engine
+	window []*model.Snapshot
 }
+
+// pprofWindow is how much dump history the detectors see: the leak
+// detector's five minutes of parked goroutines, and some.
+const pprofWindow = 6 * time.Minute
 
 func newDumpAnalyzer() *dumpAnalyzer {
-	return &dumpAnalyzer{gr: collectors.NewGrouper(collectors.GroupOptions{MaxGroups: pprofMaxGroups})}
+	a := &dumpAnalyzer{gr: collectors.NewGrouper(collectors.GroupOptions{MaxGroups: pprofMaxGroups})}
+	ds, _ := detectors.ForDump()
+	if e, err := detectors.NewEngine(detectors.Config{}, ds...); err == nil {
+		a.engine = e
+	}
+	return a
 }
 
-// add parses the dump r into snap. It returns the findings of the
-// detectors that run on dumps, nil while this build runs none on
-// pprof-only targets, and the parse problem, if any (a dump with
-// malformed lines still fills snap).
-func (a *dumpAnalyzer) add(r io.Reader, snap *model.Snapshot) ([]model.Finding, error) {
+// detect runs the dump detectors over the recent snapshots ending with
+// snap and returns the findings, nil when there is no engine.
+func (a *dumpAnalyzer) detect(snap *model.Snapshot) []model.Finding {
+	if a.engine == nil {
+		return nil
+	}
+	a.window = append(a.window, snap)
+	cut := 0
+	for cut < len(a.window)-1 && snap.Time.Sub(a.window[cut].Time) > pprofWindow {
+		cut++
+	}
+	a.window = append(a.window[:0:0], a.window[cut:]...)
+	a.engine.Run(model.Window{Snapshots: a.window})
+	fs := a.engine.Findings()
+	if fs == nil {
+		fs = []model.Finding{}
+	}
+	return fs
+}
+
+// add parses the dump r into snap. It returns the parse problem, if any
+// (a dump with malformed lines still fills snap).
+func (a *dumpAnalyzer) add(r io.Reader, snap *model.Snapshot) error {
 	d, err := collectors.ParseDump(r)
 	if d == nil || (len(d.Goroutines) == 0 && len(d.Records) == 0) {
-		return nil, err
+		return err
 	}
 	var t *collectors.GroupTable
 	if d.Format == collectors.FormatProfile {
@@ -56,7 +89,7 @@ func (a *dumpAnalyzer) add(r io.Reader, snap *model.Snapshot) ([]model.Finding, 
 	if d.Truncated && err == nil {
 		err = fmt.Errorf("the dump was cut off; groups cover the goroutines before the cut")
 	}
-	return nil, err
+	return err
 }
 
 // pprofTopSites bounds the contention sites shown per profile, as the

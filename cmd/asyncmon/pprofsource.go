@@ -93,7 +93,7 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 			snap.IntervalSeconds = start.Sub(prev).Seconds()
 		}
 		prev = start
-		findings, aerr := s.analyze.add(&buf, snap)
+		aerr := s.analyze.add(&buf, snap)
 		st := &tui.Status{State: tui.StateLive, Mode: "pprof only", Unavailable: pprofUnavailable()}
 		if aerr != nil {
 			st.Note = "dump: " + aerr.Error()
@@ -105,10 +105,10 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 			st.Note = strings.TrimSpace(st.Note + "  " + err.Error())
 		}
 		up := tui.Update{Snapshots: []*model.Snapshot{snap}, Status: st}
-		if findings != nil {
+		if findings := s.analyze.detect(snap); findings != nil {
 			up.Findings, up.HasFindings = findings, true
 		} else {
-			st.Unavailable[tui.ViewFindings] = "pprof only: no detectors built into this asyncmon run on dumps"
+			st.Unavailable[tui.ViewFindings] = "pprof only: the dump detectors could not start"
 		}
 		emit(up)
 	}

@@ -276,6 +276,8 @@ func TestAttachToPlainPprofService(t *testing.T) {
 	s.waitGone("group — Esc to go back")
 	s.keys("4")
 	s.waitFor("connections are tracked by the asyncmon agent")
+	s.keys("5") // the dump detectors run: nothing wrong with this one
+	s.waitFor("no findings")
 	s.keys("q")
 	if got := waitFile(t, exitFile, 15*time.Second); got != "EXIT=0" {
 		t.Fatalf("attach exited with %s, want EXIT=0", got)
