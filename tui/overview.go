@@ -159,8 +159,12 @@ func (v *overview) findingLines() []string {
 			break
 		}
 		tag, sym := levelTag(f.Level)
-		out = append(out, fmt.Sprintf(" %s%s %s[-:-:-] [gray]%s, since %s[-]", tag, sym,
-			tview.Escape(f.Title), tview.Escape(f.Subject), fmtDuration(now.Sub(f.FirstSeen))))
+		where := ""
+		if !strings.Contains(f.Title, f.Subject) { // titles often name it already
+			where = tview.Escape(f.Subject) + ", "
+		}
+		out = append(out, fmt.Sprintf(" %s%s %s[-:-:-] [gray]%ssince %s[-]", tag, sym,
+			tview.Escape(f.Title), where, fmtDuration(now.Sub(f.FirstSeen))))
 	}
 	return out
 }
