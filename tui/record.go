@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +26,9 @@ import (
 //	{"asyncmon_recording":1,"target":"127.0.0.1:7071","started":"2026-11-27T00:00:00Z"}
 //
 // Every further line is one record object with its arrival time "t" and
-// one of "snapshot" (a model.Snapshot) or "findings" (a []model.Finding).
+// one of "snapshot" (a model.Snapshot), "findings" (a []model.Finding) or
+// "unavailable" (the views the recorded source could not feed, by
+// lower-case name, with the reason).
 // Readers skip records with fields they do not know, so version 1 can gain
 // record kinds without breaking older readers; an incompatible change
 // raises the version.
@@ -43,6 +46,10 @@ type record struct {
 	T        time.Time        `json:"t"`
 	Snapshot *model.Snapshot  `json:"snapshot,omitempty"`
 	Findings *[]model.Finding `json:"findings,omitempty"`
+	// Unavailable records which views the recorded source could not
+	// feed (by lower-case view name), so a replay says so too instead of
+	// showing zeros.
+	Unavailable *map[string]string `json:"unavailable,omitempty"`
 }
 
 // Recorder writes a recording. Its methods are safe for concurrent use.
@@ -52,6 +59,8 @@ type Recorder struct {
 	gz  *gzip.Writer // nil when not compressing
 	enc *json.Encoder
 	err error
+	// unavailable is the last Unavailable written.
+	unavailable map[string]string
 }
 
 // NewRecorder starts a recording on w, gzipped when compress is true, and
@@ -86,6 +95,19 @@ func (r *Recorder) Write(u Update, now time.Time) error {
 		if err := r.enc.Encode(record{T: now.UTC(), Snapshot: s}); err != nil {
 			r.err = fmt.Errorf("write recording: %w", err)
 			return r.err
+		}
+	}
+	if u.Status != nil {
+		un := make(map[string]string, len(u.Status.Unavailable))
+		for v, why := range u.Status.Unavailable {
+			un[strings.ToLower(v.String())] = why
+		}
+		if !maps.Equal(un, r.unavailable) {
+			r.unavailable = un
+			if err := r.enc.Encode(record{T: now.UTC(), Unavailable: &un}); err != nil {
+				r.err = fmt.Errorf("write recording: %w", err)
+				return r.err
+			}
 		}
 	}
 	if u.HasFindings {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,7 +226,12 @@ func (s *ReplaySource) Run(ctx context.Context, emit func(Update)) error {
 				if rec.Findings != nil {
 					up.Findings, up.HasFindings = *rec.Findings, true
 				}
-				if up.Snapshots != nil || up.HasFindings {
+				if rec.Unavailable != nil {
+					status.Unavailable = viewsByName(*rec.Unavailable)
+					st := status
+					up.Status = &st
+				}
+				if up.Snapshots != nil || up.HasFindings || up.Status != nil {
 					emit(up)
 				}
 			}
@@ -255,4 +261,16 @@ func skippedNote(n int, first string) string {
 		return ""
 	}
 	return fmt.Sprintf("%d unreadable line(s) skipped (%s)", n, first)
+}
+
+// viewsByName maps recorded lower-case view names back to views; unknown
+// names are dropped.
+func viewsByName(m map[string]string) map[View]string {
+	out := make(map[View]string, len(m))
+	for v := range numViews {
+		if why, ok := m[strings.ToLower(v.String())]; ok {
+			out[v] = why
+		}
+	}
+	return out
 }

@@ -245,3 +245,35 @@ func TestReplayInTheUI(t *testing.T) {
 	h.keys(" ")
 	h.waitFor("replay ended", "1520")
 }
+
+func TestReplayKeepsUnavailableViews(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := NewRecorder(f, "pprof-target:6060", false, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	un := map[View]string{ViewConnections: "pprof only: no connections"}
+	for i := range 3 {
+		// The same status on every update is written once.
+		rec.Write(Update{Snapshots: []*model.Snapshot{fixtureSnapshot(i)}, Status: &Status{State: StateLive, Mode: "pprof only", Unavailable: un}}, t0)
+	}
+	rec.Close()
+	f.Close()
+	data, _ := os.ReadFile(path)
+	if n := strings.Count(string(data), `"unavailable"`); n != 1 {
+		t.Errorf("unavailable written %d times, want once", n)
+	}
+	src, err := OpenReplay(path, ReplayOptions{Speed: 1e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	_, _, last := collect(t, src)
+	if last.Unavailable[ViewConnections] != "pprof only: no connections" || last.Mode != "replay" {
+		t.Errorf("replayed status %+v, want the recorded unavailable views", last)
+	}
+}
