@@ -110,7 +110,8 @@ func TestConnectionsView(t *testing.T) {
 	src.updates <- liveUpdate(1)
 	h.waitFor("live")
 	h.keys("4")
-	s := h.waitFor("AGE↓", "IDLE", "10.0.0.7:5432", "2 open", "orders-db", "pools")
+	s := h.waitFor("AGE↓", "IDLE", "10.0.0.7:5432", "2 open", "orders-db", "pools",
+		"3 leaked since start", "recent definite leaks", "pay.Charge charge.go:77")
 	// Sorted by age, oldest first.
 	if strings.Index(s, "10.0.0.7:5432") > strings.Index(s, "192.168.1.20") {
 		t.Errorf("oldest connection is not first:\n%s", s)

@@ -20,7 +20,24 @@ type connectionsView struct {
 	header *tview.TextView
 	conns  *sortTable[model.Conn]
 	pools  *sortTable[model.Pool]
+	leaks  *sortTable[model.Conn]
 	title  *tview.TextView
+	leaksT *tview.TextView
+}
+
+// leakColumns describe definite leaks: connections and bodies whose
+// wrapper became unreachable while still open.
+func leakColumns() []column[model.Conn] {
+	type C = model.Conn
+	return []column[model.Conn]{
+		{title: "KIND", width: 9, text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
+		{title: "OPEN FOR", right: true, width: 9, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
+			cmp: cmpNum(func(c C) float64 { return c.AgeSeconds })},
+		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: func(c C) string { return c.Remote }, cmp: cmpStr(func(c C) string { return c.Remote })},
+		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
+			cmp:   cmpStr(func(c C) string { return c.OpenSite.Site() }),
+			color: func(C) tcell.Color { return tcell.ColorRed }},
+	}
 }
 
 func connColumns() []column[model.Conn] {
@@ -75,12 +92,16 @@ func newConnectionsView() *connectionsView {
 		title:  tview.NewTextView().SetDynamicColors(true).SetWrap(false).SetText("[::b]pools[::-]"),
 		conns:  newSortTable(connColumns(), 1, true, func(c model.Conn) string { return strconv.FormatUint(c.ID, 10) }),
 		pools:  newSortTable(poolColumns(), 0, false, func(p model.Pool) string { return p.Name }),
+		leaks:  newSortTable(leakColumns(), 1, true, func(c model.Conn) string { return strconv.FormatUint(c.ID, 10) }),
+		leaksT: tview.NewTextView().SetDynamicColors(true).SetWrap(false),
 	}
 	v.layout = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(v.header, 1, 0, false).
 		AddItem(v.conns.table, 0, 3, true).
 		AddItem(v.title, 1, 0, false).
-		AddItem(v.pools.table, 0, 1, false)
+		AddItem(v.pools.table, 0, 1, false).
+		AddItem(v.leaksT, 1, 0, false).
+		AddItem(v.leaks.table, 0, 1, false)
 	return v
 }
 
@@ -89,7 +110,7 @@ func (v *connectionsView) primitive() tview.Primitive { return v.layout }
 func (v *connectionsView) focusTarget() tview.Primitive { return v.conns.table }
 
 func (v *connectionsView) tables() []tview.Primitive {
-	return []tview.Primitive{v.conns.table, v.pools.table}
+	return []tview.Primitive{v.conns.table, v.pools.table, v.leaks.table}
 }
 
 func (v *connectionsView) render(f frame) {
@@ -108,6 +129,12 @@ func (v *connectionsView) render(f frame) {
 	}
 	v.conns.setRows(cs.Open)
 	v.pools.setRows(cs.Pools)
+	v.leaks.setRows(cs.Leaks)
+	if len(cs.Leaks) == 0 {
+		v.leaksT.SetText("[::b]recent definite leaks[::-]  [green]none[-]")
+	} else {
+		v.leaksT.SetText(fmt.Sprintf("[::b]recent definite leaks[::-]  [red]%d: closed by nobody, found by the garbage collector[-]", len(cs.Leaks)))
+	}
 }
 
 // connSummary counts open connections by kind and definite leaks.
@@ -131,6 +158,6 @@ func connSummary(cs model.Connections) string {
 	if len(cs.Open) < total {
 		fmt.Fprintf(&b, "  [gray](oldest %d listed)[-]", len(cs.Open))
 	}
-	b.WriteString("  [gray]< > sort  r reverse  Tab pools[-]")
+	b.WriteString("  [gray]< > sort  r reverse  Tab next table[-]")
 	return b.String()
 }

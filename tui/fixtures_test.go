@@ -57,8 +57,11 @@ func fixtureSnapshot(i int) *model.Snapshot {
 				{ID: 2, Kind: model.ConnServer, Remote: "192.168.1.20:51000", AgeSeconds: 5, IdleSeconds: 0.5,
 					OpenSite: model.Frame{Func: "net/http.(*Server).Serve", File: "/usr/lib/go/src/net/http/server.go", Line: 3400}},
 			},
-			OpenByKind: map[string]int{model.ConnClient: 1, model.ConnServer: 1},
-			Pools:      []model.Pool{{Name: "orders-db", Kind: "sql", MaxOpen: 10, Open: 4, InUse: 3, Idle: 1, WaitCountTotal: 12}},
+			OpenByKind:  map[string]int{model.ConnClient: 1, model.ConnServer: 1},
+			LeakedTotal: map[string]int64{model.ConnHTTPBody: 3},
+			Leaks: []model.Conn{{ID: 9, Kind: model.ConnHTTPBody, Remote: "10.0.0.9:443", AgeSeconds: 42, Leaked: true,
+				OpenSite: model.Frame{Func: "example.com/shop/pay.Charge", File: "/src/shop/pay/charge.go", Line: 77}}},
+			Pools: []model.Pool{{Name: "orders-db", Kind: "sql", MaxOpen: 10, Open: 4, InUse: 3, Idle: 1, WaitCountTotal: 12}},
 		},
 	}
 	return s
