@@ -153,7 +153,7 @@ func connSummary(cs model.Connections) string {
 		leaked += n
 	}
 	if leaked > 0 {
-		fmt.Fprintf(&b, "  [red]%d leaked since start (red rows)[-]", leaked)
+		fmt.Fprintf(&b, "  [red]%d leaked since start[-]", leaked)
 	}
 	if len(cs.Open) < total {
 		fmt.Fprintf(&b, "  [gray](oldest %d listed)[-]", len(cs.Open))
