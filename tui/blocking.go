@@ -22,9 +22,9 @@ func blockingColumns() []column[model.BlockingSite] {
 	type S = model.BlockingSite
 	return []column[model.BlockingSite]{
 		{title: "DELAY", right: true, width: 7, text: func(s S) string { return fmtSeconds(s.DelaySeconds) },
-			cmp: cmpNum(func(s S) float64 { return s.DelaySeconds })},
+			num: numOf(func(s S) float64 { return s.DelaySeconds })},
 		{title: "EVENTS", right: true, width: 7, text: func(s S) string { return strconv.FormatInt(s.Count, 10) },
-			cmp: cmpNum(func(s S) int64 { return s.Count })},
+			num: numOf(func(s S) int64 { return s.Count })},
 		{title: "FUNCTION", expand: 3, maxWidth: 60, text: func(s S) string { return shortFunc(s.Site.Func) },
 			cmp: cmpStr(func(s S) string { return s.Site.Func })},
 		{title: "AT", expand: 2, maxWidth: 40, trimLeft: true, text: func(s S) string { return shortSite(s.Site) },

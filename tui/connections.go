@@ -32,7 +32,7 @@ func leakColumns() []column[model.Conn] {
 	return []column[model.Conn]{
 		{title: "KIND", width: 9, text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
 		{title: "OPEN FOR", right: true, width: 9, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
-			cmp: cmpNum(func(c C) float64 { return c.AgeSeconds })},
+			num: numOf(func(c C) float64 { return c.AgeSeconds })},
 		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: func(c C) string { return c.Remote }, cmp: cmpStr(func(c C) string { return c.Remote })},
 		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
 			cmp:   cmpStr(func(c C) string { return c.OpenSite.Site() }),
@@ -45,13 +45,13 @@ func connColumns() []column[model.Conn] {
 	return []column[model.Conn]{
 		{title: "KIND", width: 9, text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
 		{title: "AGE", right: true, width: 7, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
-			cmp: cmpNum(func(c C) float64 { return c.AgeSeconds })},
+			num: numOf(func(c C) float64 { return c.AgeSeconds })},
 		{title: "IDLE", right: true, width: 7, text: func(c C) string { return fmtSeconds(c.IdleSeconds) },
-			cmp: cmpNum(func(c C) float64 { return c.IdleSeconds })},
+			num: numOf(func(c C) float64 { return c.IdleSeconds })},
 		{title: "IN", right: true, width: 9, text: func(c C) string { return fmtBytes(float64(c.BytesIn)) },
-			cmp: cmpNum(func(c C) int64 { return c.BytesIn })},
+			num: numOf(func(c C) int64 { return c.BytesIn })},
 		{title: "OUT", right: true, width: 9, text: func(c C) string { return fmtBytes(float64(c.BytesOut)) },
-			cmp: cmpNum(func(c C) int64 { return c.BytesOut })},
+			num: numOf(func(c C) int64 { return c.BytesOut })},
 		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: func(c C) string { return c.Remote }, cmp: cmpStr(func(c C) string { return c.Remote })},
 		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
 			cmp: cmpStr(func(c C) string { return c.OpenSite.Site() }),
@@ -70,19 +70,19 @@ func poolColumns() []column[model.Pool] {
 	return []column[model.Pool]{
 		{title: "POOL", expand: 1, text: func(p P) string { return p.Name }, cmp: cmpStr(func(p P) string { return p.Name })},
 		{title: "KIND", text: func(p P) string { return p.Kind }, cmp: cmpStr(func(p P) string { return p.Kind })},
-		{title: "OPEN", right: true, text: num(func(p P) int { return p.Open }), cmp: cmpNum(func(p P) int { return p.Open })},
-		{title: "IN USE", right: true, text: num(func(p P) int { return p.InUse }), cmp: cmpNum(func(p P) int { return p.InUse })},
-		{title: "IDLE", right: true, text: num(func(p P) int { return p.Idle }), cmp: cmpNum(func(p P) int { return p.Idle })},
+		{title: "OPEN", right: true, text: num(func(p P) int { return p.Open }), num: numOf(func(p P) int { return p.Open })},
+		{title: "IN USE", right: true, text: num(func(p P) int { return p.InUse }), num: numOf(func(p P) int { return p.InUse })},
+		{title: "IDLE", right: true, text: num(func(p P) int { return p.Idle }), num: numOf(func(p P) int { return p.Idle })},
 		{title: "MAX", right: true, text: func(p P) string {
 			if p.MaxOpen == 0 {
 				return "∞"
 			}
 			return strconv.Itoa(p.MaxOpen)
-		}, cmp: cmpNum(func(p P) int { return p.MaxOpen })},
+		}, num: numOf(func(p P) int { return p.MaxOpen })},
 		{title: "WAITS", right: true, text: func(p P) string { return strconv.FormatInt(p.WaitCountTotal, 10) },
-			cmp: cmpNum(func(p P) int64 { return p.WaitCountTotal })},
+			num: numOf(func(p P) int64 { return p.WaitCountTotal })},
 		{title: "WAITED", right: true, text: func(p P) string { return fmtSeconds(p.WaitSecondsTotal) },
-			cmp: cmpNum(func(p P) float64 { return p.WaitSecondsTotal })},
+			num: numOf(func(p P) float64 { return p.WaitSecondsTotal })},
 	}
 }
 

@@ -76,7 +76,7 @@ func findingColumns(now func() time.Time) []column[model.Finding] {
 				return tcell.ColorDefault
 			}},
 		{title: "LEVEL", width: 11, text: func(f F) string { _, sym := levelTag(f.Level); return sym + " " + string(f.Level) },
-			cmp: cmpNum(func(f F) int { return f.Level.Rank() }),
+			num: numOf(func(f F) int { return f.Level.Rank() }),
 			color: func(f F) tcell.Color {
 				switch f.Level {
 				case model.LevelCritical:

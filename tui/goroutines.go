@@ -50,9 +50,9 @@ func groupColumns() []column[*model.GoroutineGroup] {
 	type G = *model.GoroutineGroup
 	return []column[*model.GoroutineGroup]{
 		{title: "COUNT", right: true, width: 6, text: func(g G) string { return strconv.Itoa(g.Count) },
-			cmp: cmpNum(func(g G) int { return g.Count })},
+			num: numOf(func(g G) int { return g.Count })},
 		{title: "Δ", right: true, width: 4, text: func(g G) string { return fmtDelta(g.Delta) },
-			cmp: cmpNum(func(g G) int { return g.Delta }),
+			num: numOf(func(g G) int { return g.Delta }),
 			color: func(g G) tcell.Color {
 				if g.Delta > 0 {
 					return tcell.ColorYellow
@@ -65,7 +65,7 @@ func groupColumns() []column[*model.GoroutineGroup] {
 				return ""
 			}
 			return fmtDuration(g.MaxWait)
-		}, cmp: cmpNum(func(g G) time.Duration { return g.MaxWait })},
+		}, num: numOf(func(g G) time.Duration { return g.MaxWait })},
 		{title: "PARKED IN", maxWidth: 50, expand: 3, text: func(g G) string { return shortFunc(g.Site().Func) },
 			cmp: cmpStr(func(g G) string { return shortFunc(g.Site().Func) })},
 		{title: "AT", maxWidth: 32, expand: 2, trimLeft: true, text: func(g G) string { return shortSite(g.Site()) },
