@@ -125,8 +125,7 @@ func (s *ClientSource) session(ctx context.Context, emit func(Update), last *tim
 // findings fetches the finding list; where the agent has none to give it
 // marks the Findings view unavailable in st.
 func (s *ClientSource) findings(ctx context.Context, st *Status) ([]model.Finding, bool) {
-	var fs []model.Finding
-	err := s.c.Get(ctx, "/api/v1/findings", &fs)
+	fs, err := s.c.Findings(ctx, client.FindingsFilter{})
 	var apiErr *client.APIError
 	switch {
 	case err == nil:
@@ -172,8 +171,7 @@ func captureExt(format string) string {
 // agent into dir, named asyncmon-<id><ext>, written atomically.
 func (s *ClientSource) SaveCapture(ctx context.Context, id, dir string) (string, error) {
 	ext := ".bin"
-	var caps []model.Capture
-	if err := s.c.Get(ctx, "/api/v1/captures", &caps); err == nil {
+	if caps, err := s.c.Captures(ctx); err == nil {
 		for _, c := range caps {
 			if c.ID == id {
 				ext = captureExt(c.Format)
