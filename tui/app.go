@@ -501,9 +501,10 @@ func (u *ui) renderStatus() {
 	if u.paused {
 		b.WriteString("[black:yellow:b] PAUSED [-:-:-] ")
 	}
-	last := u.st.latest()
+	// While the display is frozen the age is that of what it shows.
+	last, arrived := u.st.latest(), u.st.arrived
 	if u.displayFrozen() {
-		last = u.frozen.latest()
+		last, arrived = u.frozen.latest(), u.frozen.arrived
 	}
 	switch {
 	case last == nil:
@@ -511,7 +512,7 @@ func (u *ui) renderStatus() {
 	case st.Mode == "replay":
 		fmt.Fprintf(&b, "at %s ", last.Time.Local().Format("2006-01-02 15:04:05"))
 	default:
-		age := u.now().Sub(u.st.arrived)
+		age := u.now().Sub(arrived)
 		interval := time.Duration(last.IntervalSeconds * float64(time.Second))
 		if interval <= 0 {
 			interval = time.Second

@@ -93,6 +93,8 @@ type frame struct {
 	history  []*model.Snapshot
 	findings []model.Finding
 	status   Status
+	// arrived is when the newest snapshot of the frame arrived.
+	arrived time.Time
 }
 
 // snapshot copies the parts of the state that views read.
@@ -101,6 +103,7 @@ func (s *state) frame() frame {
 		history:  append([]*model.Snapshot(nil), s.history...),
 		findings: s.findings,
 		status:   s.status,
+		arrived:  s.arrived,
 	}
 }
 
