@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -223,5 +225,46 @@ func TestQuitReturnsNil(t *testing.T) {
 		h.done <- nil // for the cleanup
 	case <-time.After(5 * time.Second):
 		t.Fatal("q did not quit")
+	}
+}
+
+// TestStatusAgesData: the age of data counts up from its arrival, turns
+// red once stale, and while paused is the age of what is on screen.
+func TestStatusAgesData(t *testing.T) {
+	var offset atomic.Int64 // seconds after fixedNow
+	now := func() time.Time { return fixedNow().Add(time.Duration(offset.Load()) * time.Second) }
+	src := newFakeSource()
+	h := startUIClock(t, src, 100, 30, now)
+	src.updates <- liveUpdate(1)
+	h.waitFor("data 0s old")
+	offset.Store(7)
+	h.waitFor("data 7s old") // the ticker redraws the status every second
+	h.keys(" ")
+	h.waitFor("PAUSED")
+	src.updates <- Update{Snapshots: []*model.Snapshot{fixtureSnapshot(1)},
+		Status: &Status{State: StateLive, Mode: "agent", Note: "second sample"}}
+	h.waitFor("second sample") // arrived at 7s: the status shows while paused
+	offset.Store(9)
+	h.waitFor("data 9s old") // the frozen data, not the one that just came
+	h.keys(" ")
+	h.waitFor("data 2s old")
+}
+
+// TestTinyTerminals draws every view, the help and a group's details on
+// terminals far too small for them: nothing may panic or hang.
+func TestTinyTerminals(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{20, 6}, {40, 10}, {1, 1}} {
+		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
+			src := newFakeSource()
+			h := startUI(t, src, size.w, size.h)
+			src.updates <- liveUpdate(5)
+			for _, k := range []string{"1", "2", "3", "4", "5", "?", "?", "2"} {
+				h.keys(k)
+			}
+			h.key(tcell.KeyEnter)
+			h.keys("5")
+			h.key(tcell.KeyEnter)
+			h.screen() // the UI goroutine is alive and drew
+		})
 	}
 }

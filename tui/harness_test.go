@@ -24,8 +24,14 @@ func fixedNow() time.Time { return t0.Add(30 * time.Second) }
 
 func startUI(t *testing.T, src Source, width, height int) *harness {
 	t.Helper()
+	return startUIClock(t, src, width, height, fixedNow)
+}
+
+// startUIClock starts a UI with the given clock.
+func startUIClock(t *testing.T, src Source, width, height int, now func() time.Time) *harness {
+	t.Helper()
 	sim := tcell.NewSimulationScreen("UTF-8")
-	u := newUI(Options{Source: src, Screen: sim, Now: fixedNow, SaveDir: t.TempDir()})
+	u := newUI(Options{Source: src, Screen: sim, Now: now, SaveDir: t.TempDir()})
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, ui: u, sim: sim, cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- u.run(ctx) }()
