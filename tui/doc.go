@@ -13,9 +13,9 @@
 //
 // Three sources exist: [NewClientSource] reads a live asyncmon agent through
 // agent/client (and reconnects with backoff when it goes away),
-// [NewReplaySource] plays a recording made with [NewRecorder], and
-// cmd/asyncmon builds a third one for targets that serve only
-// net/http/pprof.
+// [OpenReplay] plays a recording made with [NewRecorder] and [Recording],
+// and cmd/asyncmon builds a third one for targets that serve only
+// net/http/pprof. [Choose] asks which of several agents to attach to.
 //
 // # Keys
 //

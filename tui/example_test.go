@@ -1,0 +1,35 @@
+package tui_test
+
+import (
+	"context"
+	"log"
+
+	"github.com/asyncmon/asyncmon/agent/client"
+	"github.com/asyncmon/asyncmon/tui"
+)
+
+// The UI over a live agent, as `asyncmon attach 127.0.0.1:7071` runs it:
+// it stays until the user presses q, reconnecting whenever the agent goes
+// away.
+func ExampleRun() {
+	c, err := client.New("127.0.0.1:7071")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := tui.Run(context.Background(), tui.Options{Source: tui.NewClientSource(c)}); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Replaying a recording made with `asyncmon attach --record`, ten times
+// faster than it was recorded.
+func ExampleOpenReplay() {
+	src, err := tui.OpenReplay("incident.jsonl.gz", tui.ReplayOptions{Speed: 10})
+	if err != nil {
+		log.Fatal(err) // not a recording, or a newer format: said plainly
+	}
+	defer src.Close()
+	if err := tui.Run(context.Background(), tui.Options{Source: src}); err != nil {
+		log.Fatal(err)
+	}
+}
