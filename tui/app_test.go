@@ -268,3 +268,18 @@ func TestTinyTerminals(t *testing.T) {
 		})
 	}
 }
+
+// TestASCIITerminal: on a terminal that cannot show the UI's symbols,
+// they fall back to ASCII that keeps their meaning.
+func TestASCIITerminal(t *testing.T) {
+	src := newFakeSource()
+	h := startUIOn(t, src, 100, 30, fixedNow, tcell.NewSimulationScreen("US-ASCII"))
+	src.updates <- liveUpdate(30)
+	s := h.waitFor("sched latency p99", "* Goroutine leak")
+	if strings.ContainsAny(s, "▁▂▃▄▅▆▇█●") {
+		t.Errorf("non-ASCII symbols on an ASCII terminal:\n%s", s)
+	}
+	if !strings.Contains(s, "___") {
+		t.Errorf("no ASCII sparkline:\n%s", s)
+	}
+}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/gdamore/tcell/v2"
@@ -37,9 +38,12 @@ func Choose(ctx context.Context, opts ChooseOptions) (int, error) {
 // is built, for tests to read the screen through QueueUpdate.
 func choose(ctx context.Context, opts ChooseOptions, started chan<- *tview.Application) (int, error) {
 	app := tview.NewApplication()
-	if opts.Screen != nil {
-		app.SetScreen(opts.Screen)
+	screen, err := screenFor(opts.Screen)
+	if err != nil {
+		return -1, fmt.Errorf("asyncmon: terminal: %w", err)
 	}
+	app.SetScreen(screen) // initialises it
+	registerFallbacks(screen)
 	choice := -1
 	list := tview.NewList().ShowSecondaryText(false).SetHighlightFullLine(true)
 	for i, item := range opts.Items {
@@ -95,7 +99,7 @@ func choose(ctx context.Context, opts ChooseOptions, started chan<- *tview.Appli
 		case <-done:
 		}
 	})
-	err := app.Run()
+	err = app.Run()
 	close(done)
 	wg.Wait()
 	if err != nil {

@@ -30,7 +30,12 @@ func startUI(t *testing.T, src Source, width, height int) *harness {
 // startUIClock starts a UI with the given clock.
 func startUIClock(t *testing.T, src Source, width, height int, now func() time.Time) *harness {
 	t.Helper()
-	sim := tcell.NewSimulationScreen("UTF-8")
+	return startUIOn(t, src, width, height, now, tcell.NewSimulationScreen("UTF-8"))
+}
+
+// startUIOn starts a UI on the given simulated screen.
+func startUIOn(t *testing.T, src Source, width, height int, now func() time.Time, sim tcell.SimulationScreen) *harness {
+	t.Helper()
 	u := newUI(Options{Source: src, Screen: sim, Now: now, SaveDir: t.TempDir()})
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, ui: u, sim: sim, cancel: cancel, done: make(chan error, 1)}
