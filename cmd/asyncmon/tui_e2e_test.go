@@ -37,7 +37,9 @@ func newTmux(t *testing.T, width, height int, command string) *tmuxSession {
 	t.Helper()
 	s := &tmuxSession{t: t, tmux: testenv.LookPath(t, "tmux"), sock: fmt.Sprintf("asyncmon-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	t.Cleanup(func() { exec.Command(s.tmux, "-L", s.sock, "kill-server").Run() })
-	s.run("new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), command)
+	// A UTF-8 locale whatever the CI's: under LANG=C the UI draws its
+	// symbols in ASCII, which the expectations below do not spell.
+	s.run("new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), "export LC_ALL=C.UTF-8; "+command)
 	return s
 }
 
