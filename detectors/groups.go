@@ -34,8 +34,10 @@ type groupIndex struct {
 // since, at most maxN of them spread evenly over the time (the newest
 // always included).
 func newGroupIndex(w model.Window, since time.Time, maxN int) *groupIndex {
+	// Group tables are never newer than their snapshot, so snapshots
+	// taken before since hold no table taken after it.
 	var all []*model.Snapshot
-	for _, s := range w.Snapshots {
+	for _, s := range sinceTime(w, since).Snapshots {
 		if !hasGroups(s) || groupTime(s).Before(since) {
 			continue
 		}

@@ -300,7 +300,7 @@ func sites(ss []stalled) string {
 // never get there. Without block profiling the set is empty.
 func completedWaits(w model.Window, t time.Time) map[string]bool {
 	sites := make(map[string]bool)
-	for _, s := range w.Since(t).Snapshots {
+	for _, s := range sinceTime(w, t).Snapshots {
 		for _, b := range s.Blocking.Block {
 			if b.Count > 0 && !b.Site.IsZero() {
 				sites[b.Site.Site()] = true

@@ -72,6 +72,13 @@ type StarvationConfig struct {
 	// NotInGoPerProc: goroutines in syscalls or cgo above this many per
 	// GOMAXPROCS, with threads growing, mean blocking syscalls. Default 1.
 	NotInGoPerProc float64
+	// HostContentionLevel is the level of a finding whose verdict is
+	// host contention: the process barely uses its CPUs, yet its
+	// goroutines and timers wait, because other processes take the
+	// host's CPU. Default info: true, but not the service's fault, and
+	// common on shared CI and developer machines. Set warning where the
+	// service has the host to itself.
+	HostContentionLevel model.Level
 }
 
 func (c StarvationConfig) withDefaults() StarvationConfig {
@@ -99,6 +106,9 @@ func (c StarvationConfig) withDefaults() StarvationConfig {
 	deff(&c.NotInGoPerProc, 1)
 	if c.MinIntervals <= 0 {
 		c.MinIntervals = 3
+	}
+	if c.HostContentionLevel.Rank() == 0 {
+		c.HostContentionLevel = model.LevelInfo
 	}
 	return c
 }
@@ -148,7 +158,7 @@ func (d *Starvation) Detect(w model.Window) []model.Finding {
 	if latest == nil {
 		return nil
 	}
-	recent := w.Since(latest.Time.Add(-d.cfg.Sustain))
+	recent := sinceTime(w, latest.Time.Add(-d.cfg.Sustain))
 	if n := len(w.Snapshots); len(recent.Snapshots) < d.cfg.MinIntervals && n >= d.cfg.MinIntervals {
 		recent = model.Window{Snapshots: w.Snapshots[n-d.cfg.MinIntervals:]}
 	}
@@ -190,6 +200,9 @@ func (d *Starvation) Detect(w model.Window) []model.Finding {
 	level := model.LevelWarning
 	if max(worstSched, worstProbe) > d.cfg.Critical.Seconds() {
 		level = model.LevelCritical
+	}
+	if v.cause == CauseHostContention {
+		level = d.cfg.HostContentionLevel
 	}
 	num := v.numbers
 	num["sched_latency_p99_max_seconds"] = worstSched

@@ -87,11 +87,11 @@ func TestStarvationVerdicts(t *testing.T) {
 			s.Goroutines.NotInGo = 30
 			s.Process.Threads = 10 + 3*i
 		}},
-		{name: "host contention", wantCause: CauseHostContention, wantLevel: model.LevelWarning, setup: func(i int, s *model.Snapshot) {
+		{name: "host contention", wantCause: CauseHostContention, wantLevel: model.LevelInfo, setup: func(i int, s *model.Snapshot) {
 			starve(s)
 			s.Process.CPUUtilization = 0.2
 		}},
-		{name: "probe only", wantCause: CauseHostContention, wantLevel: model.LevelWarning, setup: func(i int, s *model.Snapshot) {
+		{name: "probe only", wantCause: CauseHostContention, wantLevel: model.LevelInfo, setup: func(i int, s *model.Snapshot) {
 			s.Scheduler.LatencyCount = 0
 			s.Scheduler.LatencyP99 = 0
 			s.Scheduler.ProbeLagP99 = 0.08

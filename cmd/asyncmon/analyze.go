@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/internal/analyze"
 )
 
@@ -57,8 +58,13 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *limit < 0 || *top < 1 {
 		return usageError{fmt.Errorf("--limit and --top-frames must be positive")}
 	}
+	ds, live := detectors.ForDump()
 	opts := analyze.Options{
-		Group: collectors.GroupOptions{Key: k, TopFrames: *top, MaxGroups: 1 << 20},
+		Group:     collectors.GroupOptions{Key: k, TopFrames: *top, MaxGroups: 1 << 20},
+		Detectors: ds,
+	}
+	for _, l := range live {
+		opts.NeedLive = append(opts.NeedLive, l.Name+": "+l.Why)
 	}
 	return analyze.Run(ctx, src, stdout, *asJSON, *limit, *stacks, opts)
 }

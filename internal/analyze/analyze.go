@@ -37,6 +37,10 @@ type Options struct {
 	// Detectors run over the dump, seen as a one-snapshot window.
 	// Optional.
 	Detectors []model.Detector
+	// NeedLive names the detectors a single dump cannot support, with
+	// why; they are reported so users know what a live agent adds.
+	// Optional.
+	NeedLive []string
 	// Client fetches URLs. Optional. Default a client with a 30 s timeout.
 	Client *http.Client
 	// Stdin is read for the source "-". Optional. Default os.Stdin.
@@ -59,6 +63,8 @@ type Result struct {
 	Groups       []model.GoroutineGroup `json:"groups"`
 	ByWaitReason map[string]int         `json:"by_wait_reason"`
 	Findings     []model.Finding        `json:"findings,omitempty"`
+	// NeedLive names the detectors that need a live agent, with why.
+	NeedLive []string `json:"need_live_agent,omitempty"`
 }
 
 // Load reads and parses the dump at src: a file path, "-" for standard
@@ -155,6 +161,7 @@ func Analyze(src string, d *collectors.Dump, opts Options) *Result {
 	for _, e := range d.Errors {
 		r.Errors = append(r.Errors, e.Error())
 	}
+	r.NeedLive = opts.NeedLive
 	if len(opts.Detectors) > 0 {
 		s := &model.Snapshot{
 			Time:            time.Now(),
@@ -271,6 +278,12 @@ func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 	}
 	for _, f := range r.Findings {
 		fmt.Fprintf(w, "\n[%s] %s: %s\n  %s\n", f.Level, f.Detector, f.Title, f.Summary)
+	}
+	if len(r.NeedLive) > 0 {
+		fmt.Fprintln(w, "\nNeed a live agent (asyncmon findings ADDR):")
+		for _, n := range r.NeedLive {
+			fmt.Fprintf(w, "  %s\n", n)
+		}
 	}
 	return nil
 }
