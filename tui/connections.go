@@ -31,6 +31,8 @@ func leakColumns() []column[model.Conn] {
 	type C = model.Conn
 	return []column[model.Conn]{
 		{title: "KIND", width: 9, text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
+		{title: "AT SITE", right: true, width: 7, text: func(c C) string { return strconv.FormatInt(max(c.SiteLeaksTotal, 1), 10) },
+			num: numOf(func(c C) int64 { return c.SiteLeaksTotal })},
 		{title: "OPEN FOR", right: true, width: 9, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
 			num: numOf(func(c C) float64 { return c.AgeSeconds })},
 		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: func(c C) string { return c.Remote }, cmp: cmpStr(func(c C) string { return c.Remote })},
@@ -52,7 +54,12 @@ func connColumns() []column[model.Conn] {
 			num: numOf(func(c C) int64 { return c.BytesIn })},
 		{title: "OUT", right: true, width: 9, text: func(c C) string { return fmtBytes(float64(c.BytesOut)) },
 			num: numOf(func(c C) int64 { return c.BytesOut })},
-		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: func(c C) string { return c.Remote }, cmp: cmpStr(func(c C) string { return c.Remote })},
+		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: func(c C) string {
+			if c.Remote == "" {
+				return c.Pool // database/sql kinds name their pool instead
+			}
+			return c.Remote
+		}, cmp: cmpStr(func(c C) string { return c.Remote + c.Pool })},
 		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
 			cmp: cmpStr(func(c C) string { return c.OpenSite.Site() }),
 			color: func(c C) tcell.Color {
@@ -155,8 +162,8 @@ func connSummary(cs model.Connections) string {
 	if leaked > 0 {
 		fmt.Fprintf(&b, "  [red]%d leaked since start[-]", leaked)
 	}
-	if len(cs.Open) < total {
-		fmt.Fprintf(&b, "  [gray](oldest %d listed)[-]", len(cs.Open))
+	if cs.Truncated || len(cs.Open) < total {
+		fmt.Fprintf(&b, "  [gray](%d listed: the oldest of each kind)[-]", len(cs.Open))
 	}
 	b.WriteString("  [gray]< > sort  r reverse  Tab next table[-]")
 	return b.String()

@@ -59,7 +59,7 @@ func fixtureSnapshot(i int) *model.Snapshot {
 			},
 			OpenByKind:  map[string]int{model.ConnClient: 1, model.ConnServer: 1},
 			LeakedTotal: map[string]int64{model.ConnHTTPBody: 3},
-			Leaks: []model.Conn{{ID: 9, Kind: model.ConnHTTPBody, Remote: "10.0.0.9:443", AgeSeconds: 42, Leaked: true,
+			Leaks: []model.Conn{{ID: 9, Kind: model.ConnHTTPBody, Remote: "10.0.0.9:443", AgeSeconds: 42, Leaked: true, SiteLeaksTotal: 3,
 				OpenSite: model.Frame{Func: "example.com/shop/pay.Charge", File: "/src/shop/pay/charge.go", Line: 77}}},
 			Pools: []model.Pool{{Name: "orders-db", Kind: "sql", MaxOpen: 10, Open: 4, InUse: 3, Idle: 1, WaitCountTotal: 12}},
 		},
