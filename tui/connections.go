@@ -35,7 +35,7 @@ func leakColumns() []column[model.Conn] {
 			num: numOf(func(c C) int64 { return c.SiteLeaksTotal })},
 		{title: "OPEN FOR", right: true, width: 9, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
 			num: numOf(func(c C) float64 { return c.AgeSeconds })},
-		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: func(c C) string { return c.Remote }, cmp: cmpStr(func(c C) string { return c.Remote })},
+		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: remoteOrPool, cmp: cmpStr(remoteOrPool)},
 		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
 			cmp:   cmpStr(func(c C) string { return c.OpenSite.Site() }),
 			color: func(C) tcell.Color { return tcell.ColorRed }},
@@ -54,12 +54,7 @@ func connColumns() []column[model.Conn] {
 			num: numOf(func(c C) int64 { return c.BytesIn })},
 		{title: "OUT", right: true, width: 9, text: func(c C) string { return fmtBytes(float64(c.BytesOut)) },
 			num: numOf(func(c C) int64 { return c.BytesOut })},
-		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: func(c C) string {
-			if c.Remote == "" {
-				return c.Pool // database/sql kinds name their pool instead
-			}
-			return c.Remote
-		}, cmp: cmpStr(func(c C) string { return c.Remote + c.Pool })},
+		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: remoteOrPool, cmp: cmpStr(remoteOrPool)},
 		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
 			cmp: cmpStr(func(c C) string { return c.OpenSite.Site() }),
 			color: func(c C) tcell.Color {
@@ -69,6 +64,15 @@ func connColumns() []column[model.Conn] {
 				return tcell.ColorDefault
 			}},
 	}
+}
+
+// remoteOrPool is a connection's peer, or for the database/sql kinds,
+// which have none of their own, the pool they belong to.
+func remoteOrPool(c model.Conn) string {
+	if c.Remote == "" {
+		return c.Pool
+	}
+	return c.Remote
 }
 
 func poolColumns() []column[model.Pool] {
