@@ -283,3 +283,50 @@ func TestASCIITerminal(t *testing.T) {
 		t.Errorf("no ASCII sparkline:\n%s", s)
 	}
 }
+
+// fakePlayer is a Player source: the test sees its pause and step calls.
+type fakePlayer struct {
+	*fakeSource
+	paused atomic.Bool
+	steps  chan struct{}
+	pauses chan bool
+}
+
+func (p *fakePlayer) SetPaused(b bool) { p.paused.Store(b); p.pauses <- b }
+func (p *fakePlayer) Paused() bool     { return p.paused.Load() }
+func (p *fakePlayer) Step()            { p.steps <- struct{}{} }
+
+// TestPlayerKeys: with a Player source (a replay), space pauses the
+// player rather than freezing the display, and n steps while paused.
+func TestPlayerKeys(t *testing.T) {
+	p := &fakePlayer{fakeSource: newFakeSource(), steps: make(chan struct{}, 4), pauses: make(chan bool, 4)}
+	p.paused.Store(true) // started paused
+	h := startUI(t, p, 100, 30)
+	h.waitFor("PAUSED", "no data yet")
+	h.keys("n")
+	select {
+	case <-p.steps:
+	case <-time.After(5 * time.Second):
+		t.Fatal("n did not step the player")
+	}
+	// What the player delivers shows at once, though paused.
+	p.updates <- Update{Snapshots: []*model.Snapshot{fixtureSnapshot(0)}, Status: &Status{State: StateLive, Mode: "replay"}}
+	h.keys("2")
+	h.waitFor("1500", "PAUSED", "▶ replay", "at 2026-11-27")
+	h.keys(" ")
+	select {
+	case b := <-p.pauses:
+		if b {
+			t.Error("space paused a paused player")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("space did not reach the player")
+	}
+	h.waitGone("PAUSED")
+	h.keys("n") // not paused: n does nothing
+	p.updates <- Update{Status: &Status{State: StateEnded, Mode: "replay"}}
+	h.waitFor("replay ended")
+	if len(p.steps) != 0 {
+		t.Error("n stepped a playing player")
+	}
+}

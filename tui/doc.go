@@ -13,7 +13,7 @@
 //
 // Three sources exist: [NewClientSource] reads a live asyncmon agent through
 // agent/client (and reconnects with backoff when it goes away),
-// [OpenReplay] plays a recording made with [NewRecorder] and [Recording],
+// package tui/recording plays recordings made with its Recorder,
 // and cmd/asyncmon builds a third one for targets that serve only
 // net/http/pprof. [Choose] asks which of several agents to attach to.
 //

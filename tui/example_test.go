@@ -20,16 +20,3 @@ func ExampleRun() {
 		log.Fatal(err)
 	}
 }
-
-// Replaying a recording made with `asyncmon attach --record`, ten times
-// faster than it was recorded.
-func ExampleOpenReplay() {
-	src, err := tui.OpenReplay("incident.jsonl.gz", tui.ReplayOptions{Speed: 10})
-	if err != nil {
-		log.Fatal(err) // not a recording, or a newer format: said plainly
-	}
-	defer src.Close()
-	if err := tui.Run(context.Background(), tui.Options{Source: src}); err != nil {
-		log.Fatal(err)
-	}
-}

@@ -8,7 +8,7 @@ import (
 )
 
 // Source delivers data to the UI. Implementations: [NewClientSource] for a
-// live agent, [NewReplaySource] for a recording, and any type that fits,
+// live agent, package tui/recording's Replay for a recording, and any type that fits,
 // such as cmd/asyncmon's pprof-only source.
 type Source interface {
 	// Target names what the source reads (an address, a file) for the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/tui"
+	"github.com/asyncmon/asyncmon/tui/recording"
 )
 
 // probeTimeout bounds the first contact with a target, which decides
@@ -60,12 +61,12 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
-		rec, err := tui.NewRecorder(f, src.Target(), strings.HasSuffix(*record, ".gz"), time.Now())
+		rec, err := recording.NewRecorder(f, src.Target(), strings.HasSuffix(*record, ".gz"), time.Now())
 		if err != nil {
 			f.Close()
 			return err
 		}
-		src = tui.Recording(src, rec)
+		src = recording.Tee(src, rec)
 		defer func() {
 			rec.Close()
 			f.Close()

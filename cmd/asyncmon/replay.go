@@ -5,7 +5,7 @@ import (
 	"errors"
 	"io"
 
-	"github.com/asyncmon/asyncmon/tui"
+	"github.com/asyncmon/asyncmon/tui/recording"
 )
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,7 +26,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{errors.New("--speed must be positive")}
 	}
 	// Validate before taking the terminal, so a bad file is a plain error.
-	src, err := tui.OpenReplay(pos[0], tui.ReplayOptions{Speed: *speed, StartPaused: *paused})
+	src, err := recording.Open(pos[0], recording.Options{Speed: *speed, StartPaused: *paused})
 	if err != nil {
 		return err
 	}

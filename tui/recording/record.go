@@ -1,4 +1,4 @@
-package tui
+package recording
 
 import (
 	"bufio"
@@ -13,26 +13,12 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui"
 )
 
-// RecordingVersion is the version of the recording format this package
-// writes and the newest it reads.
-//
-// # Format
-//
-// A recording is UTF-8 text, optionally gzipped (readers detect gzip by
-// its magic bytes). The first line is a header object:
-//
-//	{"asyncmon_recording":1,"target":"127.0.0.1:7071","started":"2026-11-27T00:00:00Z"}
-//
-// Every further line is one record object with its arrival time "t" and
-// one of "snapshot" (a model.Snapshot), "findings" (a []model.Finding) or
-// "unavailable" (the views the recorded source could not feed, by
-// lower-case name, with the reason).
-// Readers skip records with fields they do not know, so version 1 can gain
-// record kinds without breaking older readers; an incompatible change
-// raises the version.
-const RecordingVersion = 1
+// Version is the version of the recording format this package writes and
+// the newest it reads (see the package documentation).
+const Version = 1
 
 // recordingHeader is the first line of a recording.
 type recordingHeader struct {
@@ -73,7 +59,7 @@ func NewRecorder(w io.Writer, target string, compress bool, now time.Time) (*Rec
 	}
 	r.bw = bufio.NewWriterSize(w, 64<<10)
 	r.enc = json.NewEncoder(r.bw)
-	v := RecordingVersion
+	v := Version
 	if err := r.enc.Encode(recordingHeader{Version: &v, Target: target, Started: now.UTC()}); err != nil {
 		return nil, fmt.Errorf("write recording header: %w", err)
 	}
@@ -85,7 +71,7 @@ func NewRecorder(w io.Writer, target string, compress bool, now time.Time) (*Rec
 
 // Write appends the snapshots and findings of u, then flushes, so a
 // recording cut short by a crash loses at most the record being written.
-func (r *Recorder) Write(u Update, now time.Time) error {
+func (r *Recorder) Write(u tui.Update, now time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil {
@@ -153,24 +139,24 @@ func (r *Recorder) Close() error {
 	return r.err
 }
 
-// Recording returns a Source that passes everything src delivers through
+// Tee returns a source that passes everything src delivers through
 // to the UI and writes it to rec. A write failure does not stop the UI: it
 // shows in the status line and recording stops.
-func Recording(src Source, rec *Recorder) Source {
+func Tee(src tui.Source, rec *Recorder) tui.Source {
 	return &recordingSource{src: src, rec: rec}
 }
 
 type recordingSource struct {
-	src Source
+	src tui.Source
 	rec *Recorder
 }
 
 func (s *recordingSource) Target() string { return s.src.Target() }
 
-func (s *recordingSource) Run(ctx context.Context, emit func(Update)) error {
-	var last Status // the status last passed on, to annotate
+func (s *recordingSource) Run(ctx context.Context, emit func(tui.Update)) error {
+	var last tui.Status // the status last passed on, to annotate
 	failed := ""
-	return s.src.Run(ctx, func(u Update) {
+	return s.src.Run(ctx, func(u tui.Update) {
 		if u.Status != nil {
 			last = *u.Status
 		}
@@ -198,7 +184,7 @@ func (s *recordingSource) Run(ctx context.Context, emit func(Update)) error {
 
 // SaveCapture passes through to the wrapped source when it can save.
 func (s *recordingSource) SaveCapture(ctx context.Context, id, dir string) (string, error) {
-	if cs, ok := s.src.(CaptureSaver); ok {
+	if cs, ok := s.src.(tui.CaptureSaver); ok {
 		return cs.SaveCapture(ctx, id, dir)
 	}
 	return "", fmt.Errorf("this source cannot download captures")

@@ -1,4 +1,4 @@
-package tui
+package recording
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui"
 )
 
 // writeRecording records n fixture snapshots (and the findings) to a file.
@@ -28,11 +29,11 @@ func writeRecording(t *testing.T, name string, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rec.Write(Update{Findings: fixtureFindings(), HasFindings: true}, t0); err != nil {
+	if err := rec.Write(tui.Update{Findings: fixtureFindings(), HasFindings: true}, t0); err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
-		if err := rec.Write(Update{Snapshots: []*model.Snapshot{fixtureSnapshot(i)}}, t0); err != nil {
+		if err := rec.Write(tui.Update{Snapshots: []*model.Snapshot{fixtureSnapshot(i)}}, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -46,9 +47,9 @@ func writeRecording(t *testing.T, name string, n int) string {
 }
 
 // collect replays src to the end, as fast as it goes.
-func collect(t *testing.T, src *ReplaySource) (snaps []*model.Snapshot, findings []model.Finding, last Status) {
+func collect(t *testing.T, src *Replay) (snaps []*model.Snapshot, findings []model.Finding, last tui.Status) {
 	t.Helper()
-	err := src.Run(context.Background(), func(u Update) {
+	err := src.Run(context.Background(), func(u tui.Update) {
 		snaps = append(snaps, u.Snapshots...)
 		if u.HasFindings {
 			findings = u.Findings
@@ -67,7 +68,7 @@ func TestRecordReplayRoundTrip(t *testing.T) {
 	for _, name := range []string{"rec.jsonl", "rec.jsonl.gz"} {
 		t.Run(name, func(t *testing.T) {
 			path := writeRecording(t, name, 5)
-			src, err := OpenReplay(path, ReplayOptions{Speed: 1e6})
+			src, err := Open(path, Options{Speed: 1e6})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +84,7 @@ func TestRecordReplayRoundTrip(t *testing.T) {
 			if diff := cmp.Diff(fixtureFindings(), findings); diff != "" {
 				t.Errorf("findings differ (-want +got):\n%s", diff)
 			}
-			if last.State != StateEnded || last.Note != "" {
+			if last.State != tui.StateEnded || last.Note != "" {
 				t.Errorf("last status = %+v, want ended without a note", last)
 			}
 			if !strings.Contains(src.Target(), name+" from 127.0.0.1:7071") {
@@ -107,7 +108,7 @@ func TestReplaySkipsUnreadableLines(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	src, err := OpenReplay(path, ReplayOptions{Speed: 1e6})
+	src, err := Open(path, Options{Speed: 1e6})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestReplayTruncatedGzip(t *testing.T) {
 	if err := os.WriteFile(path, data[:len(data)-30], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	src, err := OpenReplay(path, ReplayOptions{Speed: 1e6})
+	src, err := Open(path, Options{Speed: 1e6})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,12 +140,12 @@ func TestReplayTruncatedGzip(t *testing.T) {
 	if len(snaps) < 45 {
 		t.Errorf("got %d snapshots from a truncated file, want most of 50", len(snaps))
 	}
-	if last.State != StateEnded || !strings.Contains(last.Note, "ends abruptly") {
+	if last.State != tui.StateEnded || !strings.Contains(last.Note, "ends abruptly") {
 		t.Errorf("last status = %+v", last)
 	}
 }
 
-func TestOpenReplayErrors(t *testing.T) {
+func TestOpenErrors(t *testing.T) {
 	gz := func(s string) string {
 		var b bytes.Buffer
 		w := gzip.NewWriter(&b)
@@ -171,7 +172,7 @@ func TestOpenReplayErrors(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			src, err := OpenReplay(path, ReplayOptions{})
+			src, err := Open(path, Options{})
 			if err == nil {
 				src.Close()
 				t.Fatal("no error")
@@ -185,7 +186,7 @@ func TestOpenReplayErrors(t *testing.T) {
 
 func TestReplayPauseAndStep(t *testing.T) {
 	path := writeRecording(t, "rec.jsonl", 3)
-	src, err := OpenReplay(path, ReplayOptions{StartPaused: true})
+	src, err := Open(path, Options{StartPaused: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestReplayPauseAndStep(t *testing.T) {
 	got := make(chan uint64, 10)
 	done := make(chan error)
 	go func() {
-		done <- src.Run(ctx, func(u Update) {
+		done <- src.Run(ctx, func(u tui.Update) {
 			for _, s := range u.Snapshots {
 				got <- s.Seq
 			}
@@ -226,26 +227,6 @@ func TestReplayPauseAndStep(t *testing.T) {
 	}
 }
 
-func TestReplayInTheUI(t *testing.T) {
-	path := writeRecording(t, "rec.jsonl", 3)
-	src, err := OpenReplay(path, ReplayOptions{StartPaused: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	h := startUI(t, src, 100, 30)
-	h.waitFor("rec.jsonl from 127.0.0.1:7071 (replay)", "no data yet", "PAUSED")
-	// Paused at the start: n steps, space resumes.
-	h.keys("n")
-	h.waitFor("shopd pid 4242", "at 2026-11-27")
-	h.keys("2")
-	h.waitFor("1500")
-	h.keys("n")
-	h.waitFor("1510")
-	h.keys(" ")
-	h.waitFor("replay ended", "1520")
-}
-
 func TestReplayKeepsUnavailableViews(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rec.jsonl")
 	f, err := os.Create(path)
@@ -256,10 +237,10 @@ func TestReplayKeepsUnavailableViews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	un := map[View]string{ViewConnections: "pprof only: no connections"}
+	un := map[tui.View]string{tui.ViewConnections: "pprof only: no connections"}
 	for i := range 3 {
 		// The same status on every update is written once.
-		rec.Write(Update{Snapshots: []*model.Snapshot{fixtureSnapshot(i)}, Status: &Status{State: StateLive, Mode: "pprof only", Unavailable: un}}, t0)
+		rec.Write(tui.Update{Snapshots: []*model.Snapshot{fixtureSnapshot(i)}, Status: &tui.Status{State: tui.StateLive, Mode: "pprof only", Unavailable: un}}, t0)
 	}
 	rec.Close()
 	f.Close()
@@ -267,13 +248,13 @@ func TestReplayKeepsUnavailableViews(t *testing.T) {
 	if n := strings.Count(string(data), `"unavailable"`); n != 1 {
 		t.Errorf("unavailable written %d times, want once", n)
 	}
-	src, err := OpenReplay(path, ReplayOptions{Speed: 1e6})
+	src, err := Open(path, Options{Speed: 1e6})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
 	_, _, last := collect(t, src)
-	if last.Unavailable[ViewConnections] != "pprof only: no connections" || last.Mode != "replay" {
+	if last.Unavailable[tui.ViewConnections] != "pprof only: no connections" || last.Mode != "replay" {
 		t.Errorf("replayed status %+v, want the recorded unavailable views", last)
 	}
 }

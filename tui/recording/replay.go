@@ -1,4 +1,4 @@
-package tui
+package recording
 
 import (
 	"bufio"
@@ -16,9 +16,10 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui"
 )
 
-// ErrNotRecording is returned (wrapped) by [OpenReplay] for a file that is
+// ErrNotRecording is returned (wrapped) by [Open] for a file that is
 // not an asyncmon recording, and ErrFutureRecording for one written by a
 // newer asyncmon in a format this one cannot read.
 var (
@@ -30,8 +31,8 @@ var (
 // that spans a long disconnect or a suspended laptop should not stall.
 const maxReplayGap = 2 * time.Second
 
-// ReplayOptions configure [OpenReplay].
-type ReplayOptions struct {
+// Options configure [Open].
+type Options struct {
 	// Speed multiplies the recorded pace. Optional. Default 1; values
 	// above 1000 play as fast as the UI takes them.
 	Speed float64
@@ -40,11 +41,11 @@ type ReplayOptions struct {
 	StartPaused bool
 }
 
-// ReplaySource is a [Source] and [Player] over a recording file. It reads
+// Replay is a [tui.Source] and [tui.Player] over a recording file. It reads
 // the file as it plays, so memory stays flat however long the recording.
-type ReplaySource struct {
+type Replay struct {
 	path   string
-	opts   ReplayOptions
+	opts   Options
 	f      *os.File
 	r      *bufio.Reader
 	header recordingHeader
@@ -55,14 +56,14 @@ type ReplaySource struct {
 	wake   chan struct{} // a pause change or a step, buffered 1
 }
 
-// OpenReplay opens and validates a recording: its header must be a
+// Open opens and validates a recording: its header must be a
 // supported version. Close releases the file.
-func OpenReplay(path string, opts ReplayOptions) (*ReplaySource, error) {
+func Open(path string, opts Options) (*Replay, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	s := &ReplaySource{path: path, opts: opts, f: f, wake: make(chan struct{}, 1), paused: opts.StartPaused}
+	s := &Replay{path: path, opts: opts, f: f, wake: make(chan struct{}, 1), paused: opts.StartPaused}
 	if s.opts.Speed <= 0 {
 		s.opts.Speed = 1
 	}
@@ -73,7 +74,7 @@ func OpenReplay(path string, opts ReplayOptions) (*ReplaySource, error) {
 	return s, nil
 }
 
-func (s *ReplaySource) readHeader() error {
+func (s *Replay) readHeader() error {
 	br := bufio.NewReaderSize(s.f, 256<<10)
 	var r io.Reader = br
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -94,8 +95,8 @@ func (s *ReplaySource) readHeader() error {
 	if err := json.Unmarshal(line, &s.header); err != nil || s.header.Version == nil {
 		return fmt.Errorf("%w: the first line is not a recording header (%.40q)", ErrNotRecording, line)
 	}
-	if v := *s.header.Version; v > RecordingVersion {
-		return fmt.Errorf("%w: it is version %d, this asyncmon reads up to version %d; upgrade asyncmon", ErrFutureRecording, v, RecordingVersion)
+	if v := *s.header.Version; v > Version {
+		return fmt.Errorf("%w: it is version %d, this asyncmon reads up to version %d; upgrade asyncmon", ErrFutureRecording, v, Version)
 	} else if v < 1 {
 		return fmt.Errorf("%w: bad version %d", ErrNotRecording, v)
 	}
@@ -103,40 +104,40 @@ func (s *ReplaySource) readHeader() error {
 }
 
 // Close releases the file.
-func (s *ReplaySource) Close() error { return s.f.Close() }
+func (s *Replay) Close() error { return s.f.Close() }
 
-// Target implements [Source].
-func (s *ReplaySource) Target() string {
+// Target implements [tui.Source].
+func (s *Replay) Target() string {
 	if s.header.Target != "" {
 		return filepath.Base(s.path) + " from " + s.header.Target
 	}
 	return filepath.Base(s.path)
 }
 
-// SetPaused implements [Player].
-func (s *ReplaySource) SetPaused(p bool) {
+// SetPaused implements [tui.Player].
+func (s *Replay) SetPaused(p bool) {
 	s.mu.Lock()
 	s.paused = p
 	s.mu.Unlock()
 	s.signal()
 }
 
-// Paused implements [Player].
-func (s *ReplaySource) Paused() bool {
+// Paused implements [tui.Player].
+func (s *Replay) Paused() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.paused
 }
 
-// Step implements [Player].
-func (s *ReplaySource) Step() {
+// Step implements [tui.Player].
+func (s *Replay) Step() {
 	s.mu.Lock()
 	s.steps++
 	s.mu.Unlock()
 	s.signal()
 }
 
-func (s *ReplaySource) signal() {
+func (s *Replay) signal() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -145,7 +146,7 @@ func (s *ReplaySource) signal() {
 
 // wait waits d of playback time: it stops the clock while paused and ends
 // early for a step. It returns false when ctx is done.
-func (s *ReplaySource) wait(ctx context.Context, d time.Duration) bool {
+func (s *Replay) wait(ctx context.Context, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
 		s.mu.Lock()
@@ -183,12 +184,12 @@ func (s *ReplaySource) wait(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// Run implements [Source]: it plays the recording at its recorded pace
+// Run implements [tui.Source]: it plays the recording at its recorded pace
 // and returns nil at its end or when ctx is done. Unreadable lines are
 // skipped and counted in the status line; nothing readable is lost.
-func (s *ReplaySource) Run(ctx context.Context, emit func(Update)) error {
-	status := Status{State: StateLive, Mode: "replay"}
-	emit(Update{Status: &status})
+func (s *Replay) Run(ctx context.Context, emit func(tui.Update)) error {
+	status := tui.Status{State: tui.StateLive, Mode: "replay"}
+	emit(tui.Update{Status: &status})
 	var (
 		lineNo   = 1
 		skipped  int
@@ -208,9 +209,9 @@ func (s *ReplaySource) Run(ctx context.Context, emit func(Update)) error {
 				}
 				st := status
 				st.Note = skippedNote(skipped, firstBad)
-				emit(Update{Status: &st})
+				emit(tui.Update{Status: &st})
 			} else {
-				var up Update
+				var up tui.Update
 				if rec.Snapshot != nil {
 					if !prev.IsZero() && s.opts.Speed <= 1000 {
 						gap := min(max(rec.Snapshot.Time.Sub(prev), 0), maxReplayGap)
@@ -247,12 +248,12 @@ func (s *ReplaySource) Run(ctx context.Context, emit func(Update)) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	status.State = StateEnded
+	status.State = tui.StateEnded
 	status.Note = skippedNote(skipped, firstBad)
 	if ended != "" {
 		status.Note += "  " + ended
 	}
-	emit(Update{Status: &status})
+	emit(tui.Update{Status: &status})
 	return nil
 }
 
@@ -265,9 +266,9 @@ func skippedNote(n int, first string) string {
 
 // viewsByName maps recorded lower-case view names back to views; unknown
 // names are dropped.
-func viewsByName(m map[string]string) map[View]string {
-	out := make(map[View]string, len(m))
-	for v := range numViews {
+func viewsByName(m map[string]string) map[tui.View]string {
+	out := make(map[tui.View]string, len(m))
+	for v := tui.View(0); v.String() != "?"; v++ {
 		if why, ok := m[strings.ToLower(v.String())]; ok {
 			out[v] = why
 		}
