@@ -204,12 +204,10 @@ func (u *ui) run(parent context.Context) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	u.ctx, u.cancel = ctx, cancel
-	screen, err := screenFor(u.opts.Screen)
-	if err != nil {
-		return fmt.Errorf("asyncmon: terminal: %w", err)
-	}
-	u.app.SetScreen(screen) // initialises it
-	registerFallbacks(screen)
+	if u.opts.Screen != nil {
+		u.app.SetScreen(u.opts.Screen)
+	} // else tview opens the terminal in Run, and reports failure
+	u.app.SetBeforeDrawFunc(fallbacksOnce())
 	u.startBG(func() { u.pump(ctx) })
 	u.startBG(func() { u.tick(ctx) })
 
@@ -228,7 +226,7 @@ func (u *ui) run(parent context.Context) error {
 			u.app.Stop()
 		})
 	})
-	err = u.app.Run()
+	err := u.app.Run()
 	cancel()
 	if !u.stopped {
 		// tview ended the loop itself (the terminal failed). Run it again

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/gdamore/tcell/v2"
@@ -38,12 +37,9 @@ func Choose(ctx context.Context, opts ChooseOptions) (int, error) {
 // is built, for tests to read the screen through QueueUpdate.
 func choose(ctx context.Context, opts ChooseOptions, started chan<- *tview.Application) (int, error) {
 	app := tview.NewApplication()
-	screen, err := screenFor(opts.Screen)
-	if err != nil {
-		return -1, fmt.Errorf("asyncmon: terminal: %w", err)
+	if opts.Screen != nil {
+		app.SetScreen(opts.Screen)
 	}
-	app.SetScreen(screen) // initialises it
-	registerFallbacks(screen)
 	choice := -1
 	list := tview.NewList().ShowSecondaryText(false).SetHighlightFullLine(true)
 	for i, item := range opts.Items {
@@ -82,7 +78,9 @@ func choose(ctx context.Context, opts ChooseOptions, started chan<- *tview.Appli
 	done := make(chan struct{})
 	drawn := make(chan struct{})
 	var once sync.Once
-	app.SetBeforeDrawFunc(func(tcell.Screen) bool {
+	fallbacks := fallbacksOnce()
+	app.SetBeforeDrawFunc(func(s tcell.Screen) bool {
+		fallbacks(s)
 		once.Do(func() { close(drawn) })
 		return false
 	})
@@ -99,7 +97,7 @@ func choose(ctx context.Context, opts ChooseOptions, started chan<- *tview.Appli
 		case <-done:
 		}
 	})
-	err = app.Run()
+	err := app.Run()
 	close(done)
 	wg.Wait()
 	if err != nil {

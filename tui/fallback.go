@@ -16,18 +16,18 @@ func asciiFallbacks() map[rune]string {
 	}
 }
 
-// screenFor returns the screen to draw on: opts' or the terminal. Its
-// ASCII fallbacks are registered by useScreen once it is initialised.
-func screenFor(s tcell.Screen) (tcell.Screen, error) {
-	if s != nil {
-		return s, nil
-	}
-	return tcell.NewScreen()
-}
-
-// registerFallbacks teaches an initialised screen the ASCII fallbacks.
-func registerFallbacks(s tcell.Screen) {
-	for r, sub := range asciiFallbacks() {
-		s.RegisterRuneFallback(r, sub)
+// fallbacksOnce returns a before-draw hook that teaches the screen the
+// ASCII fallbacks at the first frame, once tview has initialised it
+// (initialising resets a screen's fallbacks).
+func fallbacksOnce() func(tcell.Screen) bool {
+	var done tcell.Screen
+	return func(s tcell.Screen) bool {
+		if s != done {
+			for r, sub := range asciiFallbacks() {
+				s.RegisterRuneFallback(r, sub)
+			}
+			done = s
+		}
+		return false // go on drawing
 	}
 }
