@@ -65,7 +65,13 @@ func (s *tmuxSession) literal(text string) {
 // waitFor polls the pane until it shows every want.
 func (s *tmuxSession) waitFor(want ...string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	return s.waitForWithin(20*time.Second, want...)
+}
+
+// waitForWithin is waitFor with its own deadline.
+func (s *tmuxSession) waitForWithin(d time.Duration, want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(d)
 	var pane string
 	for time.Now().Before(deadline) {
 		out, err := exec.Command(s.tmux, "-L", s.sock, "capture-pane", "-p", "-t", "e2e").CombinedOutput()
@@ -166,6 +172,13 @@ func TestDemoTUIInTmux(t *testing.T) {
 	s.waitFor("KIND", "AGE", "pools")
 	s.keys("5")
 	s.waitFor("STATE", "TITLE")
+	// The injected faults make the detectors fire within seconds: the
+	// list shows a firing finding, and Enter its plain-words details.
+	s.waitForWithin(90*time.Second, "5 Findings (") // the tab counts firing ones
+	s.keys("Home", "Enter")
+	s.waitFor("finding — s saves captures, Esc goes back", "firing from ", "first seen")
+	s.keys("Escape")
+	s.waitGone("finding — s saves captures")
 	s.keys("?")
 	s.waitFor("help — ? or Esc closes", "space  pause or resume")
 	s.keys("Escape")
