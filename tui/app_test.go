@@ -79,7 +79,10 @@ func TestGoroutinesTableFilterAndDetail(t *testing.T) {
 	}
 	h.keys("io wait")
 	h.waitFor("filter \"io wait\": 1 groups", "store.(*Conn).read")
-	h.key(tcell.KeyEscape)
+	h.key(tcell.KeyEnter) // back to the table, the filter stays
+	h.waitFor("filter (/ edits, Esc clears): io wait")
+	h.key(tcell.KeyEscape) // Esc in the table clears it
+	h.waitGone("Esc clears")
 	// The selection stays on the row it was on.
 	h.waitFor("3 groups")
 	h.key(tcell.KeyHome)

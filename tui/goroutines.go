@@ -113,7 +113,7 @@ func newGoroutinesView(focus func(tview.Primitive)) *goroutinesView {
 	})
 	// The label says whether keys go to the filter or to the table.
 	v.filter.SetFocusFunc(func() { v.filter.SetLabel("filter: ") })
-	v.filter.SetBlurFunc(func() { v.filter.SetLabel("filter (/ edits, Esc in it clears): ") })
+	v.filter.SetBlurFunc(func() { v.filter.SetLabel("filter (/ edits, Esc clears): ") })
 	v.filter.SetDoneFunc(func(key tcell.Key) {
 		if key == tcell.KeyEscape {
 			v.filter.SetText("")
@@ -133,6 +133,12 @@ func newGoroutinesView(focus func(tview.Primitive)) *goroutinesView {
 		AddItem(v.header, 1, 0, false).
 		AddItem(v.table.table, 0, 1, true)
 	v.table.table.SetSelectedFunc(func(row, _ int) { v.openDetail() })
+	v.table.table.SetDoneFunc(func(key tcell.Key) {
+		if key == tcell.KeyEscape && v.filter.GetText() != "" { // Esc clears the filter
+			v.filter.SetText("")
+			v.closeFilter()
+		}
+	})
 	v.table.table.SetInputCapture(chainCapture(v.table.table.GetInputCapture(), func(ev *tcell.EventKey) *tcell.EventKey {
 		if ev.Key() == tcell.KeyRune && ev.Rune() == '/' {
 			v.openFilter()
