@@ -160,7 +160,7 @@ const helpText = `[::b]views[::-]
 [::b]tables[::-]
   ↑ ↓ PgUp PgDn  move      < >  sort column     r  reverse
   Enter  open details      Esc  back            Tab  next table
-  /      filter goroutines by function, file, wait reason (Esc clears)
+  /      filter goroutines: function, file, wait reason; Esc clears
   s      (finding details) save its captures locally`
 
 // centered places p of the given size in the middle of the screen.
