@@ -144,6 +144,9 @@ type Agent struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
+
+	// reg is the local registry entry (see registry.go), nil if none.
+	reg *registration
 }
 
 // collectorState is the agent's bookkeeping for one collector. It is only
@@ -247,6 +250,11 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 			}
 		})
 		a.log.Info("agent started", "addr", a.ln.Addr().String(), "interval", a.interval)
+		if reg, err := register(a.ln.Addr().String()); err != nil {
+			a.log.Warn("local registration failed; asyncmon ls will not list this agent", "err", err)
+		} else {
+			a.reg = reg
+		}
 	}
 	return a, nil
 }
@@ -388,6 +396,9 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 // concurrently; later calls return the first call's result.
 func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
+		if err := a.reg.unregister(); err != nil {
+			a.log.Warn("local unregistration failed", "err", err)
+		}
 		a.cancel()
 		var errs []error
 		if a.srv != nil {
