@@ -89,7 +89,7 @@ func Load(ctx context.Context, src string, opts Options) (*collectors.Dump, erro
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		// A gzipped protobuf profile: pprof's goroutine?debug=0, or
 		// "asyncmon capture --kind goroutine".
-		d, err := parseProto(br)
+		d, err := ParseProto(br)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src, err)
 		}
@@ -102,10 +102,13 @@ func Load(ctx context.Context, src string, opts Options) (*collectors.Dump, erro
 	return d, nil
 }
 
-// parseProto reads a goroutine profile in pprof's protobuf form. Unlike
-// the debug=1 text it keeps the runtime frames, so the wait reasons are
-// inferred as the live collector does.
-func parseProto(r io.Reader) (*collectors.Dump, error) {
+// ParseProto reads a goroutine profile in pprof's protobuf form
+// (goroutine?debug=0, gzipped or not). Unlike the debug=1 text it keeps
+// the runtime frames, so the wait reasons are inferred as the live
+// collector does; like it, it is cheap for the target to write (the
+// concurrent profile, no long stop-the-world), so it is the form to poll
+// a process that does not embed the agent.
+func ParseProto(r io.Reader) (*collectors.Dump, error) {
 	p, err := profile.Parse(r)
 	if err != nil {
 		return nil, fmt.Errorf("parse profile: %w", err)
