@@ -278,9 +278,14 @@ func (v *goroutinesView) renderDetail(g *model.GoroutineGroup, gone bool) {
 	b.WriteString("\n\n")
 	site := g.Site()
 	fmt.Fprintf(&b, "[yellow]parked in [-] %s\n           %s\n", tview.Escape(site.Func), tview.Escape(site.Site()))
-	if g.CreatedBy.IsZero() {
+	switch {
+	case g.CreatedBy.IsZero() && !g.Start.IsZero():
+		// Concurrent goroutine profiles have no creation sites; the
+		// function the goroutines were started with is the next best.
+		fmt.Fprintf(&b, "[yellow]started in[-] %s\n           %s (creation site not in this sample)\n", tview.Escape(g.Start.Func), tview.Escape(g.Start.Site()))
+	case g.CreatedBy.IsZero():
 		b.WriteString("[yellow]created by[-] (not recorded: main, a runtime goroutine, or a sample without creation sites)\n")
-	} else {
+	default:
 		fmt.Fprintf(&b, "[yellow]created by[-] %s\n           %s\n", tview.Escape(g.CreatedBy.Func), tview.Escape(g.CreatedBy.Site()))
 	}
 	if len(g.SampleIDs) > 0 {

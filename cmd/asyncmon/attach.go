@@ -136,7 +136,7 @@ func openSource(ctx context.Context, c *client.Client) (tui.Source, error) {
 	if err == nil || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
 		return tui.NewClientSource(c), nil
 	}
-	if _, perr := c.Download(pctx, "/debug/pprof/goroutine?debug=2", io.Discard); perr != nil {
+	if _, perr := c.Download(pctx, pprofGoroutines, io.Discard); perr != nil {
 		return nil, fmt.Errorf("%s is neither an asyncmon agent (/healthz: %v) nor a net/http/pprof endpoint (%v)", c.BaseURL(), err, perr)
 	}
 	return newPprofSource(c), nil

@@ -268,3 +268,55 @@ func blockOnChannel(stop <-chan struct{}) {
 		}
 	}
 }
+
+// TestPprofSourceNeverStopsTheWorld: attaching to a service that never
+// embedded asyncmon must not poll goroutine?debug=2, a dump that stops the
+// target's world for the whole goroutine walk; the concurrent protobuf
+// profile gives the groups.
+func TestPprofSourceNeverStopsTheWorld(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.RequestURI())
+		mu.Unlock()
+		mux.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, _ := client.New(srv.URL)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	src, err := openSource(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, ok := src.(*pprofSource)
+	if !ok {
+		t.Fatalf("source %s, want the pprof source", typeName(src))
+	}
+	ps.every = 10 * time.Millisecond
+	updates := 0
+	var groups int
+	ps.Run(ctx, func(u tui.Update) {
+		if len(u.Snapshots) > 0 {
+			updates++
+			groups = len(u.Snapshots[0].Groups)
+		}
+		if updates == 3 {
+			cancel()
+		}
+	})
+	if updates < 3 || groups == 0 {
+		t.Fatalf("got %d updates, the last with %d groups; want 3 with groups", updates, groups)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, u := range asked {
+		if strings.Contains(u, "goroutine") && !strings.Contains(u, "debug=0") {
+			t.Errorf("asked the target for %s: a stop-the-world dump", u)
+		}
+	}
+}

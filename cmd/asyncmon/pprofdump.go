@@ -63,10 +63,9 @@ func (a *dumpAnalyzer) detect(snap *model.Snapshot) []model.Finding {
 	return fs
 }
 
-// add parses the dump r into snap. It returns the parse problem, if any
-// (a dump with malformed lines still fills snap).
-func (a *dumpAnalyzer) add(r io.Reader, snap *model.Snapshot) error {
-	d, err := collectors.ParseDump(r)
+// add groups the parsed dump d into snap; err is the parse problem, if
+// any (a dump with malformed lines still fills snap), and is returned.
+func (a *dumpAnalyzer) add(d *collectors.Dump, err error, snap *model.Snapshot) error {
 	if d == nil || (len(d.Goroutines) == 0 && len(d.Records) == 0) {
 		return err
 	}

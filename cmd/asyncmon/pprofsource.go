@@ -8,15 +8,23 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/client"
+	"github.com/asyncmon/asyncmon/internal/analyze"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/asyncmon/asyncmon/tui"
 )
 
-// pprofEvery is how often a pprof-only target is sampled. A debug=2
-// goroutine dump stops the world while it is written, for about a
-// millisecond per thousand goroutines, so a service that never chose to
-// embed asyncmon is sampled gently.
+// pprofEvery is how often a pprof-only target is sampled.
 const pprofEvery = 5 * time.Second
+
+// pprofGoroutines is what a pprof-only target is polled for: the goroutine
+// profile in protobuf form. The runtime writes it from the concurrent
+// goroutine profile (a sub-millisecond pause even at 100k goroutines) and
+// it keeps the runtime frames the wait reasons are inferred from. A
+// debug=2 dump would stop the world of a service that never chose to
+// embed asyncmon for about 28 µs per goroutine, over a second at 100k, at
+// every poll; it also has goroutine IDs and wait minutes, which this mode
+// does without.
+const pprofGoroutines = "/debug/pprof/goroutine?debug=0"
 
 // pprofRetry bounds the backoff while a pprof-only target is down.
 const pprofRetry = 5 * time.Second
@@ -31,9 +39,9 @@ func pprofUnavailable() map[tui.View]string {
 }
 
 // pprofSource feeds the UI from a service that serves only
-// net/http/pprof: every pprofEvery it takes a goroutine dump through the
-// agent client, groups it with the same parser and grouper the agent
-// uses, and runs the detectors that work on dumps.
+// net/http/pprof: every pprofEvery it reads the goroutine profile through
+// the agent client, groups it with the same grouper the agent uses, and
+// runs the detectors that work on dumps.
 type pprofSource struct {
 	c       *client.Client
 	analyze *dumpAnalyzer
@@ -75,7 +83,7 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 		}
 		start := time.Now()
 		var buf bytes.Buffer
-		_, err := s.c.Download(ctx, "/debug/pprof/goroutine?debug=2", &buf)
+		_, err := s.c.Download(ctx, pprofGoroutines, &buf)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -93,7 +101,8 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 			snap.IntervalSeconds = start.Sub(prev).Seconds()
 		}
 		prev = start
-		aerr := s.analyze.add(&buf, snap)
+		d, perr := analyze.ParseProto(&buf)
+		aerr := s.analyze.add(d, perr, snap)
 		st := &tui.Status{State: tui.StateLive, Mode: "pprof only", Unavailable: pprofUnavailable()}
 		if aerr != nil {
 			st.Note = "dump: " + aerr.Error()
