@@ -152,40 +152,7 @@ func isRuntimeFunc(fn string) bool {
 		strings.HasPrefix(fn, "runtime/internal/")
 }
 
-// isStdRoot reports whether root is the first path element of a
-// standard library package ("panic" is how tracebacks print
-// runtime.gopanic).
-func isStdRoot(root string) bool {
-	switch root {
-	case "archive", "bufio", "bytes", "cmp", "compress", "container", "context",
-		"crypto", "database", "debug", "embed", "encoding", "errors", "expvar",
-		"flag", "fmt", "go", "hash", "html", "image", "index", "internal", "io",
-		"iter", "log", "maps", "math", "mime", "net", "os", "path", "plugin",
-		"reflect", "regexp", "runtime", "slices", "sort", "strconv", "strings",
-		"structs", "sync", "syscall", "testing", "text", "time", "unicode",
-		"unique", "unsafe", "weak", "vendor", "panic":
-		return true
-	}
-	return false
-}
-
 // IsUserFunc reports whether fn (a function name as printed in a stack,
-// e.g. "net/http.(*conn).serve") is outside the standard library.
-func IsUserFunc(fn string) bool {
-	pkg := fn
-	if i := strings.LastIndexByte(pkg, '/'); i >= 0 {
-		if j := strings.IndexByte(pkg[i:], '.'); j >= 0 {
-			pkg = pkg[:i+j]
-		}
-	} else if j := strings.IndexByte(pkg, '.'); j >= 0 {
-		pkg = pkg[:j]
-	}
-	root := pkg
-	if i := strings.IndexByte(root, '/'); i >= 0 {
-		root = root[:i]
-	}
-	if strings.IndexByte(root, '.') >= 0 {
-		return true
-	}
-	return !isStdRoot(root)
-}
+// e.g. "net/http.(*conn).serve") is outside the standard library. It is
+// model.IsUserFunc, kept here for callers of this package.
+func IsUserFunc(fn string) bool { return model.IsUserFunc(fn) }

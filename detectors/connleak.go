@@ -25,10 +25,11 @@ const (
 	defaultConnIdleTime   = 10 * time.Minute
 	defaultConnIdleFactor = 10.0
 	defaultConnIdlePeers  = 5
-	// Growth of the open count: at least 50 more across the window, still
-	// rising in its second half, so a start-up ramp that levels off is
-	// not reported.
-	defaultConnGrowthMin = 50
+	// Growth of the open count: at least 50 more over two minutes,
+	// rising at every quarter of them, so a start-up ramp that levels off,
+	// a burst, or a short pile-up behind a stall is not reported as a leak.
+	defaultConnGrowthMin    = 50
+	defaultConnGrowthWindow = 2 * time.Minute
 	// One parked read loop per outstanding response body; 50 of them and
 	// rising is a body leak whether or not the transport is tracked.
 	defaultConnReadLoopMin = 50
@@ -61,9 +62,11 @@ type ConnLeakConfig struct {
 	IdleFactor float64
 	IdlePeers  int
 	// GrowthMin is how many more connections of one kind must be open at
-	// the end of the window than at its start for a growth finding.
-	// Optional. Default 50.
-	GrowthMin int
+	// the end of GrowthWindow than at its start for a growth finding; the
+	// count must also rise at every quarter of it. Optional. Defaults 50
+	// and 2m.
+	GrowthMin    int
+	GrowthWindow time.Duration
 	// ReadLoopMin is how many http.Transport read loops parked on an
 	// outstanding body make a finding (when also rising). Optional.
 	// Default 50.
@@ -120,6 +123,9 @@ func NewConnLeak(cfg ConnLeakConfig) *ConnLeak {
 	}
 	if cfg.GrowthMin <= 0 {
 		cfg.GrowthMin = defaultConnGrowthMin
+	}
+	if cfg.GrowthWindow <= 0 {
+		cfg.GrowthWindow = defaultConnGrowthWindow
 	}
 	if cfg.ReadLoopMin <= 0 {
 		cfg.ReadLoopMin = defaultConnReadLoopMin
@@ -576,18 +582,28 @@ func (d *ConnLeak) idle(s *model.Snapshot) []model.Finding {
 	return out
 }
 
-// growth reports kinds whose open count grew across the window and was
-// still growing in its second half.
+// growth reports kinds whose open count rose by GrowthMin over the last
+// GrowthWindow, and rose at every quarter of it.
 func (d *ConnLeak) growth(w model.Window) []model.Finding {
-	if len(w.Snapshots) < 3 {
+	latest := w.Latest()
+	if latest == nil || w.Span() < d.cfg.GrowthWindow {
 		return nil
 	}
-	first, latest := w.Oldest(), w.Latest()
-	mid := w.Snapshots[len(w.Snapshots)/2]
+	w = w.Since(latest.Time.Add(-d.cfg.GrowthWindow))
+	n := len(w.Snapshots)
+	if n < 5 {
+		return nil
+	}
+	first := w.Oldest()
+	points := []*model.Snapshot{first, w.Snapshots[n/4], w.Snapshots[n/2], w.Snapshots[3*n/4], latest}
 	var out []model.Finding
 	for _, kind := range model.ConnKinds() {
-		a, m, z := first.Connections.OpenByKind[kind], mid.Connections.OpenByKind[kind], latest.Connections.OpenByKind[kind]
-		if z-a < d.cfg.GrowthMin || z <= m {
+		rising := true
+		for i := 1; i < len(points); i++ {
+			rising = rising && points[i].Connections.OpenByKind[kind] > points[i-1].Connections.OpenByKind[kind]
+		}
+		a, m, z := first.Connections.OpenByKind[kind], points[2].Connections.OpenByKind[kind], latest.Connections.OpenByKind[kind]
+		if !rising || z-a < d.cfg.GrowthMin {
 			continue
 		}
 		hs := connHolders(latest, func(c model.Conn) bool { return c.Kind == kind })
@@ -595,7 +611,16 @@ func (d *ConnLeak) growth(w model.Window) []model.Finding {
 		title := fmt.Sprintf("Open %s keep growing", connWhat(kind, 2))
 		where := "Look for a missing Close."
 		var stacks []model.Stack
-		if len(hs) > 0 {
+		// The subject is the first site in the user's code: connections
+		// that net/http dials on its own goroutines open in the standard
+		// library, which says nothing about whose bug it is.
+		user := slices.IndexFunc(hs, func(h connHolder) bool { return h.site.IsUser() })
+		if len(hs) > 0 && user < 0 {
+			where = fmt.Sprintf("Most of those listed were opened inside the standard library (%s), e.g. dialled by an http.Transport: look for response bodies that are not closed and for clients that are created per request.", connShortFunc(hs[0].site.Func))
+			stacks = []model.Stack{{Label: "most opened at", Frames: hs[0].stack}}
+		}
+		if user >= 0 {
+			hs[0], hs[user] = hs[user], hs[0]
 			subject = hs[0].site.Site()
 			title = fmt.Sprintf("Open %s keep growing, most opened at %s", connWhat(kind, 2), connShortSite(hs[0].site))
 			where = fmt.Sprintf("Most of those listed were opened at %s (%s): look there for a missing Close.", connShortSite(hs[0].site), connShortFunc(hs[0].site.Func))

@@ -130,15 +130,57 @@ func TestConnLeakDetect(t *testing.T) {
 			}{"conn-leak:idle:server": {"/src/svc/load.go:7", model.LevelInfo}},
 		},
 		{
-			name: "open count growing",
-			w: connWindow(10, func(i int, s *model.Snapshot) {
-				s.Connections.OpenByKind[model.ConnClient] = 10 + 10*i
+			name: "open count growing for two minutes",
+			w: connWindow(130, func(i int, s *model.Snapshot) {
+				s.Connections.OpenByKind[model.ConnClient] = 10 + i
 				s.Connections.Open = []model.Conn{{Kind: model.ConnClient, OpenSite: fetch}}
 			}),
 			want: map[string]struct {
 				subject string
 				level   model.Level
 			}{"conn-leak:growth:client": {"/src/svc/fetch.go:42", model.LevelWarning}},
+		},
+		{
+			// A stalled handler makes clients pile up connections within
+			// seconds: a symptom of the stall, not a leak.
+			name: "short pile-up",
+			w: connWindow(10, func(i int, s *model.Snapshot) {
+				s.Connections.OpenByKind[model.ConnServer] = 10 + 20*i
+				s.Connections.Open = []model.Conn{{Kind: model.ConnServer, OpenSite: healthy}}
+			}),
+		},
+		{
+			name: "burst that stops within the window",
+			w: connWindow(130, func(i int, s *model.Snapshot) {
+				s.Connections.OpenByKind[model.ConnClient] = 10 + min(i, 70)
+			}),
+		},
+		{
+			name: "growth dialled inside the standard library names the user's site",
+			w: connWindow(130, func(i int, s *model.Snapshot) {
+				s.Connections.OpenByKind[model.ConnClient] = 10 + i
+				dial := model.Frame{Func: "net/http.(*Transport).dialConn", File: "/go/src/net/http/transport.go", Line: 1307}
+				s.Connections.Open = []model.Conn{
+					{Kind: model.ConnClient, OpenSite: dial}, {Kind: model.ConnClient, OpenSite: dial},
+					{Kind: model.ConnClient, OpenSite: fetch},
+				}
+			}),
+			want: map[string]struct {
+				subject string
+				level   model.Level
+			}{"conn-leak:growth:client": {"/src/svc/fetch.go:42", model.LevelWarning}},
+		},
+		{
+			name: "growth opened only inside the standard library",
+			w: connWindow(130, func(i int, s *model.Snapshot) {
+				s.Connections.OpenByKind[model.ConnClient] = 10 + i
+				dial := model.Frame{Func: "net/http.(*Transport).dialConn", File: "/go/src/net/http/transport.go", Line: 1307}
+				s.Connections.Open = []model.Conn{{Kind: model.ConnClient, OpenSite: dial}}
+			}),
+			want: map[string]struct {
+				subject string
+				level   model.Level
+			}{"conn-leak:growth:client": {"process", model.LevelWarning}},
 		},
 		{
 			name: "start-up ramp that levels off",

@@ -2,6 +2,7 @@ package model
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,50 @@ func (f Frame) Site() string {
 		return f.Func
 	}
 	return f.File + ":" + strconv.Itoa(f.Line)
+}
+
+// IsUser reports whether f is the user's code: outside the standard
+// library (see IsUserFunc).
+func (f Frame) IsUser() bool { return f.Func != "" && IsUserFunc(f.Func) }
+
+// IsUserFunc reports whether fn, a function name as a stack prints it
+// (e.g. "net/http.(*conn).serve", "main.handler",
+// "github.com/x/y.(*T).Run"), is outside the standard library: its
+// package path's first element has a dot, or is not a standard one.
+func IsUserFunc(fn string) bool {
+	pkg := fn
+	if i := strings.LastIndexByte(pkg, '/'); i >= 0 {
+		if j := strings.IndexByte(pkg[i:], '.'); j >= 0 {
+			pkg = pkg[:i+j]
+		}
+	} else if j := strings.IndexByte(pkg, '.'); j >= 0 {
+		pkg = pkg[:j]
+	}
+	root := pkg
+	if i := strings.IndexByte(root, '/'); i >= 0 {
+		root = root[:i]
+	}
+	if strings.IndexByte(root, '.') >= 0 {
+		return true
+	}
+	return !isStdRoot(root)
+}
+
+// isStdRoot reports whether root is the first path element of a
+// standard library package ("panic" is how tracebacks print
+// runtime.gopanic).
+func isStdRoot(root string) bool {
+	switch root {
+	case "archive", "bufio", "bytes", "cmp", "compress", "container", "context",
+		"crypto", "database", "debug", "embed", "encoding", "errors", "expvar",
+		"flag", "fmt", "go", "hash", "html", "image", "index", "internal", "io",
+		"iter", "log", "maps", "math", "mime", "net", "os", "path", "plugin",
+		"reflect", "regexp", "runtime", "slices", "sort", "strconv", "strings",
+		"structs", "sync", "syscall", "testing", "text", "time", "unicode",
+		"unique", "unsafe", "weak", "vendor", "panic":
+		return true
+	}
+	return false
 }
 
 // IsZero reports whether f is the zero Frame.

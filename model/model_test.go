@@ -62,3 +62,22 @@ func TestLatencyBuckets(t *testing.T) {
 		}
 	}
 }
+
+func TestIsUserFunc(t *testing.T) {
+	for fn, want := range map[string]bool{
+		"net/http.(*Transport).dialConn": false,
+		"runtime.gopark":                 false,
+		"sync.(*Mutex).Lock":             false,
+		"main.handler":                   true,
+		"github.com/x/y.(*T).Run":        true,
+		"example.com/svc.run.func1":      true,
+		"mycorp/internal/db.Query":       true,
+	} {
+		if got := IsUserFunc(fn); got != want {
+			t.Errorf("IsUserFunc(%q) = %v, want %v", fn, got, want)
+		}
+	}
+	if (Frame{}).IsUser() {
+		t.Error("the zero frame is user code")
+	}
+}
