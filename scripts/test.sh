@@ -42,7 +42,7 @@ GOEXPERIMENT=goroutineleakprofile go test -count=1 ./internal/leaktest
 for mod in bench dashboards; do
   if [ -f "$mod/go.mod" ]; then
     say "go test ./... ($mod module)"
-    (cd "$mod" && go test -count=1 -timeout 15m ./...)
+    (cd "$mod" && go test -race -count=1 -timeout 15m ./...)
   fi
 done
 
