@@ -278,9 +278,11 @@ func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
 	}); err == nil {
 		ev.Captures = append(ev.Captures, cp.ID)
 	}
-	file, line, ok := strings.Cut(f.Subject, ":")
-	if ok && bytes.Contains(data, []byte(file+":"+line)) {
-		ev.Notes = append(ev.Notes, "confirmed: the runtime's goroutineleak profile reports goroutines leaked at "+f.Subject)
+	if f.Subject != "" && bytes.Contains(data, []byte(f.Subject)) {
+		note := "confirmed: the runtime's goroutineleak profile reports goroutines leaked at " + f.Subject + ": they are blocked on primitives no other goroutine can reach"
+		if a.findings.engine.Escalate(f.ID, model.LevelCritical, detectors.CauseConfirmed, model.Evidence{Notes: []string{note}}) {
+			a.findings.countFired(f.Detector, model.LevelCritical)
+		}
 	} else {
 		ev.Notes = append(ev.Notes, "the runtime's goroutineleak profile does not list "+f.Subject+": the goroutines wait on something still reachable (a long-lived channel or context), which the runtime cannot prove leaked")
 	}

@@ -56,12 +56,8 @@ func (a *Agent) detect(snap *model.Snapshot) {
 	for _, err := range res.Errors {
 		a.log.Error("detector panicked", "err", err)
 	}
-	if len(res.Fired) > 0 {
-		a.findings.mu.Lock()
-		for _, f := range res.Fired {
-			a.findings.fired[levelKey{f.Detector, f.Level}]++
-		}
-		a.findings.mu.Unlock()
+	for _, f := range res.Fired {
+		a.findings.countFired(f.Detector, f.Level)
 	}
 	for _, f := range res.Fired {
 		a.log.Warn("finding firing", "detector", f.Detector, "level", string(f.Level), "subject", f.Subject, "title", f.Title)
@@ -154,4 +150,11 @@ func (a *Agent) hasCollector(name string) bool {
 		}
 	}
 	return false
+}
+
+// countFired counts one firing (or rise in level) for the metrics.
+func (f *findings) countFired(detector string, level model.Level) {
+	f.mu.Lock()
+	f.fired[levelKey{detector, level}]++
+	f.mu.Unlock()
 }

@@ -21,11 +21,11 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// markerSite returns "path/findings_test.go:N" for the line holding
-// "// marker".
+// markerSite returns "path/file.go:N" for the line of the calling test
+// file that ends with "// marker".
 func markerSite(t *testing.T, marker string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
+	_, file, _, _ := runtime.Caller(1)
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)

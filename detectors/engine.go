@@ -121,6 +121,10 @@ type tracked struct {
 	// extra is evidence added by Annotate; it survives the detector's
 	// next reports, which replace the rest of the evidence.
 	extra model.Evidence
+	// floor and cause are set by Escalate: a level the finding keeps at
+	// least, and the cause it then reports.
+	floor model.Level
+	cause string
 }
 
 // Engine runs detectors over windows and keeps the lifecycle of their
@@ -294,6 +298,12 @@ func (e *Engine) observe(f model.Finding, rule Rule, now time.Time, res *Result)
 	f.State, f.FirstSeen = t.f.State, t.f.FirstSeen
 	f.LastSeen = now
 	f.Evidence = mergeEvidence(f.Evidence, t.extra)
+	if t.floor.Rank() > f.Level.Rank() {
+		f.Level = t.floor
+	}
+	if t.cause != "" {
+		f.Cause = t.cause
+	}
 	t.f, t.rule, t.lastTrue = f, rule, now
 
 	switch t.f.State {
@@ -396,6 +406,32 @@ func (e *Engine) Annotate(id string, ev model.Evidence) bool {
 	}
 	t.extra = mergeEvidence(t.extra, ev)
 	t.f.Evidence = mergeEvidence(t.f.Evidence, ev)
+	return true
+}
+
+// Escalate raises an active finding to at least level, for as long as it
+// stays active, sets its cause (unless empty) and adds evidence: for
+// evidence found after the finding fired, such as the runtime confirming
+// a leak. It reports whether the level rose.
+func (e *Engine) Escalate(id string, level model.Level, cause string, ev model.Evidence) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.active[id]
+	if !ok {
+		return false
+	}
+	t.extra = mergeEvidence(t.extra, ev)
+	t.f.Evidence = mergeEvidence(t.f.Evidence, ev)
+	if cause != "" {
+		t.cause, t.f.Cause = cause, cause
+	}
+	if level.Rank() > t.floor.Rank() {
+		t.floor = level
+	}
+	if level.Rank() <= t.f.Level.Rank() {
+		return false
+	}
+	t.f.Level = level
 	return true
 }
 

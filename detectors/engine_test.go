@@ -239,3 +239,24 @@ func TestEngineEmptyWindow(t *testing.T) {
 		t.Fatalf("findings after empty window: %v", fs)
 	}
 }
+
+func TestEngineEscalate(t *testing.T) {
+	d := &scripted{name: "d", hold: true, level: model.LevelWarning, rule: &Rule{For: -1}}
+	e, _ := NewEngine(Config{}, d)
+	e.Run(at(0))
+	id := FindingID("d", "main.go:1")
+	if !e.Escalate(id, model.LevelCritical, "confirmed", model.Evidence{Notes: []string{"runtime says so"}}) {
+		t.Fatal("Escalate to critical did not raise the level")
+	}
+	if e.Escalate(id, model.LevelWarning, "", model.Evidence{}) {
+		t.Fatal("Escalate to a lower level reported a rise")
+	}
+	e.Run(at(1)) // the detector still reports warning
+	f, _ := e.Finding(id)
+	if f.Level != model.LevelCritical || f.Cause != "confirmed" || len(f.Evidence.Notes) != 1 {
+		t.Fatalf("after a pass: level %q cause %q notes %v, want critical, confirmed, the note", f.Level, f.Cause, f.Evidence.Notes)
+	}
+	if e.Escalate("nope", model.LevelCritical, "", model.Evidence{}) {
+		t.Fatal("Escalate on an unknown finding returned true")
+	}
+}
