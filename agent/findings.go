@@ -6,17 +6,23 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
 
+// detectEvery is the shortest time between two detector passes.
+const detectEvery = time.Second
+
 // findings runs the detector engine after each collection, counts firings
 // for the metrics and starts evidence capture for findings that fire.
 type findings struct {
 	engine  *detectors.Engine
 	capture *capturer // nil when capture is disabled
+	// lastRun is when the detectors last ran; collection goroutine only.
+	lastRun time.Time
 
 	mu    sync.Mutex // guards fired
 	fired map[levelKey]uint64
@@ -50,6 +56,13 @@ func (a *Agent) detect(snap *model.Snapshot) {
 	if a.findings == nil {
 		return
 	}
+	// Detectors judge seconds-long trends: at short intervals, running
+	// them more than once a second costs without telling more.
+	if snap.Time.Sub(a.findings.lastRun) < detectEvery {
+		a.activeFindings(snap)
+		return
+	}
+	a.findings.lastRun = snap.Time
 	w := a.Window(0)
 	w.Snapshots = append(slices.Clip(w.Snapshots), snap)
 	res := a.findings.engine.Run(w)
@@ -68,6 +81,11 @@ func (a *Agent) detect(snap *model.Snapshot) {
 	for _, f := range res.Resolved {
 		a.log.Info("finding resolved", "detector", f.Detector, "subject", f.Subject)
 	}
+	a.activeFindings(snap)
+}
+
+// activeFindings records the pending and firing findings in snap.
+func (a *Agent) activeFindings(snap *model.Snapshot) {
 	for _, f := range a.findings.engine.Findings() {
 		if f.State != model.StateResolved {
 			snap.Findings = append(snap.Findings, f)

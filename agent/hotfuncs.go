@@ -134,11 +134,21 @@ func hottest(data []byte, n int) ([]string, model.Stack, error) {
 	return out, st, nil
 }
 
-// isSystemFunc reports functions of the runtime and of asyncmon itself.
+// isSystemFunc reports functions of the runtime and of asyncmon's own
+// agent machinery (its methods and collectors; not other code that
+// happens to live in the agent package, such as its tests).
 func isSystemFunc(name string) bool {
-	return strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "runtime/") ||
-		strings.HasPrefix(name, "github.com/asyncmon/asyncmon/agent") ||
-		strings.HasPrefix(name, "github.com/asyncmon/asyncmon/collectors")
+	for _, p := range []string{
+		"runtime.", "runtime/",
+		"github.com/asyncmon/asyncmon/agent.(*",
+		"github.com/asyncmon/asyncmon/agent.Start",
+		"github.com/asyncmon/asyncmon/collectors.",
+	} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // isServiceFunc reports functions of the service rather than of the Go
