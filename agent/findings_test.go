@@ -283,6 +283,7 @@ func TestStuckRequestWithStack(t *testing.T) {
 // Two subsystems that take two locks in opposite order.
 type books struct {
 	ledger, audit sync.Mutex
+	posted        int         // guarded by ledger and audit
 	stolen        atomic.Bool // set when the test breaks the cycle
 }
 
@@ -291,6 +292,7 @@ func (b *books) post(ready *sync.WaitGroup) {
 	ready.Done()
 	ready.Wait()
 	b.audit.Lock() // agent-ab-site
+	b.posted++
 	b.audit.Unlock()
 	if !b.stolen.Load() {
 		b.ledger.Unlock()
@@ -302,6 +304,7 @@ func (b *books) reconcile(ready *sync.WaitGroup) {
 	ready.Done()
 	ready.Wait()
 	b.ledger.Lock() // agent-ba-site
+	_ = b.posted
 	b.ledger.Unlock()
 	b.audit.Unlock()
 }

@@ -241,6 +241,7 @@ func TestStallRealDeadlock(t *testing.T) {
 	for range 3 {
 		wg.Go(func() {
 			sys.ledger.Lock()
+			sys.balance++
 			sys.ledger.Unlock()
 		})
 	}

@@ -78,16 +78,6 @@ type stalled struct {
 	subject string
 }
 
-// progressWait reports wait reasons of goroutines that make or await
-// progress on their own: a process with any of them is not quiescent.
-func progressWait(reason string) bool {
-	switch reason {
-	case model.WaitRunning, model.WaitRunnable, model.WaitIO, model.WaitSleep, model.WaitSyscall:
-		return true
-	}
-	return false
-}
-
 // Detect implements [model.Detector].
 func (d *Stall) Detect(w model.Window) []model.Finding {
 	latest := w.Latest()
