@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
@@ -40,6 +41,9 @@ const (
 	captureKindMutex       = "mutex"
 	captureKindTrace       = "trace"
 	captureKindLeakProfile = "goroutineleak"
+	// maxFullDumpGoroutines bounds the stop-the-world of the dump taken
+	// on firing to about 300ms.
+	maxFullDumpGoroutines = 10000
 )
 
 // CaptureOptions configures evidence capture: when a finding fires, the
@@ -185,8 +189,15 @@ func (c *capturer) onFiring(a *Agent, f model.Finding) {
 		return
 	}
 	var ids []string
+	// A full dump (debug=2) stops the world for its whole walk, about
+	// 30µs per goroutine: past maxFullDumpGoroutines, take the
+	// concurrent profile (debug=1: stacks with counts, no IDs or waits).
+	debug := 2
+	if runtime.NumGoroutine() > maxFullDumpGoroutines {
+		debug = 1
+	}
 	if cp, err := c.save(captureKindGoroutine, "text", f.ID, func(w io.Writer) error {
-		return pprof.Lookup("goroutine").WriteTo(w, 2)
+		return pprof.Lookup("goroutine").WriteTo(w, debug)
 	}); err == nil {
 		ids = append(ids, cp.ID)
 	} else {

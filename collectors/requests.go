@@ -21,6 +21,8 @@ const (
 	defaultMaxRequests  = 100
 	maxRequestPath      = 200
 	maxRequestDumpBytes = 64 << 20
+	// maxRequestDumpGoroutines keeps the dump's pause near 100ms.
+	maxRequestDumpGoroutines = 3000
 )
 
 // RequestsOptions configures [NewRequests]. The zero value works.
@@ -167,8 +169,12 @@ func (r *Requests) Collect(ctx context.Context, s *model.Snapshot) error {
 }
 
 // readStacks takes a goroutine dump and keeps the stacks of the wanted
-// goroutines.
+// goroutines. A dump stops the world for its whole walk (about 30µs a
+// goroutine), so past maxRequestDumpGoroutines stacks are not read.
 func (r *Requests) readStacks(want map[int64]bool) {
+	if runtime.NumGoroutine() > maxRequestDumpGoroutines {
+		return
+	}
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
