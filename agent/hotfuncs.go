@@ -108,7 +108,11 @@ func hottest(data []byte, n int) ([]string, model.Stack, error) {
 		}
 		slices.SortFunc(sites, func(a, b string) int { return cmp.Or(cmp.Compare(mine[b], mine[a]), cmp.Compare(a, b)) })
 		for _, k := range sites[:min(len(sites), n)] {
-			out = append(out, fmt.Sprintf("%s (%s) %.0f%% with callees", k, topKey(mineLines[k]), 100*float64(mine[k])/float64(total)))
+			share := 100 * float64(mine[k]) / float64(total)
+			if share < 1 {
+				break // sorted: the rest are below 1% too
+			}
+			out = append(out, fmt.Sprintf("%s (%s) %.0f%% with callees", k, topKey(mineLines[k]), share))
 		}
 	}
 	for _, f := range fs {
