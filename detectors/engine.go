@@ -91,6 +91,7 @@ type DetectorError struct {
 	Panic    any
 }
 
+// Error says which detector panicked, and with what.
 func (e *DetectorError) Error() string {
 	return fmt.Sprintf("detector %s panicked: %v", e.Detector, e.Panic)
 }
