@@ -166,7 +166,7 @@ func TestFlightRecorderCapture(t *testing.T) {
 		Findings:  detectors.Config{Rules: map[string]detectors.Rule{"always": {For: -1}}},
 		Capture:   CaptureOptions{Dir: t.TempDir(), Trace: true, TraceWindow: time.Second, CPUProfile: -1},
 	})
-	f := waitFinding(t, a, "always", 30*time.Second, func(f model.Finding) bool {
+	f := waitFinding(t, a.Addr(), "always", 30*time.Second, func(f model.Finding) bool {
 		return hasKinds(f.Evidence.Captures, "goroutine", "trace", "block", "mutex")
 	})
 	var id string

@@ -2,8 +2,10 @@ package agent
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/http"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -147,7 +149,10 @@ func (a *Agent) startFindings(opts Options) error {
 	}
 	a.findings = f
 	if capt != nil {
-		a.wg.Go(func() { capt.run(a.ctx, a) })
+		a.wg.Go(func() {
+			labelOwn(a.ctx)
+			capt.run(a.ctx, a)
+		})
 	}
 	return nil
 }
@@ -175,4 +180,10 @@ func (f *findings) countFired(detector string, level model.Level) {
 	f.mu.Lock()
 	f.fired[levelKey{detector, level}]++
 	f.mu.Unlock()
+}
+
+// labelOwn marks the calling goroutine, and the goroutines it will start,
+// with the pprof label model.AgentLabel=agent.
+func labelOwn(ctx context.Context) {
+	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels(model.AgentLabel, "agent")))
 }

@@ -48,7 +48,7 @@ func TestLeakConfirmedByRuntime(t *testing.T) {
 		Capture:    CaptureOptions{Dir: t.TempDir(), CPUProfile: -1},
 	})
 	site := markerSite(t, "unreachable-leak-site")
-	f := waitFinding(t, a, detectors.LeakName, 60*time.Second, func(f model.Finding) bool {
+	f := waitFinding(t, a.Addr(), detectors.LeakName, 60*time.Second, func(f model.Finding) bool {
 		return f.Subject == site && f.Level == model.LevelCritical
 	})
 	if f.Cause != detectors.CauseConfirmed {
