@@ -86,10 +86,14 @@ type Options struct {
 	// ProbePeriod is how often the scheduler's timer probe wakes.
 	// Optional. Default 5 ms; negative disables the probe.
 	ProbePeriod time.Duration
+	// Conns is the connection tracker to report. Optional. Default: the
+	// agent's own, reachable with Agent.Conns and the Agent's wrapper
+	// shortcuts (WrapListener, HTTPTransport, OpenDB, TrackDB).
+	Conns *collectors.ConnTracker
 
 	// Detectors run over the history after every collection. Optional.
 	// Default detectors.Defaults() (starvation, goroutine leak, deadlock,
-	// stuck requests).
+	// stuck requests, connection leaks).
 	Detectors []model.Detector
 	// NoDetectors runs no detectors at all, not even the defaults.
 	// Optional. Default false.
@@ -115,6 +119,7 @@ type Agent struct {
 	log      *slog.Logger
 	cols     []*collectorState
 	closers  []io.Closer
+	conns    *collectors.ConnTracker
 
 	mu      sync.RWMutex // guards history and seq
 	history *ring.Ring[*model.Snapshot]
@@ -204,6 +209,8 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 		MutexProfileFraction: opts.MutexProfileFraction,
 		Logger:               opts.Logger,
 	}))
+	// After the goroutine groups, so tracked bodies get their read-loop group.
+	a.initConns(opts)
 	for _, c := range opts.Collectors {
 		if c != nil {
 			a.cols = append(a.cols, &collectorState{c: c})

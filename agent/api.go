@@ -28,6 +28,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/findings", a.handleFindings)
 	mux.HandleFunc("GET /api/v1/captures", a.handleCaptures)
 	mux.HandleFunc("GET /api/v1/captures/{id}", a.handleCapture)
+	mux.HandleFunc("GET /api/v1/connections", a.handleConnections)
 
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)

@@ -27,6 +27,7 @@ func registerMetrics(reg *prometheus.Registry, a *Agent) error {
 			newCoreMetrics(),
 			newGoroutineMetrics(),
 			newFindingMetrics(),
+			newConnMetrics(),
 		}}),
 	)
 }

@@ -124,9 +124,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	if err != nil {
 		return fail(fmt.Errorf("demo: listen on %s: %w", addr, err))
 	}
+	d.ln = d.agent.WrapListener(d.ln) // tracked: listed in /api/v1/connections
 	d.client = &http.Client{
 		Timeout:   downstreamTO,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 32, IdleConnTimeout: 30 * time.Second},
+		Transport: d.agent.HTTPTransport(&http.Transport{MaxIdleConnsPerHost: 32, IdleConnTimeout: 30 * time.Second}),
 	}
 
 	dsMux := http.NewServeMux()

@@ -28,6 +28,7 @@ func Scenarios() []Scenario {
 		starvationScenario(),
 		leakScenario(),
 		deadlockScenario(),
+		connLeakScenario(),
 	}
 }
 

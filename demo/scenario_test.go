@@ -130,6 +130,10 @@ func TestScenarios(t *testing.T) {
 				strings.Contains(f.Summary, site(t, "scenario_deadlock.go", "B after A")) &&
 				strings.Contains(f.Summary, site(t, "scenario_deadlock.go", "A after B"))
 		}},
+		{"conn-leak", "conn-leak", 60 * time.Second, func(t *testing.T, f model.Finding) bool {
+			return f.Subject == site(t, "scenario_connleak.go", "opens the body that leaks below") ||
+				f.Subject == site(t, "scenario_connleak.go", "opens the rows that leak below")
+		}},
 		{"starvation", "starvation", 75 * time.Second, func(t *testing.T, f model.Finding) bool {
 			hot := site(t, "scenario_starvation.go", "the hot loop")
 			for _, n := range f.Evidence.Notes {

@@ -3,12 +3,14 @@ package detectors
 import "github.com/asyncmon/asyncmon/model"
 
 // Defaults returns the built-in detectors with their default thresholds:
-// starvation, goroutine leak, deadlock-like stall and stuck requests.
+// starvation, goroutine leak, deadlock-like stall, stuck requests and
+// connection leaks.
 func Defaults() []model.Detector {
 	return []model.Detector{
 		NewStarvation(StarvationConfig{}),
 		NewLeak(LeakConfig{}),
 		NewStall(StallConfig{}),
 		NewStuckRequests(StuckConfig{}),
+		NewConnLeak(ConnLeakConfig{}),
 	}
 }

@@ -8,7 +8,18 @@ const (
 	ConnClient   = "client"    // dialled by a wrapped dialer
 	ConnHTTPBody = "http-body" // an http.Response body not yet closed
 	ConnSQL      = "sql"       // a database/sql driver connection
+	// ConnSQLRows is a database/sql result set (driver rows) not yet
+	// closed; it holds its pool connection until it is.
+	ConnSQLRows = "sql-rows"
+	// ConnSQLTx is a database/sql transaction neither committed nor
+	// rolled back; it holds its pool connection until it is.
+	ConnSQLTx = "sql-tx"
 )
+
+// ConnKinds lists every connection kind, in a fixed order.
+func ConnKinds() []string {
+	return []string{ConnServer, ConnClient, ConnHTTPBody, ConnSQL, ConnSQLRows, ConnSQLTx}
+}
 
 // Conn is one tracked connection (or response body).
 type Conn struct {
@@ -32,6 +43,16 @@ type Conn struct {
 	Leaked bool `json:"leaked,omitempty"`
 	// Group is the key of the goroutine group that holds it, where known.
 	Group string `json:"group,omitempty"`
+	// Pool names the pool the connection, rows or transaction belong to
+	// (kinds sql, sql-rows and sql-tx).
+	Pool string `json:"pool,omitempty"`
+	// LeakedAt is when a definite leak was found (the garbage collector
+	// ran the wrapper's cleanup); zero unless Leaked.
+	LeakedAt time.Time `json:"leaked_at,omitzero"`
+	// SiteLeaksTotal is, on entries of Connections.Leaks, how many
+	// definite leaks of this kind the same opening stack has had since the
+	// start; this entry is the most recent of them.
+	SiteLeaksTotal int64 `json:"site_leaks_total,omitempty"`
 }
 
 // Pool is a connection pool, such as a database/sql DB.
@@ -50,13 +71,23 @@ type Pool struct {
 
 // Connections is the connection and pool state of the process.
 type Connections struct {
-	// Open are the open tracked connections, oldest first, bounded.
+	// Open are the open tracked connections, oldest first, bounded (the
+	// tracker caps each kind's share, so many old connections of one kind
+	// cannot hide the others).
 	Open []Conn `json:"open,omitempty"`
 	// OpenByKind counts all open tracked connections per kind.
 	OpenByKind map[string]int `json:"open_by_kind,omitempty"`
 	// LeakedTotal counts definite leaks per kind since the start.
 	LeakedTotal map[string]int64 `json:"leaked_total,omitempty"`
-	// Leaks are the most recent definite leaks, newest last, bounded.
+	// Leaks are the most recent definite leaks, newest last, bounded:
+	// one entry per kind and opening stack (the latest leak there, with
+	// SiteLeaksTotal counting them all), so a busy site cannot push a
+	// rare one out.
 	Leaks []Conn `json:"leaks,omitempty"`
-	Pools []Pool `json:"pools,omitempty"`
+	// OpenTotal counts open tracked connections of all kinds; Open may be
+	// shorter (Truncated).
+	OpenTotal int `json:"open_total,omitempty"`
+	// Truncated is true when Open was cut to its bound.
+	Truncated bool   `json:"truncated,omitempty"`
+	Pools     []Pool `json:"pools,omitempty"`
 }

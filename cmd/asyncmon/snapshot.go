@@ -66,6 +66,9 @@ func printSnapshot(w io.Writer, s *model.Snapshot) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := printConnections(w, s.Connections); err != nil {
+		return err
+	}
 	var cols []string
 	for _, c := range s.Collectors {
 		e := ""
