@@ -62,9 +62,9 @@ type CaptureOptions struct {
 	// deleted first. Optional. Defaults 64 files and 64 MiB.
 	MaxFiles int
 	MaxBytes int64
-	// Every is the rate limit: one capture set per Every, with a burst
-	// of 3. Findings that fire beyond it are noted as not captured.
-	// Optional. Default 1 minute.
+	// Every is the rate limit, per detector: one capture set per Every,
+	// with a burst of 3. Findings that fire beyond it are noted as not
+	// captured. Optional. Default 1 minute.
 	Every time.Duration
 	// CPUProfile is the length of the CPU profile taken when a finding
 	// fires. Optional. Default 5 s; negative takes none.
@@ -87,11 +87,12 @@ type capturer struct {
 	jobs   chan captureJob
 	flight *trace.FlightRecorder
 
-	mu     sync.Mutex // guards the fields below
-	index  []captureFile
-	seq    uint64
-	tokens float64
-	refill time.Time
+	mu    sync.Mutex // guards the fields below
+	index []captureFile
+	seq   uint64
+	// buckets rate-limit capture sets per detector, so one detector's
+	// many findings do not use up the evidence of the others.
+	buckets map[string]*bucket
 }
 
 // captureFile is one capture and its file.
@@ -128,11 +129,10 @@ func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
 		return nil, fmt.Errorf("capture dir: %w", err)
 	}
 	c := &capturer{
-		opts:   opts,
-		log:    log,
-		jobs:   make(chan captureJob, captureQueue),
-		tokens: defaultCaptureBurst,
-		refill: time.Now(),
+		opts:    opts,
+		log:     log,
+		jobs:    make(chan captureJob, captureQueue),
+		buckets: make(map[string]*bucket),
 	}
 	c.loadIndex()
 	if opts.Trace {
@@ -166,16 +166,28 @@ func (c *capturer) run(ctx context.Context, a *Agent) {
 	}
 }
 
-// allow takes a token from the rate limiter.
-func (c *capturer) allow(now time.Time) bool {
+// bucket is a token bucket: defaultCaptureBurst tokens, refilled at one
+// per CaptureOptions.Every.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// allow takes a token from detector's bucket at now.
+func (c *capturer) allow(detector string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.tokens = min(defaultCaptureBurst, c.tokens+now.Sub(c.refill).Seconds()/c.opts.Every.Seconds())
-	c.refill = now
-	if c.tokens < 1 {
+	b := c.buckets[detector]
+	if b == nil {
+		b = &bucket{tokens: defaultCaptureBurst, last: now}
+		c.buckets[detector] = b
+	}
+	b.tokens = min(defaultCaptureBurst, b.tokens+now.Sub(b.last).Seconds()/c.opts.Every.Seconds())
+	b.last = now
+	if b.tokens < 1 {
 		return false
 	}
-	c.tokens--
+	b.tokens--
 	return true
 }
 
@@ -183,9 +195,9 @@ func (c *capturer) allow(now time.Time) bool {
 // goroutine dump and the flight recorder window, so they show the state
 // at firing time) and queues the slow part.
 func (c *capturer) onFiring(a *Agent, f model.Finding) {
-	if !c.allow(time.Now()) {
+	if !c.allow(f.Detector, time.Now()) {
 		a.findings.engine.Annotate(f.ID, model.Evidence{Notes: []string{
-			fmt.Sprintf("no evidence captured: capture is rate limited to %d per %s", defaultCaptureBurst, c.opts.Every)}})
+			fmt.Sprintf("no evidence captured: capture is rate limited to %d at once, then one per %s, per detector", defaultCaptureBurst, c.opts.Every)}})
 		return
 	}
 	var ids []string

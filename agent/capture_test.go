@@ -104,19 +104,22 @@ func TestCaptureWriteFailureLeavesNothing(t *testing.T) {
 
 func TestCaptureRateLimit(t *testing.T) {
 	c := newTestCapturer(t, CaptureOptions{Every: time.Minute})
-	now := c.refill
+	now := time.Now()
 	for i := range defaultCaptureBurst {
-		if !c.allow(now) {
+		if !c.allow("leak", now) {
 			t.Fatalf("capture %d of the burst refused", i+1)
 		}
 	}
-	if c.allow(now.Add(time.Second)) {
+	if c.allow("leak", now.Add(time.Second)) {
 		t.Fatal("capture beyond the burst allowed")
 	}
-	if !c.allow(now.Add(61 * time.Second)) {
+	if !c.allow("starvation", now.Add(time.Second)) {
+		t.Fatal("another detector's capture refused: the limit is per detector")
+	}
+	if !c.allow("leak", now.Add(61*time.Second)) {
 		t.Fatal("capture refused after a full period")
 	}
-	if c.allow(now.Add(62 * time.Second)) {
+	if c.allow("leak", now.Add(62*time.Second)) {
 		t.Fatal("second capture allowed one second after the refill")
 	}
 }
