@@ -86,10 +86,13 @@ func (a *Agent) detect(snap *model.Snapshot) {
 	a.activeFindings(snap)
 }
 
-// activeFindings records the pending and firing findings in snap.
+// activeFindings records the headlines of the pending and firing
+// findings in snap: every snapshot of the history holds them, so the
+// summary and the evidence (stacks, notes) are left to /api/v1/findings.
 func (a *Agent) activeFindings(snap *model.Snapshot) {
 	for _, f := range a.findings.engine.Findings() {
 		if f.State != model.StateResolved {
+			f.Summary, f.Evidence = "", model.Evidence{}
 			snap.Findings = append(snap.Findings, f)
 		}
 	}
