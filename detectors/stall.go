@@ -143,8 +143,7 @@ func (d *Stall) Detect(w model.Window) []model.Finding {
 	bySite(locks)
 	bySite(others)
 
-	switch {
-	case quiet && blocked > 0 && len(locks)+len(others) > 0:
+	if quiet && blocked > 0 && len(locks)+len(others) > 0 {
 		return []model.Finding{d.quiescence(append(locks, others...))}
 	}
 	// Idle pools and signal waits park on channels for ever in healthy
