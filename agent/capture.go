@@ -270,10 +270,16 @@ func (c *capturer) slow(ctx context.Context, a *Agent, j captureJob) {
 			}); err == nil {
 				ev.Captures = append(ev.Captures, cp.ID)
 			}
-			if hot, stack, err := hottest(data, hotFunctions); err == nil && len(hot) > 0 {
-				ev.Notes = append(ev.Notes, "hottest functions in the "+c.opts.CPUProfile.String()+" CPU profile taken when this fired: "+strings.Join(hot, "; "))
-				if len(stack.Frames) > 0 {
-					ev.Stacks = append(ev.Stacks, stack)
+			if hot, err := hottest(data, hotFunctions); err == nil && len(hot.lines) > 0 {
+				ev.Notes = append(ev.Notes, "hottest functions in the "+c.opts.CPUProfile.String()+" CPU profile taken when this fired: "+strings.Join(hot.lines, "; "))
+				if len(hot.stack.Frames) > 0 {
+					ev.Stacks = append(ev.Stacks, hot.stack)
+				}
+				// Starvation's subject is the process; once a profile
+				// shows the service's own code burning the CPU, that
+				// code's file:line is the better subject.
+				if f.Detector == detectors.StarvationName && f.Cause == detectors.CauseCPU && hot.site != "" {
+					a.findings.engine.Amend(f.ID, detectors.Amendment{Subject: hot.site})
 				}
 			}
 		}
@@ -303,7 +309,7 @@ func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
 	}
 	if f.Subject != "" && bytes.Contains(data, []byte(f.Subject)) {
 		note := "confirmed: the runtime's goroutineleak profile reports goroutines leaked at " + f.Subject + ": they are blocked on primitives no other goroutine can reach"
-		if a.findings.engine.Escalate(f.ID, model.LevelCritical, detectors.CauseConfirmed, model.Evidence{Notes: []string{note}}) {
+		if a.findings.engine.Amend(f.ID, detectors.Amendment{Level: model.LevelCritical, Cause: detectors.CauseConfirmed, Evidence: model.Evidence{Notes: []string{note}}}) {
 			a.findings.countFired(f.Detector, model.LevelCritical)
 		}
 	} else {

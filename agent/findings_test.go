@@ -243,6 +243,14 @@ func TestStarvationNamesHotFunction(t *testing.T) {
 	if f.Cause != detectors.CauseCPU {
 		t.Errorf("cause %q, want %q", f.Cause, detectors.CauseCPU)
 	}
+	// Once the profile is in, the subject is the hot code's file:line.
+	file, _, _ := strings.Cut(site, ":")
+	f = waitFinding(t, a.Addr(), detectors.StarvationName, 10*time.Second, func(f model.Finding) bool {
+		return strings.HasPrefix(f.Subject, file+":")
+	})
+	if f.ID != "starvation:process" {
+		t.Errorf("amended finding has ID %q, want starvation:process", f.ID)
+	}
 }
 
 func TestStuckRequestWithStack(t *testing.T) {
