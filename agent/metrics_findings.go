@@ -55,7 +55,10 @@ func (m *findingMetrics) collect(a *Agent, _ *model.Snapshot, ch chan<- promethe
 			ch <- prometheus.MustNewConstMetric(m.total, prometheus.CounterValue, float64(counts[levelKey{name, l}]), name, string(l))
 		}
 	}
-	for name, n := range a.findings.engine.Panics() {
-		ch <- prometheus.MustNewConstMetric(m.panics, prometheus.CounterValue, float64(n), name)
+	// Zeros included here too, so the agent-panics alert and its panel
+	// have a series to read before the first panic.
+	panics := a.findings.engine.Panics()
+	for name := range a.findings.engine.Detectors() {
+		ch <- prometheus.MustNewConstMetric(m.panics, prometheus.CounterValue, float64(panics[name]), name)
 	}
 }

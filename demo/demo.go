@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
+	"github.com/asyncmon/asyncmon/collectors"
 )
 
 // DefaultAddr is where the demo service listens by default.
@@ -100,6 +101,15 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	ao.Addr = opts.AgentAddr
 	if ao.Logger == nil {
 		ao.Logger = d.log.With("component", "agent")
+	}
+	// The demo shows contention, so it turns the block and mutex
+	// profiles on at the measured-cheap rates; an embedding service
+	// opts in the same way.
+	if ao.BlockProfileRate == 0 {
+		ao.BlockProfileRate = collectors.DefaultBlockProfileRate
+	}
+	if ao.MutexProfileFraction == 0 {
+		ao.MutexProfileFraction = collectors.DefaultMutexProfileFraction
 	}
 	d.agent, err = agent.Start(ctx, ao)
 	if err != nil {
