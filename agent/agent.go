@@ -64,12 +64,14 @@ type Options struct {
 	// every interval. Optional.
 	Collectors []model.Collector
 	// CPUBudget is the share of one core that collection may use on
-	// average, e.g. 0.02 for 2%. When a cycle costs more than
-	// CPUBudget×Interval, the agent waits longer before the next one
+	// average, e.g. 0.02 for 2%. A cycle's cost is the CPU time of the
+	// collecting thread (wall time outside Linux). When cycles cost more
+	// than CPUBudget×Interval, the agent waits longer before the next one
 	// (up to 10×Interval), so an expensive collector slows sampling
-	// instead of loading the host. Every snapshot stays complete; its
-	// IntervalSeconds shows the stretched interval. Optional. Default
-	// 0.02. Negative disables the budget.
+	// instead of loading the host. A cycle that is slow but cheap, as in
+	// a process starved of CPU, does not slow sampling. Every snapshot
+	// stays complete; its IntervalSeconds shows the actual interval.
+	// Optional. Default 0.02. Negative disables the budget.
 	CPUBudget float64
 	// BlockProfileRate, when positive, turns on the runtime's block
 	// profile (runtime.SetBlockProfileRate, process-wide) while the
@@ -115,11 +117,14 @@ type Options struct {
 type Agent struct {
 	interval time.Duration
 	budget   float64       // share of one core; <= 0 means no budget
-	cost     time.Duration // moving average of a cycle's duration; loop only
+	cost     time.Duration // moving average of a cycle's CPU time; loop only
 	log      *slog.Logger
 	cols     []*collectorState
 	closers  []io.Closer
 	conns    *collectors.ConnTracker
+	// goroutines is the built-in group table collector, kept for full
+	// dumps on request (/api/v1/goroutines?full=1).
+	goroutines *collectors.Goroutines
 
 	mu      sync.RWMutex // guards history and seq
 	history *ring.Ring[*model.Snapshot]
@@ -142,6 +147,9 @@ type Agent struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
+
+	// reg is the local registry entry (see registry.go), nil if none.
+	reg *registration
 }
 
 // collectorState is the agent's bookkeeping for one collector. It is only
@@ -203,7 +211,8 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	sched := collectors.NewScheduler(collectors.SchedulerOptions{ProbePeriod: opts.ProbePeriod})
 	a.addBuiltin(sched)
 	a.addBuiltin(collectors.NewRuntime())
-	a.addBuiltin(collectors.NewGoroutines(collectors.GoroutinesOptions{Logger: opts.Logger}))
+	a.goroutines = collectors.NewGoroutines(collectors.GoroutinesOptions{Logger: opts.Logger})
+	a.addBuiltin(a.goroutines)
 	a.addBuiltin(collectors.NewBlocking(collectors.BlockingOptions{
 		BlockProfileRate:     opts.BlockProfileRate,
 		MutexProfileFraction: opts.MutexProfileFraction,
@@ -246,6 +255,11 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 			}
 		})
 		a.log.Info("agent started", "addr", a.ln.Addr().String(), "interval", a.interval)
+		if reg, err := register(a.ln.Addr().String()); err != nil {
+			a.log.Warn("local registration failed; asyncmon ls will not list this agent", "err", err)
+		} else {
+			a.reg = reg
+		}
 	}
 	return a, nil
 }
@@ -311,28 +325,30 @@ func (a *Agent) loop() {
 			return
 		case <-t.C:
 			start := time.Now()
-			a.collect(a.ctx)
-			t.Reset(a.nextWait(time.Since(start)))
+			cost := cycleCost(func() { a.collect(a.ctx) })
+			t.Reset(a.nextWait(cost, time.Since(start)))
 		}
 	}
 }
 
-// nextWait folds a cycle's cost into the moving average and returns the
-// wait before the next cycle: the interval, stretched so that the average
-// cost stays within the budget, at most maxStretch times. The wait is
-// counted from the end of the cycle, so the cycle's own time is already
-// spent.
-func (a *Agent) nextWait(cycle time.Duration) time.Duration {
+// nextWait folds a cycle's CPU cost into the moving average and returns
+// the wait before the next cycle: the interval, stretched so that the
+// average cost stays within the budget, at most maxStretch times. The
+// wait is counted from the end of the cycle, so the cycle's own wall
+// time is already spent. Cost is CPU time, not wall time: a process
+// starved of CPU makes collection slow, not expensive, and that is when
+// sampling must go on.
+func (a *Agent) nextWait(cost, wall time.Duration) time.Duration {
 	if a.cost == 0 {
-		a.cost = cycle
+		a.cost = cost
 	} else {
-		a.cost = (a.cost*7 + cycle) / 8 // EWMA, alpha 1/8: a burst does not stretch at once
+		a.cost = (a.cost*7 + cost) / 8 // EWMA, alpha 1/8: a burst does not stretch at once
 	}
 	wait := a.interval
 	if a.budget > 0 {
 		wait = max(wait, time.Duration(float64(a.cost)/a.budget))
 	}
-	return min(wait, maxStretch*a.interval) - cycle
+	return max(min(wait, maxStretch*a.interval)-wall, 0)
 }
 
 // collect takes one snapshot, stores it and publishes it.
@@ -386,6 +402,9 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 // concurrently; later calls return the first call's result.
 func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
+		if err := a.reg.unregister(); err != nil {
+			a.log.Warn("local unregistration failed", "err", err)
+		}
 		a.cancel()
 		var errs []error
 		if a.srv != nil {

@@ -224,7 +224,9 @@ func TestStreamSendsEverySnapshot(t *testing.T) {
 // TestSlowStreamClientDoesNotBlock opens streams that never read and checks
 // the agent keeps collecting and closes promptly.
 func TestSlowStreamClientDoesNotBlock(t *testing.T) {
-	a := start(t, Options{Interval: 10 * time.Millisecond})
+	// No budget: this test counts collections, and on a loaded machine
+	// a 10 ms interval would otherwise be stretched.
+	a := start(t, Options{Interval: 10 * time.Millisecond, CPUBudget: -1})
 	for range 3 {
 		c, err := net.Dial("tcp", a.Addr())
 		if err != nil {
@@ -236,7 +238,7 @@ func TestSlowStreamClientDoesNotBlock(t *testing.T) {
 		}
 	}
 	before := a.Latest().Seq
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for a.Latest().Seq < before+50 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -354,6 +356,8 @@ func TestParseSince(t *testing.T) {
 	}
 }
 
+// slow is a collector that takes d of wall time without using CPU, like
+// one starved of CPU or waiting on I/O.
 type slow struct{ d time.Duration }
 
 func (s slow) Name() string { return "slow" }
@@ -365,16 +369,31 @@ func (s slow) Collect(ctx context.Context, _ *model.Snapshot) error {
 	return nil
 }
 
-// TestBudgetStretchesInterval runs a collector that costs 15 ms per cycle
-// with a 20 ms interval and a 25% budget: the agent must slow to about one
-// cycle per 60 ms, and all collectors still run every cycle.
-func TestBudgetStretchesInterval(t *testing.T) {
-	a := start(t, Options{Interval: 20 * time.Millisecond, CPUBudget: 0.25, Collectors: []model.Collector{slow{15 * time.Millisecond}}})
-	deadline := time.Now().Add(10 * time.Second)
-	for a.Latest().Seq < 12 && time.Now().Before(deadline) {
+// spin is a collector that burns d of CPU on the collecting goroutine.
+type spin struct{ d time.Duration }
+
+func (s spin) Name() string { return "spin" }
+func (s spin) Collect(ctx context.Context, _ *model.Snapshot) error {
+	for start := time.Now(); time.Since(start) < s.d && ctx.Err() == nil; {
+	}
+	return nil
+}
+
+func waitSeq(t *testing.T, a *Agent, seq uint64) *model.Snapshot {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for a.Latest().Seq < seq && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	s := a.Latest()
+	return a.Latest()
+}
+
+// TestBudgetStretchesInterval runs a collector that burns 15 ms of CPU per
+// cycle with a 20 ms interval and a 25% budget: the agent must slow to
+// about one cycle per 60 ms, and all collectors still run every cycle.
+func TestBudgetStretchesInterval(t *testing.T) {
+	a := start(t, Options{Interval: 20 * time.Millisecond, CPUBudget: 0.25, Collectors: []model.Collector{spin{15 * time.Millisecond}}})
+	s := waitSeq(t, a, 12)
 	if s.IntervalSeconds < 0.05 {
 		t.Errorf("interval %.3fs with a 15ms collector under a 25%% budget, want >= 0.05s", s.IntervalSeconds)
 	}
@@ -385,8 +404,19 @@ func TestBudgetStretchesInterval(t *testing.T) {
 	for _, c := range s.Collectors {
 		ran[c.Name] = !c.Skipped
 	}
-	if !ran["slow"] || !ran["scheduler"] || !ran["runtime"] || s.Scheduler.ProbePeriod == 0 || s.Goroutines.Total == 0 {
+	if !ran["spin"] || !ran["scheduler"] || !ran["runtime"] || s.Scheduler.ProbePeriod == 0 || s.Goroutines.Total == 0 {
 		t.Errorf("stretched snapshot is incomplete: collectors %v", ran)
+	}
+}
+
+// TestSlowButCheapCollectionKeepsInterval: a collection that is slow in
+// wall time but uses no CPU (the process is starved, or a collector waits)
+// must not stretch the interval: that is when sampling matters most.
+func TestSlowButCheapCollectionKeepsInterval(t *testing.T) {
+	a := start(t, Options{Interval: 40 * time.Millisecond, CPUBudget: 0.02, Collectors: []model.Collector{slow{15 * time.Millisecond}}})
+	s := waitSeq(t, a, 12)
+	if s.IntervalSeconds > 0.1 {
+		t.Errorf("interval %.3fs with a collector that waits 15ms using no CPU, want about 0.04s", s.IntervalSeconds)
 	}
 }
 
@@ -402,12 +432,13 @@ func TestNextWait(t *testing.T) {
 		{"stretch is capped", 0.02, []time.Duration{900 * time.Millisecond}, 10*time.Second - 900*time.Millisecond},
 		{"no budget", -1, []time.Duration{500 * time.Millisecond}, 500 * time.Millisecond},
 		{"one burst is averaged", 0.02, []time.Duration{time.Millisecond, 81 * time.Millisecond}, time.Second - 81*time.Millisecond}, // average 11ms: within budget
+		{"a cycle longer than the interval waits zero", -1, []time.Duration{2 * time.Second}, 0},
 	}
 	for _, tt := range tests {
 		a := &Agent{interval: time.Second, budget: tt.budget}
 		var got time.Duration
 		for _, c := range tt.cycles {
-			got = a.nextWait(c)
+			got = a.nextWait(c, c) // CPU-bound cycles: cost equals wall time
 		}
 		if got != tt.want {
 			t.Errorf("%s: nextWait = %v, want %v", tt.name, got, tt.want)

@@ -1,11 +1,13 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/model"
@@ -31,8 +33,12 @@ func waitReasons() []string {
 //	             substring.
 //	wait_reason  keep groups with this normalised wait reason.
 //	limit        keep the first N groups. Optional.
+//	full         1: group a full goroutine dump taken now, with goroutine
+//	             IDs, wait minutes and creation sites. It stops the world
+//	             for the whole walk, so it is rate limited (one a minute;
+//	             429 in between).
 func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
-	if err := checkParams(r, "sort", "order", "filter", "wait_reason", "limit"); err != nil {
+	if err := checkParams(r, "sort", "order", "filter", "wait_reason", "limit", "full"); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -67,9 +73,40 @@ func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	filter := q.Get("filter")
+	full := false
+	switch q.Get("full") {
+	case "", "0":
+	case "1":
+		full = true
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("full: want 0 or 1, got %q", q.Get("full")))
+		return
+	}
 
 	t := model.GoroutineTable{Groups: []model.GoroutineGroup{}}
-	if s := a.Latest(); s != nil {
+	if full {
+		if a.goroutines == nil {
+			writeError(w, http.StatusNotFound, "no goroutine collector in this agent")
+			return
+		}
+		when := time.Now()
+		d, err := a.goroutines.Dump(r.Context())
+		switch {
+		case errors.Is(err, collectors.ErrRateLimited):
+			writeError(w, http.StatusTooManyRequests, "a full goroutine dump stops the world; one a minute at most: "+err.Error())
+			return
+		case d == nil:
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("goroutine dump: %v", err))
+			return
+		}
+		gt := collectors.GroupDump(d, collectors.GroupOptions{MaxGroups: 1000})
+		t.Time, t.Goroutines, t.GroupsTotal, t.Truncated, t.ByWaitReason = when, gt.Goroutines, gt.Total, gt.Truncated, gt.ByWaitReason
+		for _, g := range gt.Groups {
+			if (wait == "" || g.WaitReason == wait) && (filter == "" || groupMatches(&g, filter)) {
+				t.Groups = append(t.Groups, g)
+			}
+		}
+	} else if s := a.Latest(); s != nil {
 		t.Time = s.GroupsTime
 		t.GroupsTotal = max(s.GroupsTotal, len(s.Groups))
 		t.Truncated = s.GroupsTruncated

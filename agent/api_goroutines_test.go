@@ -59,7 +59,18 @@ func TestGoroutinesEndpoint(t *testing.T) {
 			t.Errorf("%s: status %d, %v: %s", tt.query, code, err, body)
 		}
 	}
-	for _, q := range []string{"?sort=nope", "?order=up", "?wait_reason=napping", "?limit=0", "?limit=x", "?bogus=1"} {
+	// A full dump on request: IDs and creators; then rate limited.
+	code, body := get(t, base+"?full=1&filter=internal/workload&wait_reason=chan+receive")
+	var full model.GoroutineTable
+	if err := json.Unmarshal([]byte(body), &full); code != 200 || err != nil || len(full.Groups) != 1 ||
+		full.Groups[0].Count != 40 || len(full.Groups[0].SampleIDs) == 0 || full.Groups[0].CreatedBy.IsZero() {
+		t.Errorf("full=1: status %d, %v: %s", code, err, body)
+	}
+	if code, body := get(t, base+"?full=1"); code != 429 || !strings.Contains(body, `"error"`) {
+		t.Errorf("second full=1: status %d, body %s; want 429", code, body)
+	}
+
+	for _, q := range []string{"?sort=nope", "?order=up", "?wait_reason=napping", "?limit=0", "?limit=x", "?bogus=1", "?full=yes"} {
 		code, body := get(t, base+q)
 		if code != 400 || !strings.Contains(body, `"error"`) {
 			t.Errorf("%s: status %d, body %s; want 400 with a JSON error", q, code, body)

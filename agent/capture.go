@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -209,7 +210,12 @@ func (c *capturer) onFiring(a *Agent, f model.Finding) {
 		debug = 1
 	}
 	if cp, err := c.save(captureKindGoroutine, "text", f.ID, func(w io.Writer) error {
-		return pprof.Lookup("goroutine").WriteTo(w, debug)
+		if debug == 1 {
+			return pprof.Lookup("goroutine").WriteTo(w, 1)
+		}
+		// The debug=2 text in one stop-the-world walk (pprof's may take
+		// up to seven at 100k goroutines).
+		return collectors.WriteGoroutineDump(w)
 	}); err == nil {
 		ids = append(ids, cp.ID)
 	} else {

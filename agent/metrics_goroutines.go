@@ -22,6 +22,7 @@ type goroutineMetrics struct {
 	mutexDelay, mutexEvents          *prometheus.Desc
 	blockSiteDelay, mutexSiteDelay   *prometheus.Desc
 	blockRate, mutexFraction, tblAge *prometheus.Desc
+	tblCost                          *prometheus.Desc
 }
 
 func newGoroutineMetrics() *goroutineMetrics {
@@ -34,6 +35,8 @@ func newGoroutineMetrics() *goroutineMetrics {
 			"Goroutines per site (the group's innermost user frame) and wait reason, for the 20 largest only.", "site", "wait_reason"),
 		tblAge: newDesc("goroutine_groups_timestamp_seconds",
 			"Unix time the latest goroutine group table was taken (it refreshes within a CPU budget)."),
+		tblCost: newDesc("goroutine_groups_refresh_seconds",
+			"Wall time the last goroutine group table refresh took (the next waits for it divided by the 1% CPU budget)."),
 		blockDelay: newDesc("block_delay_seconds_total",
 			"Time goroutines spent blocked (channels, select, sync), from the block profile, scaled for its sampling."),
 		blockEvents: newDesc("block_events_total",
@@ -54,7 +57,7 @@ func newGoroutineMetrics() *goroutineMetrics {
 }
 
 func (m *goroutineMetrics) describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.byWait, m.groups, m.groupSize, m.tblAge, m.blockDelay, m.blockEvents,
+	for _, d := range []*prometheus.Desc{m.byWait, m.groups, m.groupSize, m.tblAge, m.tblCost, m.blockDelay, m.blockEvents,
 		m.mutexDelay, m.mutexEvents, m.blockSiteDelay, m.mutexSiteDelay, m.blockRate, m.mutexFraction} {
 		ch <- d
 	}
@@ -69,6 +72,7 @@ func (m *goroutineMetrics) collect(_ *Agent, s *model.Snapshot, ch chan<- promet
 		}
 		ch <- prometheus.MustNewConstMetric(m.groups, prometheus.GaugeValue, float64(max(s.GroupsTotal, len(s.Groups))))
 		ch <- prometheus.MustNewConstMetric(m.tblAge, prometheus.GaugeValue, float64(s.GroupsTime.UnixNano())/1e9)
+		ch <- prometheus.MustNewConstMetric(m.tblCost, prometheus.GaugeValue, s.GroupsCostSeconds)
 		type key struct{ site, wait string }
 		sizes := make(map[key]int)
 		for _, g := range s.Groups {

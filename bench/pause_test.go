@@ -12,6 +12,9 @@ type pauseWatch struct {
 	s    []metrics.Sample
 	prev []uint64
 	max  float64
+	// over1ms and all count the pauses longer than 1 ms (by bucket
+	// lower bound) and all pauses.
+	over1ms, all uint64
 }
 
 func newPauseWatch() *pauseWatch {
@@ -25,6 +28,13 @@ func newPauseWatch() *pauseWatch {
 func (w *pauseWatch) check() {
 	metrics.Read(w.s)
 	h := w.s[0].Value.Float64Histogram()
+	for i := range h.Counts {
+		d := h.Counts[i] - w.prev[i]
+		w.all += d
+		if h.Buckets[i] >= 1e-3 {
+			w.over1ms += d
+		}
+	}
 	for i := len(h.Counts) - 1; i >= 0; i-- {
 		if h.Counts[i] > w.prev[i] {
 			hi := h.Buckets[i+1]
@@ -40,4 +50,6 @@ func (w *pauseWatch) check() {
 
 func (w *pauseWatch) report(b *testing.B) {
 	b.ReportMetric(w.max*1e6, "max-pause-µs")
+	b.ReportMetric(float64(w.all)/float64(b.N), "pauses/op")
+	b.ReportMetric(float64(w.over1ms)/float64(b.N), "pauses>1ms/op")
 }

@@ -19,22 +19,27 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// Sampling settings worth turning on, measured on a 2-core machine (see
-// docs/goroutines.md and docs/perf.md).
+// Sampling settings worth opting in with, measured on a 2-core VM (see
+// docs/goroutines.md and docs/perf.md). Neither is applied unless asked:
+// both are process-wide.
 const (
 	// DefaultBlockProfileRate samples, on average, one blocking event
-	// per 10 µs spent blocked; events longer than that are always
-	// recorded. SetBlockProfileRate(1) (every event) halved a channel
-	// ping-pong benchmark; at 10 µs the cost is within noise, and the
-	// blocking that matters (milliseconds) is still recorded in full.
+	// per 10 µs spent blocked; every wait of 10 µs or more is recorded.
+	// In a channel ping-pong, where every operation blocks, rate 1 (every
+	// event, with its stack) cost +120–210% per round trip and 10 µs +47–62%:
+	// once any rate is set, the runtime timestamps every blocking
+	// operation, which is what remains at 10 µs. Hence off by default,
+	// and 10 µs, not 1, when turned on.
 	DefaultBlockProfileRate = 10_000
 	// DefaultMutexProfileFraction records one contention event in 10.
-	// Mutex profiling measured almost free even at fraction 1, but the
-	// runtime's de-biasing makes 10 as accurate for hot locks at a tenth
-	// of the stack captures.
+	// The mutex profile costs only on contended unlocks; fraction 10 was
+	// within noise of off on a contended-mutex benchmark, and the
+	// runtime scales the samples back up.
 	DefaultMutexProfileFraction = 10
 	// defaultTopSites bounds Blocking.Block and Blocking.Mutex.
 	defaultTopSites = 10
+	// defaultBlockingInterval spaces the profile reads.
+	defaultBlockingInterval = time.Second
 	// maxTrackedStacks bounds the previous values kept for deltas.
 	maxTrackedStacks = 10000
 )
@@ -59,6 +64,10 @@ type BlockingOptions struct {
 	// TopSites bounds the sites reported per profile. Optional.
 	// Default 10.
 	TopSites int
+	// Interval is the shortest time between two reads of the profiles
+	// (each formats and symbolises every contended stack); collections
+	// in between repeat the last window. Optional. Default 1s.
+	Interval time.Duration
 	// Logger receives debug messages. Optional. Default silent.
 	Logger *slog.Logger
 }
@@ -87,6 +96,7 @@ type Blocking struct {
 	setBlock  bool
 	closed    bool
 	last      time.Time
+	out       model.Blocking // the last read, repeated until the next
 	block     profileState
 	mutex     profileState
 	buf       bytes.Buffer
@@ -107,6 +117,9 @@ type stackValue struct {
 func NewBlocking(opts BlockingOptions) *Blocking {
 	if opts.TopSites <= 0 {
 		opts.TopSites = defaultTopSites
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = defaultBlockingInterval
 	}
 	b := &Blocking{opts: opts, prevMutex: -1}
 	if opts.BlockProfileRate > 0 {
@@ -148,8 +161,12 @@ func (b *Blocking) Collect(ctx context.Context, s *model.Snapshot) error {
 		return err
 	}
 	now := time.Now()
-	out := &s.Blocking
-	out.MutexProfileFraction = runtime.SetMutexProfileFraction(-1)
+	if !b.last.IsZero() && now.Sub(b.last) < b.opts.Interval {
+		// Between reads the snapshot repeats the last window.
+		s.Blocking = b.out
+		return nil
+	}
+	out := model.Blocking{MutexProfileFraction: runtime.SetMutexProfileFraction(-1)}
 	out.BlockProfileRate = b.opts.BlockProfileRate // the runtime does not tell
 	if b.closed {
 		out.BlockProfileRate = 0
@@ -163,13 +180,20 @@ func (b *Blocking) Collect(ctx context.Context, s *model.Snapshot) error {
 	for _, p := range []struct {
 		name  string
 		st    *profileState
+		n     func() int
 		sites *[]model.BlockingSite
 		delay *float64
 		count *int64
 	}{
-		{"block", &b.block, &out.Block, &out.BlockDelaySecondsTotal, &out.BlockEventsTotal},
-		{"mutex", &b.mutex, &out.Mutex, &out.MutexDelaySecondsTotal, &out.MutexEventsTotal},
+		{"block", &b.block, func() int { n, _ := runtime.BlockProfile(nil); return n },
+			&out.Block, &out.BlockDelaySecondsTotal, &out.BlockEventsTotal},
+		{"mutex", &b.mutex, func() int { n, _ := runtime.MutexProfile(nil); return n },
+			&out.Mutex, &out.MutexDelaySecondsTotal, &out.MutexEventsTotal},
 	} {
+		if p.n() == 0 {
+			// Never turned on (the default): nothing to format.
+			continue
+		}
 		b.buf.Reset()
 		if err := pprof.Lookup(p.name).WriteTo(&b.buf, 1); err != nil {
 			errs = append(errs, fmt.Errorf("%s profile: %w", p.name, err))
@@ -183,6 +207,8 @@ func (b *Blocking) Collect(ctx context.Context, s *model.Snapshot) error {
 		sites, delay, count := p.st.update(cp, first, b.opts.TopSites)
 		*p.sites, *p.delay, *p.count = sites, delay, count
 	}
+	b.out = out
+	s.Blocking = out
 	if len(errs) > 0 {
 		return errs[0]
 	}
@@ -262,7 +288,8 @@ type ContentionProfile struct {
 	CyclesPerSecond int64
 	// SamplingPeriod is the mutex profile fraction, 0 for block.
 	SamplingPeriod int64
-	Records        []ContentionRecord
+	// Records are the profile's stacks, largest delay first.
+	Records []ContentionRecord
 }
 
 // ContentionRecord is one stack of a contention profile. Count and Cycles

@@ -58,7 +58,7 @@ func findSite(sites []model.BlockingSite, fn string) *model.BlockingSite {
 
 func TestBlocking(t *testing.T) {
 	prevMutex := runtime.SetMutexProfileFraction(-1)
-	b := NewBlocking(BlockingOptions{BlockProfileRate: 1, MutexProfileFraction: 1})
+	b := NewBlocking(BlockingOptions{BlockProfileRate: 1, MutexProfileFraction: 1, Interval: time.Nanosecond})
 	ctx := context.Background()
 	var s model.Snapshot
 	if err := b.Collect(ctx, &s); err != nil {
@@ -150,5 +150,36 @@ func TestParseContention(t *testing.T) {
 	}
 	if _, err := ParseContention(strings.NewReader("--- mutex:\nbogus line\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("err = %v, want one naming line 2", err)
+	}
+}
+
+func FuzzParseContention(f *testing.F) {
+	f.Add([]byte("--- mutex:\ncycles/second=1000000000\nsampling period=10\n5000000 3 @ 0x4710e5 0x4a0c33\n#\t0x4710e4\tsync.(*Mutex).Unlock+0x44\t\t/go/src/sync/mutex.go:229\n\n"))
+	f.Add([]byte("--- contention:\ncycles/second=2400000000\n100 1 @ 0x1\n#\t0x1\tmain.f+0x1\t/x.go:1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cp, err := ParseContention(strings.NewReader(string(b)))
+		if cp == nil {
+			t.Fatalf("nil profile (err %v)", err)
+		}
+		var st profileState
+		st.update(cp, false, 3)
+		st.update(cp, false, 3)
+	})
+}
+
+func TestBlockingInterval(t *testing.T) {
+	b := NewBlocking(BlockingOptions{BlockProfileRate: 1, Interval: time.Hour})
+	defer b.Close()
+	var s model.Snapshot
+	if err := b.Collect(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	contend(5, time.Millisecond)
+	s2 := model.Snapshot{}
+	if err := b.Collect(context.Background(), &s2); err != nil {
+		t.Fatal(err)
+	}
+	if findSite(s2.Blocking.Block, ".blockOnChannel") != nil || s2.Blocking.BlockEventsTotal != s.Blocking.BlockEventsTotal {
+		t.Errorf("read again within the interval: %+v", s2.Blocking)
 	}
 }

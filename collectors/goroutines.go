@@ -62,6 +62,7 @@ type Dump struct {
 // ProfileRecord is one aggregated stack of a goroutine profile: Count
 // goroutines with the same stack and labels.
 type ProfileRecord struct {
+	// Count is how many goroutines share this stack and labels.
 	Count int
 	// Goroutine holds the shared stack, labels and inferred wait reason;
 	// its ID is 0.
@@ -69,6 +70,9 @@ type ProfileRecord struct {
 	// PCs are the program counters of the stack as printed after "@".
 	// They can be symbolised only inside the process that wrote them.
 	PCs []uintptr
+	// Leaked is how many of the Count goroutines the runtime's
+	// goroutineleak profile reported (filled by the live collector).
+	Leaked int
 }
 
 // ParseError is a malformed line of a dump.
@@ -143,6 +147,9 @@ type parser struct {
 	intern  map[string]string
 	files   map[string]fileLine
 	pending model.Frame // function line waiting for its file line
+	prefix  []byte      // shape of a log prefix to strip; nil until known
+	memos   []memo      // previous goroutine's lines by depth
+	spare   memo        // shared by the depths beyond memos
 }
 
 // fileLine is a parsed "\tfile:line" suffix, memoised by its text.
@@ -242,9 +249,11 @@ func (p *parser) run() error {
 		}
 		if first && len(line) > 0 {
 			first = false
-			if bytes.HasPrefix(line, []byte("goroutine profile: total ")) {
+			// "goroutine profile: total N", or "goroutineleak profile:
+			// total N" for Go 1.26's leak profile.
+			if i := bytes.Index(line, []byte(" profile: total ")); i > 0 && bytes.HasPrefix(line, []byte("goroutine")) {
 				p.dump.Format = FormatProfile
-				n, err := strconv.Atoi(string(line[len("goroutine profile: total "):]))
+				n, err := strconv.Atoi(string(line[i+len(" profile: total "):]))
 				if err != nil {
 					p.fail(line, "bad goroutine total")
 				}
@@ -254,12 +263,76 @@ func (p *parser) run() error {
 		}
 		if p.dump.Format == FormatProfile {
 			p.profileLine(line)
-		} else {
-			p.tracebackLine(line)
+			continue
 		}
+		if p.prefix == nil && p.state == stOutside {
+			p.learnPrefix(line)
+		}
+		if p.prefix != nil {
+			line = p.stripPrefix(line)
+		}
+		p.tracebackLine(line)
 	}
 	p.finish(!p.lastNL && p.lineNo > 0)
 	return nil
+}
+
+// learnPrefix notices a dump copied from a log that prefixes every line
+// (a timestamp, a host name): when the first goroutine header starts after
+// some text, that text's shape is learnt and stripped from every line.
+func (p *parser) learnPrefix(line []byte) {
+	if bytes.HasPrefix(line, prefixGoroutine) {
+		p.prefix = []byte{} // a plain dump: never look again
+		return
+	}
+	i := bytes.Index(line, []byte(" goroutine "))
+	if i < 0 || bytes.IndexByte(line[:i], '\t') >= 0 {
+		return
+	}
+	if _, ok := p.header(line[i+1:]); !ok {
+		return
+	}
+	p.prefix = shape(append([]byte(nil), line[:i+1]...))
+}
+
+// stripPrefix removes a learnt log prefix from line: any text of the same
+// shape (digits may differ) and length. A line that is only the prefix,
+// trailing spaces trimmed, is the blank line between goroutines.
+func (p *parser) stripPrefix(line []byte) []byte {
+	n := len(p.prefix)
+	if n == 0 {
+		return line
+	}
+	if len(line) >= n && sameShape(line[:n], p.prefix) {
+		return line[n:]
+	}
+	if t := bytes.TrimRight(p.prefix, " "); len(line) == len(t) && sameShape(line, t) {
+		return nil
+	}
+	return line
+}
+
+// shape replaces the digits of b with '0', in place.
+func shape(b []byte) []byte {
+	for i, c := range b {
+		if c >= '0' && c <= '9' {
+			b[i] = '0'
+		}
+	}
+	return b
+}
+
+// sameShape reports whether b equals the shape s, digits matching digits.
+func sameShape(b, s []byte) bool {
+	for i, c := range b {
+		if c >= '0' && c <= '9' {
+			c = '0'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // finish closes the goroutine or record in progress at the end of input.
@@ -314,7 +387,21 @@ func (p *parser) tracebackLine(line []byte) {
 		return
 	case stFile, stCreator:
 		if len(line) > 0 && line[0] == '\t' {
-			fl, ok := p.fileLine(line[1:])
+			var fl fileLine
+			ok := true
+			m := &p.spare
+			if p.state == stFile {
+				m = p.memoAt(len(p.frames))
+			}
+			if m.fn == p.pending.Func && len(m.fileLine) > 0 && bytes.Equal(m.fileLine, line) {
+				fl = m.fl
+			} else {
+				fl, ok = p.fileLine(line[1:])
+				if ok && m.fn == p.pending.Func && m != &p.spare {
+					m.fileLine = append(m.fileLine[:0], line...)
+					m.fl = fl
+				}
+			}
 			if !ok {
 				p.fail(line, "malformed file:line")
 				if p.state == stFile {
@@ -368,14 +455,46 @@ func (p *parser) tracebackLine(line []byte) {
 	case bytes.HasPrefix(line, prefixNonGo):
 		p.frames = append(p.frames, model.Frame{Func: p.str(line)})
 	default:
+		// Goroutines started at one site print the same lines: compare
+		// with the previous goroutine's line at this depth before
+		// parsing and interning.
+		m := p.memoAt(len(p.frames))
+		if m.fn != "" && bytes.Equal(m.funcLine, line) {
+			p.pending = model.Frame{Func: m.fn}
+			p.state = stFile
+			return
+		}
 		name, ok := funcName(line)
 		if !ok {
 			p.fail(line, "expected a function call, \"created by\" or a blank line")
 			return
 		}
 		p.pending = model.Frame{Func: p.str(name)}
+		m.funcLine = append(m.funcLine[:0], line...)
+		m.fn = p.pending.Func
+		m.fileLine = m.fileLine[:0]
 		p.state = stFile
 	}
+}
+
+// memo is the previous goroutine's frame at one depth, as lines.
+type memo struct {
+	funcLine []byte
+	fn       string
+	fileLine []byte
+	fl       fileLine
+}
+
+// memoAt returns the memo for depth i, growing the table as needed
+// (bounded: deeper frames are parsed without it).
+func (p *parser) memoAt(i int) *memo {
+	if i >= 256 {
+		return &p.spare
+	}
+	for len(p.memos) <= i {
+		p.memos = append(p.memos, memo{})
+	}
+	return &p.memos[i]
 }
 
 // headerOrFail ends the current goroutine and starts the one in line.

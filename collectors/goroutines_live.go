@@ -3,8 +3,10 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime"
 	"runtime/metrics"
@@ -21,8 +23,9 @@ var ErrRateLimited = errors.New("full goroutine dump rate limited")
 
 // Defaults of GoroutinesOptions, and why.
 const (
-	// defaultCPUBudget is 1% of one core: a refresh that costs 80 ms (100k
-	// parked goroutines on a 2-core machine) runs at most every 8 s.
+	// defaultCPUBudget is 1% of one core: a refresh that takes 300 ms
+	// (100k parked goroutines on a busy 2-core machine) runs at most every
+	// 30 s.
 	defaultCPUBudget = 0.01
 	// defaultMinInterval keeps small processes from refreshing on every
 	// collection when a refresh costs nothing.
@@ -35,6 +38,9 @@ const (
 	// per goroutine before one was measured: 2.8 s at 100k goroutines
 	// on the reference machine, rounded up.
 	initialPausePerGoroutine = 30 * time.Microsecond
+	// defaultLeakInterval spaces the goroutineleak profile, which costs
+	// a GC cycle.
+	defaultLeakInterval = 5 * time.Minute
 	// maxDumpBytes is where the runtime itself stops a debug=2 dump.
 	maxDumpBytes = 64 << 20
 )
@@ -65,14 +71,22 @@ type GoroutinesOptions struct {
 	// DumpInterval is the shortest time between two full dumps taken by
 	// Dump. Optional. Default 1m.
 	DumpInterval time.Duration
+	// LeakInterval is how often the collector reads the runtime's
+	// goroutineleak profile, which marks goroutines blocked on
+	// primitives no other goroutine can reach (GoroutineGroup.Leaked).
+	// The profile exists only in binaries built with Go 1.26+ and
+	// GOEXPERIMENT=goroutineleakprofile (the collector probes for it)
+	// and reading it runs a full GC cycle, hence its own, slower
+	// schedule. Optional. Default 5m. Negative: never.
+	LeakInterval time.Duration
 	// Logger receives debug messages about refreshes. Optional. Default
 	// silent.
 	Logger *slog.Logger
 }
 
 // Goroutines is the live goroutine collector: a model.Collector that
-// fills Snapshot.Groups, GroupsTime, GroupsTruncated, GroupsTotal and
-// Goroutines.ByWaitReason.
+// fills Snapshot.Groups, GroupsTime, GroupsTruncated, GroupsTotal,
+// GroupsSource, GroupsCostSeconds and Goroutines.ByWaitReason.
 //
 // # Cost
 //
@@ -104,8 +118,12 @@ type Goroutines struct {
 	pausePerG time.Duration
 	lastDump  time.Time
 	symbols   map[uintptr][]model.Frame
-	stats     GoroutinesStats
-	buf       bytes.Buffer
+	// leaks counts leaked goroutines per stack ("@" PCs text) from the
+	// last goroutineleak profile; lastLeak is when it was read.
+	leaks    map[string]int
+	lastLeak time.Time
+	stats    GoroutinesStats
+	buf      bytes.Buffer
 }
 
 // GoroutinesStats describes the collector's own cost.
@@ -143,6 +161,9 @@ func NewGoroutines(opts GoroutinesOptions) *Goroutines {
 	if opts.DumpInterval <= 0 {
 		opts.DumpInterval = defaultDumpInterval
 	}
+	if opts.LeakInterval == 0 {
+		opts.LeakInterval = defaultLeakInterval
+	}
 	return &Goroutines{
 		opts:      opts,
 		grouper:   NewGrouper(opts.Group),
@@ -169,6 +190,8 @@ func (c *Goroutines) Collect(ctx context.Context, s *model.Snapshot) error {
 		s.GroupsTruncated = c.table.Truncated
 		s.GroupsTotal = c.table.Total
 		s.Goroutines.ByWaitReason = c.table.ByWaitReason
+		s.GroupsSource = c.stats.Source
+		s.GroupsCostSeconds = c.stats.LastCost.Seconds()
 	}
 	return err
 }
@@ -198,6 +221,9 @@ func (c *Goroutines) refresh(ctx context.Context, now time.Time) error {
 	var t *GroupTable
 	var err error
 	full := c.opts.MaxPause > 0 && time.Duration(n)*c.pausePerG < c.opts.MaxPause
+	// Before the stacks: the leak profile's GC also marks the leaked
+	// goroutines "(leaked)" in the headers of a full dump.
+	c.readLeaks()
 	if full {
 		var d *Dump
 		d, err = c.fullDump()
@@ -251,6 +277,11 @@ func (c *Goroutines) profileTable() (*GroupTable, error) {
 	if err != nil && d == nil {
 		return nil, err
 	}
+	if len(c.leaks) > 0 {
+		for i := range d.Records {
+			d.Records[i].Leaked = c.leaks[pcsKey(d.Records[i].PCs)]
+		}
+	}
 	c.symbolize(d.Records)
 	if len(c.symbols) > 1<<16 {
 		// Code is finite, but keep the cache bounded anyway (plugins,
@@ -263,6 +294,40 @@ func (c *Goroutines) profileTable() (*GroupTable, error) {
 		err = nil
 	}
 	return c.grouper.GroupRecords(d.Records), err
+}
+
+// readLeaks refreshes c.leaks from the goroutineleak profile when it
+// exists and LeakInterval has passed.
+func (c *Goroutines) readLeaks() {
+	if c.opts.LeakInterval < 0 || (!c.lastLeak.IsZero() && time.Since(c.lastLeak) < c.opts.LeakInterval) {
+		return
+	}
+	c.lastLeak = time.Now()
+	p := pprof.Lookup("goroutineleak")
+	if p == nil {
+		return // not built with GOEXPERIMENT=goroutineleakprofile
+	}
+	var b bytes.Buffer
+	if err := p.WriteTo(&b, 1); err != nil {
+		return
+	}
+	d, _ := ParseDump(&b)
+	if d == nil {
+		return
+	}
+	c.leaks = make(map[string]int, len(d.Records))
+	for _, r := range d.Records {
+		c.leaks[pcsKey(r.PCs)] += r.Count
+	}
+}
+
+// pcsKey is a map key for a stack of PCs.
+func pcsKey(pcs []uintptr) string {
+	b := make([]byte, 0, 8*len(pcs))
+	for _, pc := range pcs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(pc))
+	}
+	return string(b)
 }
 
 // symbolize replaces the frames pprof printed (it hides the runtime's
@@ -309,18 +374,33 @@ func (c *Goroutines) framesOf(pc uintptr) []model.Frame {
 
 // fullDump takes a debug=2 dump of all goroutines and parses it.
 func (c *Goroutines) fullDump() (*Dump, error) {
-	size := 1 << 20
-	var b []byte
+	return ParseDump(bytes.NewReader(goroutineStacks()))
+}
+
+// goroutineStacks returns runtime.Stack(buf, true): the debug=2 text of
+// every goroutine. Every call stops the world for a whole walk, so the
+// buffer is sized for the goroutine count up front (2 KiB each, more than
+// typical stacks print) instead of doubling from 1 MiB as pprof does,
+// which costs seven walks at 100k goroutines. Like pprof it stops at
+// 64 MiB.
+func goroutineStacks() []byte {
+	size := min(max(runtime.NumGoroutine()*2048, 1<<20), maxDumpBytes)
 	for {
-		b = make([]byte, size)
+		b := make([]byte, size)
 		n := runtime.Stack(b, true)
 		if n < len(b) || size >= maxDumpBytes {
-			b = b[:n]
-			break
+			return b[:n]
 		}
-		size *= 2
+		size = min(size*2, maxDumpBytes)
 	}
-	return ParseDump(bytes.NewReader(b))
+}
+
+// WriteGoroutineDump writes the same text as pprof's goroutine profile at
+// debug=2, with one stop-the-world walk instead of up to seven (see
+// goroutineStacks). Use it for evidence captures.
+func WriteGoroutineDump(w io.Writer) error {
+	_, err := w.Write(goroutineStacks())
+	return err
 }
 
 // Dump takes a full goroutine dump (with IDs, wait reasons and minutes,

@@ -103,6 +103,9 @@ func TestGoroutinesLiveAcceptance(t *testing.T) {
 		if msg := checkGroups(s.Groups); msg != "" {
 			t.Errorf("snapshot: %s", msg)
 		}
+		if s.GroupsSource != "profile" || s.GroupsCostSeconds <= 0 {
+			t.Errorf("snapshot: source %q, cost %v", s.GroupsSource, s.GroupsCostSeconds)
+		}
 		if s.GroupsTime.IsZero() || s.Goroutines.ByWaitReason[model.WaitChanRecv] < 500 {
 			t.Errorf("snapshot: groups time %v, by wait reason %v", s.GroupsTime, s.Goroutines.ByWaitReason)
 		}
@@ -233,6 +236,29 @@ func TestGoroutinesDelta(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("receivers never showed up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestWriteGoroutineDump(t *testing.T) {
+	w := workload.Start(workload.Counts{Recv: 20})
+	defer w.Stop()
+	deadline := time.Now().Add(4 * time.Second)
+	for {
+		var b bytes.Buffer
+		if err := WriteGoroutineDump(&b); err != nil {
+			t.Fatal(err)
+		}
+		d, err := ParseDump(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if siteCount(d.Goroutines)[workload.ReceiverFunc+" "+model.WaitChanRecv] == 20 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the 20 receivers are not in the dump")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

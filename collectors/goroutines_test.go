@@ -426,3 +426,47 @@ func validWaitReason(w string) bool {
 	}
 	return false
 }
+
+// TestParseDumpCRLF: a dump saved on Windows parses like the original.
+func TestParseDumpCRLF(t *testing.T) {
+	lf, err := os.ReadFile("testdata/dumps/go1.26-labels-debug2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseDump(bytes.NewReader(lf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseDump(bytes.NewReader(bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("CRLF dump differs (-LF +CRLF):\n%s", diff)
+	}
+}
+
+// TestParseDumpLogPrefix: a dump copied from logs that prefix every line
+// (here a fixed-width timestamp and host) parses like the plain dump.
+func TestParseDumpLogPrefix(t *testing.T) {
+	plain, err := os.ReadFile("testdata/dumps/go1.26-labels-panic-all.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseDump(bytes.NewReader(plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	for i, line := range strings.Split(strings.TrimSuffix(string(plain), "\n"), "\n") {
+		prefix := fmt.Sprintf("2026-11-27T00:%02d:%02d.%03dZ web-1 ", i/60%60, i%60, i%1000)
+		logged.WriteString(strings.TrimRight(prefix+line, " ") + "\n")
+	}
+	got, err := ParseDump(&logged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("prefixed dump differs (-plain +prefixed):\n%s", diff)
+	}
+}

@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"cmp"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,8 +97,8 @@ type GroupTable struct {
 	// Groups are the largest groups, by count then key, at most
 	// GroupOptions.MaxGroups of them.
 	Groups []model.GoroutineGroup
-	// Total is the number of distinct groups (Truncated when larger
-	// than len(Groups)).
+	// Total is the number of distinct groups; Truncated is true when it
+	// is larger than len(Groups).
 	Total     int
 	Truncated bool
 	// Goroutines is the number of goroutines grouped.
@@ -136,7 +135,11 @@ func GroupDump(d *Dump, opts GroupOptions) *GroupTable {
 func (gr *Grouper) Group(gs []model.Goroutine) *GroupTable {
 	b := gr.newBuild()
 	for i := range gs {
-		b.add(&gs[i], 1)
+		leaked := 0
+		if gs[i].Leaked {
+			leaked = 1
+		}
+		b.add(&gs[i], 1, leaked)
 	}
 	return gr.finish(b)
 }
@@ -146,7 +149,11 @@ func (gr *Grouper) GroupRecords(rs []ProfileRecord) *GroupTable {
 	b := gr.newBuild()
 	for i := range rs {
 		if rs[i].Count > 0 {
-			b.add(&rs[i].Goroutine, rs[i].Count)
+			leaked := min(rs[i].Leaked, rs[i].Count)
+			if rs[i].Goroutine.Leaked {
+				leaked = rs[i].Count
+			}
+			b.add(&rs[i].Goroutine, rs[i].Count, leaked)
 		}
 	}
 	return gr.finish(b)
@@ -155,13 +162,22 @@ func (gr *Grouper) GroupRecords(rs []ProfileRecord) *GroupTable {
 // gkey is the map key of a group: comparable, so no string is built per
 // goroutine.
 type gkey struct {
-	createdBy model.Frame
+	createdBy keyFrame
 	start     string
 	wait      string
-	top       [maxTopFrames]model.Frame
+	top       [maxTopFrames]keyFrame
 	labels    string
 	overflow  bool
 }
+
+// keyFrame is a frame in a key: a function (with its package path) and a
+// line determine the file, so the file is left out of the hash.
+type keyFrame struct {
+	fn   string
+	line int
+}
+
+func kf(f model.Frame) keyFrame { return keyFrame{f.Func, f.Line} }
 
 type acc struct {
 	key    gkey
@@ -174,25 +190,77 @@ type build struct {
 	groups map[gkey]*acc
 	byWait map[string]int
 	n      int
+	// prev is the last goroutine added, with its wait reason and group.
+	prev     *model.Goroutine
+	prevWait string
+	prevAcc  *acc
 }
 
 func (gr *Grouper) newBuild() *build {
 	return &build{o: gr.opts, groups: make(map[gkey]*acc), byWait: make(map[string]int)}
 }
 
-func (b *build) add(g *model.Goroutine, n int) {
+// add counts n goroutines like g, leaked of which the runtime reported
+// leaked.
+func (b *build) add(g *model.Goroutine, n, leaked int) {
 	b.n += n
 	wait := g.WaitReason
 	if wait == "" {
 		wait = NormalizeWaitReason(g.State)
 	}
 	b.byWait[wait] += n
+	var a *acc
+	if p := b.prev; p != nil && b.prevWait == wait && sameGroup(p, g, b.o.Key&KeyLabels != 0) {
+		// Goroutines started in a loop come one after another in a dump
+		// with identical (interned) frames: skip building the key.
+		a = b.prevAcc
+	} else {
+		a = b.lookup(g, wait)
+	}
+	b.prev, b.prevWait, b.prevAcc = g, wait, a
+	a.g.Count += n
+	if g.Wait > a.g.MaxWait {
+		a.g.MaxWait = g.Wait
+	}
+	a.g.Leaked += leaked
+	if g.ID > 0 && len(a.g.SampleIDs) < b.o.Samples {
+		a.g.SampleIDs = append(a.g.SampleIDs, g.ID)
+	}
+	if len(a.labels) > 0 && a.g.Count > n {
+		for k, v := range a.labels {
+			if g.Labels[k] != v {
+				delete(a.labels, k)
+			}
+		}
+	}
+}
+
+// sameGroup reports whether g, with the same wait reason as the previous
+// goroutine p, certainly falls in p's group: same creator and frames (and
+// no labels when labels are part of the key).
+func sameGroup(p, g *model.Goroutine, keyLabels bool) bool {
+	if p.CreatedBy != g.CreatedBy || len(p.Frames) != len(g.Frames) {
+		return false
+	}
+	if keyLabels && (len(p.Labels) > 0 || len(g.Labels) > 0) {
+		return false
+	}
+	for i := range g.Frames {
+		if p.Frames[i] != g.Frames[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup finds or creates the group of g.
+func (b *build) lookup(g *model.Goroutine, wait string) *acc {
 	var top [maxTopFrames]model.Frame
 	nTop := topFrames(g.Frames, top[:b.o.TopFrames])
 	start := StartFrame(g)
 	var k gkey
 	if b.o.Key&KeyCreatedBy != 0 {
-		k.createdBy = g.CreatedBy
+		k.createdBy = kf(g.CreatedBy)
 	}
 	if b.o.Key&KeyStart != 0 {
 		k.start = start.Func
@@ -201,7 +269,9 @@ func (b *build) add(g *model.Goroutine, n int) {
 		k.wait = wait
 	}
 	if b.o.Key&KeyTopFrames != 0 {
-		k.top = top
+		for i := range nTop {
+			k.top[i] = kf(top[i])
+		}
 	}
 	if b.o.Key&KeyLabels != 0 && len(g.Labels) > 0 {
 		k.labels = labelString(g.Labels)
@@ -225,23 +295,7 @@ func (b *build) add(g *model.Goroutine, n int) {
 			b.groups[k] = a
 		}
 	}
-	a.g.Count += n
-	if g.Wait > a.g.MaxWait {
-		a.g.MaxWait = g.Wait
-	}
-	if g.Leaked {
-		a.g.Leaked += n
-	}
-	if g.ID > 0 && len(a.g.SampleIDs) < b.o.Samples {
-		a.g.SampleIDs = append(a.g.SampleIDs, g.ID)
-	}
-	if len(a.labels) > 0 && a.g.Count > n {
-		for k, v := range a.labels {
-			if g.Labels[k] != v {
-				delete(a.labels, k)
-			}
-		}
-	}
+	return a
 }
 
 func maps(m map[string]string) map[string]string {
@@ -305,27 +359,32 @@ func (gr *Grouper) finish(b *build) *GroupTable {
 // groupKeyString is the stable, short identity of a group: 16 hex digits
 // of an FNV-1a hash over the key parts.
 func groupKeyString(k gkey) string {
-	h := fnv.New64a()
+	// FNV-1a, written out so hashing a string does not allocate.
+	const offset64, prime64 = 14695981039346656037, 1099511628211
+	h := uint64(offset64)
 	w := func(s string) {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= prime64
+		}
+		h *= prime64 // the 0 separator: h ^= 0 is a no-op
 	}
 	if k.overflow {
 		w("overflow")
 	}
-	w(k.createdBy.Func)
-	w(k.createdBy.Site())
+	w(k.createdBy.fn)
+	w(strconv.Itoa(k.createdBy.line))
 	w(k.start)
 	w(k.wait)
 	for _, f := range k.top {
-		if f.IsZero() {
+		if f == (keyFrame{}) {
 			break
 		}
-		w(f.Func)
-		w(f.Site())
+		w(f.fn)
+		w(strconv.Itoa(f.line))
 	}
 	w(k.labels)
-	return strconv.FormatUint(h.Sum64()|1<<63, 16)
+	return strconv.FormatUint(h|1<<63, 16)
 }
 
 // topFrames fills dst with the innermost user frames of frames (see
@@ -379,7 +438,10 @@ func isPlumbing(fn string) bool {
 }
 
 // StartFrame returns the goroutine's start function: the outermost frame
-// of its stack, skipping runtime.goexit. It is zero when the stack is
+// of its stack, skipping runtime.goexit. When that frame is a standard
+// library wrapper around user code (sync.(*WaitGroup).Go, runtime/pprof.Do,
+// errgroup-style helpers in the standard library), the outermost user
+// frame says more and is returned instead. It is zero when the stack is
 // empty.
 func StartFrame(g *model.Goroutine) model.Frame {
 	fs := g.Frames
@@ -389,7 +451,16 @@ func StartFrame(g *model.Goroutine) model.Frame {
 	if len(fs) == 0 {
 		return model.Frame{}
 	}
-	return fs[len(fs)-1]
+	outer := fs[len(fs)-1]
+	if IsUserFunc(outer.Func) {
+		return outer
+	}
+	for i := len(fs) - 2; i >= 0; i-- {
+		if IsUserFunc(fs[i].Func) {
+			return fs[i]
+		}
+	}
+	return outer
 }
 
 // Sort orders for SortGroups.

@@ -21,8 +21,11 @@ const (
 	defaultMaxRequests  = 100
 	maxRequestPath      = 200
 	maxRequestDumpBytes = 64 << 20
-	// maxRequestDumpGoroutines keeps the dump's pause near 100ms.
-	maxRequestDumpGoroutines = 3000
+	// maxRequestDumpGoroutines is the goroutine count above which no
+	// dump is taken for request stacks: the dump stops the world for a
+	// time that grows with the count (about 3 s at 100k), too much for
+	// evidence that the goroutine table already locates.
+	maxRequestDumpGoroutines = 10_000
 )
 
 // RequestsOptions configures [NewRequests]. The zero value works.
@@ -33,8 +36,9 @@ type RequestsOptions struct {
 	// stack.
 	StackAfter time.Duration
 	// StackEvery bounds how often a goroutine dump is taken to read
-	// those stacks: a dump stops the world for a moment. Optional.
-	// Default 10 s.
+	// those stacks: a dump stops the world for a moment. A request that
+	// turns old between two dumps gets its stack at the next one.
+	// No dump is taken above 10,000 goroutines. Optional. Default 10 s.
 	StackEvery time.Duration
 	// MaxRequests bounds the requests reported per snapshot, oldest
 	// first. Optional. Default 100.
@@ -55,6 +59,7 @@ type Requests struct {
 	// Collect only.
 	stacks   map[int64][]model.Frame
 	lastDump time.Time
+	dumps    int // dumps taken, for tests
 }
 
 // inflight is one request being served.
@@ -145,13 +150,19 @@ func (r *Requests) Collect(ctx context.Context, s *model.Snapshot) error {
 			}
 		}
 	}
+	// A dump is due when a request lacks its stack, but never more often
+	// than StackEvery: requests that keep turning old (a stalled
+	// handler under load) must not turn into a dump per collection.
+	needDump = needDump && now.Sub(r.lastDump) >= r.opts.StackEvery &&
+		runtime.NumGoroutine() <= maxRequestDumpGoroutines
 	for gid := range r.stacks {
 		if !live[gid] {
 			delete(r.stacks, gid)
 		}
 	}
-	if len(live) > 0 && (needDump || now.Sub(r.lastDump) >= r.opts.StackEvery) && ctx.Err() == nil {
+	if needDump && ctx.Err() == nil {
 		r.lastDump = now
+		r.dumps++
 		r.readStacks(live)
 	}
 	s.Requests = make([]model.Request, 0, len(reqs))
@@ -169,12 +180,8 @@ func (r *Requests) Collect(ctx context.Context, s *model.Snapshot) error {
 }
 
 // readStacks takes a goroutine dump and keeps the stacks of the wanted
-// goroutines. A dump stops the world for its whole walk (about 30µs a
-// goroutine), so past maxRequestDumpGoroutines stacks are not read.
+// goroutines.
 func (r *Requests) readStacks(want map[int64]bool) {
-	if runtime.NumGoroutine() > maxRequestDumpGoroutines {
-		return
-	}
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)

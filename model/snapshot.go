@@ -27,6 +27,14 @@ type Snapshot struct {
 	// GroupsTotal then counts all groups.
 	GroupsTruncated bool `json:"groups_truncated,omitempty"`
 	GroupsTotal     int  `json:"groups_total,omitempty"`
+	// GroupsSource is where the table came from: "profile" (the
+	// concurrent goroutine profile) or "dump" (a full stop-the-world
+	// dump, used only at small goroutine counts).
+	GroupsSource string `json:"groups_source,omitempty"`
+	// GroupsCostSeconds is the wall time the last table refresh took;
+	// the next refresh waits for it divided by the collector's CPU
+	// budget.
+	GroupsCostSeconds float64 `json:"groups_cost_seconds,omitempty"`
 
 	Blocking    Blocking    `json:"blocking"`
 	Connections Connections `json:"connections"`

@@ -33,6 +33,10 @@ export ASYNCMON_TEST_STRICT=1
 say "go test -race ./... (main module)"
 go test -race -count=1 -timeout 20m ./...
 
+# The goroutineleak profile exists only under this experiment (Go 1.26).
+say "go test ./internal/leaktest (GOEXPERIMENT=goroutineleakprofile)"
+GOEXPERIMENT=goroutineleakprofile go test -count=1 ./internal/leaktest
+
 # Further modules (benchmarks against peers, dashboards as code) keep their
 # dependencies out of the main module; their tests run here too.
 for mod in bench dashboards; do

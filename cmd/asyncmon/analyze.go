@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/asyncmon/asyncmon/collectors"
@@ -26,7 +27,8 @@ var groupKeyParts = []struct {
 func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("analyze", "[FILE|URL|-] [--json] [--limit N] [--stacks] [--key PARTS]",
 		"Groups the goroutines of a dump: a file or - (standard input) holding\n"+
-			"pprof goroutine?debug=2 or debug=1 text, a panic or a SIGQUIT traceback;\n"+
+			"pprof goroutine?debug=2 or debug=1 text, a gzipped protobuf goroutine\n"+
+			"profile, a panic or a SIGQUIT traceback;\n"+
 			"or the URL of any Go program serving net/http/pprof (a bare\n"+
 			"http://host:port gets /debug/pprof/goroutine?debug=2).", stderr)
 	asJSON := fs.Bool("json", false, "print the groups as JSON")
@@ -41,6 +43,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	src := "-"
 	if len(pos) == 1 {
 		src = pos[0]
+	} else if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		// Nothing piped in: waiting on the terminal would look like a hang.
+		return usageError{fmt.Errorf("give a dump FILE, a URL, or pipe a dump into standard input")}
 	}
 	var k collectors.GroupKey
 	for _, part := range strings.Split(*key, ",") {
@@ -58,12 +63,12 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *limit < 0 || *top < 1 {
 		return usageError{fmt.Errorf("--limit and --top-frames must be positive")}
 	}
-	ds, live := detectors.ForDump()
+	dets, liveOnly := detectors.ForDump()
 	opts := analyze.Options{
 		Group:     collectors.GroupOptions{Key: k, TopFrames: *top, MaxGroups: 1 << 20},
-		Detectors: ds,
+		Detectors: dets,
 	}
-	for _, l := range live {
+	for _, l := range liveOnly {
 		opts.NeedLive = append(opts.NeedLive, l.Name+": "+l.Why)
 	}
 	return analyze.Run(ctx, src, stdout, *asJSON, *limit, *stacks, opts)

@@ -143,3 +143,29 @@ func TestAnalyzeErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyzeRunsDetectors: the Go 1.26 goroutineleak dump has groups the
+// runtime marked leaked, which the leak detector reports from one dump.
+func TestAnalyzeRunsDetectors(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	dump := filepath.Join("..", "..", "collectors", "testdata", "dumps", "go1.26-leak-debug2.txt")
+	if code := run(context.Background(), []string{"analyze", dump, "--json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var r analyze.Result
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	leaks := 0
+	for _, f := range r.Findings {
+		if f.Detector == "goroutine-leak" {
+			leaks++
+		}
+	}
+	if leaks == 0 {
+		t.Errorf("no goroutine-leak finding in %d findings", len(r.Findings))
+	}
+	if len(r.NeedLive) == 0 {
+		t.Error("the live-only detectors are not reported")
+	}
+}

@@ -23,20 +23,31 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	agentAddr := fs.String("agent-addr", agent.DefaultAddr, "`HOST:PORT` the agent API listens on")
 	scenario := fs.String("scenario", "healthy", "faults to inject: "+strings.Join(demo.ScenarioNames(), ", ")+" (comma-separated for several)")
 	noTUI := fs.Bool("no-tui", false, "do not open the terminal UI; log a summary every 10s instead")
-	if _, err := parseFlags(fs, args, 0); err != nil {
+	_, err := parseFlags(fs, args, 0)
+	if err != nil {
 		return err
 	}
 	if _, err := demo.ParseScenario(*scenario); err != nil {
 		return usageError{err}
 	}
-	_ = noTUI // the terminal UI is not built yet: headless is the only mode
 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	useTUI := !*noTUI && onTerminal(stdout)
+	if useTUI { // logs go to a file while the UI owns the terminal
+		var closeLog func()
+		if log, closeLog, err = demoUILogger(); err != nil {
+			return err
+		}
+		defer closeLog()
+	}
 	d, err := demo.Start(ctx, demo.Options{Addr: *addr, AgentAddr: *agentAddr, Scenario: *scenario, Logger: log})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	if useTUI {
+		return attachDemo(ctx, d.Agent().Addr(), *scenario, log)
+	}
 	fmt.Fprintf(stdout, "asyncmon demo: service on http://%s, agent on http://%s (scenario %s)\n", d.Addr(), d.Agent().Addr(), *scenario)
 	fmt.Fprintf(stdout, "  try: asyncmon snapshot %s\n", d.Agent().Addr())
 	return logSummaries(ctx, d, log)

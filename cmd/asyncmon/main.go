@@ -36,6 +36,9 @@ func commands() []command {
 		{"capture", "save a profile or trace from an agent or any pprof endpoint", runCapture},
 		{"analyze", "group the goroutines of a dump file, stdin or pprof URL", runAnalyze},
 		{"findings", "print an agent's findings: what is wrong, where, what to do", runFindings},
+		{"attach", "open the live terminal UI on an agent (or a net/http/pprof endpoint)", runAttach},
+		{"ls", "list the local agents", runLs},
+		{"replay", "play a recording made with attach --record in the terminal UI", runReplay},
 	}
 }
 

@@ -5,6 +5,7 @@
 package analyze
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/google/pprof/profile"
 )
 
 // maxInputBytes bounds what Load reads: the runtime cuts dumps at 64 MiB,
@@ -53,16 +55,20 @@ type Result struct {
 	Source string `json:"source"`
 	// Format is "traceback" (debug=2, panics, SIGQUIT) or "profile"
 	// (debug=1).
-	Format     string `json:"format"`
-	Goroutines int    `json:"goroutines"`
+	Format string `json:"format"`
+	// Goroutines is the number of goroutines read.
+	Goroutines int `json:"goroutines"`
 	// Truncated is true when the dump was cut off.
 	Truncated bool `json:"truncated,omitempty"`
 	// Errors are the malformed lines that were skipped.
-	Errors       []string               `json:"errors,omitempty"`
-	GroupsTotal  int                    `json:"groups_total"`
-	Groups       []model.GoroutineGroup `json:"groups"`
-	ByWaitReason map[string]int         `json:"by_wait_reason"`
-	Findings     []model.Finding        `json:"findings,omitempty"`
+	Errors []string `json:"errors,omitempty"`
+	// GroupsTotal counts the groups; Groups are the largest first.
+	GroupsTotal int                    `json:"groups_total"`
+	Groups      []model.GoroutineGroup `json:"groups"`
+	// ByWaitReason counts goroutines per normalised wait reason.
+	ByWaitReason map[string]int `json:"by_wait_reason"`
+	// Findings are what the detectors found in the dump.
+	Findings []model.Finding `json:"findings,omitempty"`
 	// NeedLive names the detectors that need a live agent, with why.
 	NeedLive []string `json:"need_live_agent,omitempty"`
 }
@@ -79,9 +85,73 @@ func Load(ctx context.Context, src string, opts Options) (*collectors.Dump, erro
 		return nil, err
 	}
 	defer closeFn()
-	d, err := collectors.ParseDump(io.LimitReader(r, maxInputBytes))
+	br := bufio.NewReaderSize(io.LimitReader(r, maxInputBytes), 64<<10)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		// A gzipped protobuf profile: pprof's goroutine?debug=0, or
+		// "asyncmon capture --kind goroutine".
+		d, err := ParseProto(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src, err)
+		}
+		return d, nil
+	}
+	d, err := collectors.ParseDump(br)
 	if err != nil {
 		return d, fmt.Errorf("%s: %w", src, err)
+	}
+	return d, nil
+}
+
+// ParseProto reads a goroutine profile in pprof's protobuf form
+// (goroutine?debug=0, gzipped or not). Unlike the debug=1 text it keeps
+// the runtime frames, so the wait reasons are inferred as the live
+// collector does; like it, it is cheap for the target to write (the
+// concurrent profile, no long stop-the-world), so it is the form to poll
+// a process that does not embed the agent.
+func ParseProto(r io.Reader) (*collectors.Dump, error) {
+	p, err := profile.Parse(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse profile: %w", err)
+	}
+	if len(p.SampleType) == 0 || p.SampleType[0].Type != "goroutine" {
+		var types []string
+		for _, st := range p.SampleType {
+			types = append(types, st.Type)
+		}
+		return nil, fmt.Errorf("not a goroutine profile (sample types %v)", types)
+	}
+	d := &collectors.Dump{Format: collectors.FormatProfile}
+	for _, s := range p.Sample {
+		if len(s.Value) == 0 || s.Value[0] <= 0 {
+			continue
+		}
+		var g model.Goroutine
+		for _, loc := range s.Location {
+			// Lines are innermost first within a location (inlining).
+			for _, ln := range loc.Line {
+				if ln.Function == nil {
+					continue
+				}
+				if ln.Function.Name == "runtime.goexit" {
+					continue
+				}
+				g.Frames = append(g.Frames, model.Frame{Func: ln.Function.Name, File: ln.Function.Filename, Line: int(ln.Line)})
+			}
+		}
+		for k, vs := range s.Label {
+			if len(vs) > 0 {
+				if g.Labels == nil {
+					g.Labels = make(map[string]string)
+				}
+				g.Labels[k] = vs[0]
+			}
+		}
+		g.WaitReason = collectors.InferWaitReason(g.Frames)
+		d.Records = append(d.Records, collectors.ProfileRecord{Count: int(s.Value[0]), Goroutine: g})
+		d.Total += int(s.Value[0])
+	}
+	if len(d.Records) == 0 {
+		return d, collectors.ErrNoGoroutines
 	}
 	return d, nil
 }
@@ -219,7 +289,7 @@ func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 		fmt.Fprintf(w, "warning: %d malformed lines skipped, first: %s\n", n, r.Errors[0])
 	}
 	if r.Format == collectors.FormatProfile {
-		fmt.Fprintln(w, "note: debug=1 text hides the runtime frames, so wait reasons are partly unknown (\"other\"); use debug=2")
+		fmt.Fprintln(w, "note: a goroutine profile has no IDs, wait times or creation sites, and its wait reasons are inferred from the frames (debug=1 text hides the runtime's, so many read \"other\"); debug=2 has it all")
 	}
 	reasons := make([]string, 0, len(r.ByWaitReason))
 	for k := range r.ByWaitReason {
@@ -275,6 +345,9 @@ func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 				fmt.Fprintf(w, "    created by %s\n        %s\n", g.CreatedBy.Func, g.CreatedBy.Site())
 			}
 		}
+	}
+	if len(r.Findings) == 0 && len(r.Groups) > 0 {
+		fmt.Fprintln(w, "\nfindings: none")
 	}
 	for _, f := range r.Findings {
 		fmt.Fprintf(w, "\n[%s] %s: %s\n  %s\n", f.Level, f.Detector, f.Title, f.Summary)

@@ -1,11 +1,21 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/asyncmon/asyncmon/internal/workload"
+	"github.com/asyncmon/asyncmon/model"
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestDumpURL(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
@@ -36,5 +46,42 @@ func TestRunStdin(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "20 goroutines in") || !strings.Contains(out.String(), "main.recvWorker") {
 		t.Errorf("unexpected output:\n%s", out.String())
+	}
+}
+
+func TestLoadProto(t *testing.T) {
+	w := workload.Start(workload.Counts{Recv: 9, Mutex: 4})
+	defer w.Stop()
+	deadline := time.Now().Add(4 * time.Second)
+	for {
+		var b bytes.Buffer
+		if err := pprof.Lookup("goroutine").WriteTo(&b, 0); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "goroutine.pb.gz")
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, err := Load(context.Background(), path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Analyze(path, d, Options{})
+		var recv, lock int
+		for _, g := range r.Groups {
+			switch {
+			case g.Site().Func == workload.ReceiverFunc && g.WaitReason == model.WaitChanRecv:
+				recv += g.Count
+			case g.Site().Func == workload.LockerFunc && g.WaitReason == model.WaitMutex:
+				lock += g.Count
+			}
+		}
+		if recv == 9 && lock == 4 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d receivers and %d lockers, want 9 and 4", recv, lock)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

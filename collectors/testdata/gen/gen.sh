@@ -21,6 +21,7 @@ export GOTOOLCHAIN=local
 go build -trimpath -o /tmp/asyncmon-gen . || exit 1
 GODEBUG=tracebacklabels=1 /tmp/asyncmon-gen debug2 >"$out/go1.26-labels-debug2.txt"
 GODEBUG=tracebacklabels=1 GOTRACEBACK=all /tmp/asyncmon-gen panic 2>"$out/go1.26-labels-panic-all.txt"
+GODEBUG=tracebackancestors=3 /tmp/asyncmon-gen debug2 >"$out/go1.26-ancestors-debug2.txt"
 GOEXPERIMENT=goroutineleakprofile go build -trimpath -o /tmp/asyncmon-gen-leak . &&
 	/tmp/asyncmon-gen-leak leak >"$out/go1.26-leak-debug2.txt"
 rm -f /tmp/asyncmon-gen /tmp/asyncmon-gen-leak

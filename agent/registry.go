@@ -1,0 +1,122 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Local discovery
+//
+// A listening agent registers itself in a per-user runtime directory so
+// that `asyncmon ls` and `asyncmon attach` (with no argument or a PID) find
+// it without PID files in fixed places, which break in containers and
+// under PID reuse. The directory is $XDG_RUNTIME_DIR/asyncmon, or
+// <os.TempDir()>/asyncmon-<uid> where XDG_RUNTIME_DIR is unset; it is
+// created 0700 and refused if it belongs to another user or is open to
+// others. Each agent writes <pid>-<port>.json (0600, atomically by rename) and
+// removes it on Close. The reading side is client.Discover, which keeps
+// the directory and the entry format in step with this file; readers prune
+// entries whose process is gone, so a crash leaves no lasting litter.
+
+// registryEntry is the content of a registration file.
+type registryEntry struct {
+	PID     int       `json:"pid"`
+	Addr    string    `json:"addr"`
+	Program string    `json:"program"`
+	Started time.Time `json:"started"`
+}
+
+// registryDir returns the per-user registry directory.
+func registryDir() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "asyncmon")
+	}
+	return filepath.Join(os.TempDir(), "asyncmon-"+strconv.Itoa(os.Getuid()))
+}
+
+// registration is one agent's entry in the registry.
+type registration struct {
+	path string
+}
+
+// register writes this process's entry for an agent listening on addr. An
+// unspecified host (":7071", "0.0.0.0:7071", "[::]:7071") is registered as
+// loopback, the address a local client can dial.
+func register(addr string) (*registration, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("register agent: %w", err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	dir := registryDir()
+	if err := ensurePrivateDir(dir); err != nil {
+		return nil, fmt.Errorf("register agent: %w", err)
+	}
+	data, err := json.Marshal(registryEntry{
+		PID: os.Getpid(), Addr: addr, Program: filepath.Base(os.Args[0]), Started: time.Now().UTC(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register agent: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*") // created 0600
+	if err != nil {
+		return nil, fmt.Errorf("register agent: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("register agent: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("register agent: %w", err)
+	}
+	// One file per agent: a process may run several (tests do).
+	path := filepath.Join(dir, strconv.Itoa(os.Getpid())+"-"+port+".json")
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, fmt.Errorf("register agent: %w", err)
+	}
+	return &registration{path: path}, nil
+}
+
+// unregister removes the entry. It is safe on a nil registration and
+// idempotent.
+func (r *registration) unregister() error {
+	if r == nil {
+		return nil
+	}
+	if err := os.Remove(r.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("unregister agent: %w", err)
+	}
+	return nil
+}
+
+// ensurePrivateDir creates dir 0700, or checks that an existing one is a
+// real directory of this user that others cannot write to: in a shared
+// temporary directory another user could have planted it.
+func ensurePrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%s is open to other users (mode %v)", dir, fi.Mode().Perm())
+	}
+	if uid, ok := fileOwner(fi); ok && uid != os.Getuid() {
+		return fmt.Errorf("%s belongs to uid %d, not to this user", dir, uid)
+	}
+	return nil
+}
