@@ -247,6 +247,9 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 			Handler:           a.handler,
 			ReadHeaderTimeout: 5 * time.Second,
 			ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
+			// Requests live in the agent's context: Close cancels
+			// profiles and streams in flight instead of waiting them out.
+			BaseContext: func(net.Listener) context.Context { return a.ctx },
 		}
 		a.wg.Go(func() {
 			labelOwn(a.ctx) // its connections' goroutines inherit the label

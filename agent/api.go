@@ -3,6 +3,7 @@ package agent
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
@@ -36,12 +37,63 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	mux.Handle("GET /debug/fgprof", fgprof.Handler())
+	mux.HandleFunc("GET /debug/fgprof", a.handleFgprof)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: the API is read-only (GET)", r.Method))
+			return
+		}
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	return mux
+}
+
+// maxProfileSeconds bounds the duration of a wall-clock profile.
+const maxProfileSeconds = 300
+
+// handleFgprof serves a wall-clock (on- and off-CPU) profile for
+// ?seconds=N (default 30, at most 300), in ?format=pprof (default) or
+// folded. Unlike fgprof's own handler it stops when the client goes away
+// or the agent closes, so an abandoned request does not keep sampling.
+func (a *Agent) handleFgprof(w http.ResponseWriter, r *http.Request) {
+	if err := checkParams(r, "seconds", "format"); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	q := r.URL.Query()
+	secs := 30
+	if v := q.Get("seconds"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxProfileSeconds {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("seconds: want 1 to %d, got %q", maxProfileSeconds, v))
+			return
+		}
+		secs = n
+	}
+	format := fgprof.FormatPprof
+	switch v := q.Get("format"); v {
+	case "", "pprof":
+	case "folded":
+		format = fgprof.FormatFolded
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("format: want pprof or folded, got %q", v))
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="fgprof"`)
+	stop := fgprof.Start(w, format)
+	t := time.NewTimer(time.Duration(secs) * time.Second)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	case <-a.ctx.Done():
+	}
+	if err := stop(); err != nil {
+		a.log.Debug("fgprof failed", "err", err)
+	}
 }
 
 // apiError is the JSON body of every error response.
@@ -109,10 +161,31 @@ func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
 	if limit > 0 && len(snaps) > limit {
 		snaps = snaps[len(snaps)-limit:]
 	}
-	if snaps == nil {
-		snaps = []*model.Snapshot{}
+	writeSnapshots(w, snaps)
+}
+
+// writeSnapshots writes a JSON array of snapshots one element at a time:
+// ten minutes of history can be tens of megabytes, which must not be built
+// in one buffer.
+func writeSnapshots(w http.ResponseWriter, snaps []*model.Snapshot) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.WriteString(w, "["); err != nil {
+		return
 	}
-	writeJSON(w, http.StatusOK, snaps)
+	enc := json.NewEncoder(w)
+	for i, s := range snaps {
+		if i > 0 {
+			if _, err := io.WriteString(w, ","); err != nil {
+				return // the client went away
+			}
+		}
+		if enc.Encode(s) != nil {
+			return
+		}
+	}
+	_, _ = io.WriteString(w, "]\n")
 }
 
 // parseSince reads an RFC 3339 time or a positive duration before now.

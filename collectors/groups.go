@@ -144,6 +144,10 @@ func (gr *Grouper) Group(gs []model.Goroutine) *GroupTable {
 	return gr.finish(b)
 }
 
+// NoStackFunc names the frame that stands in for the stack of profile
+// records that have none, so their group still says what it is.
+const NoStackFunc = "(no stack in the goroutine profile)"
+
 // GroupRecords builds the table of aggregated profile records.
 func (gr *Grouper) GroupRecords(rs []ProfileRecord) *GroupTable {
 	b := gr.newBuild()
@@ -153,7 +157,16 @@ func (gr *Grouper) GroupRecords(rs []ProfileRecord) *GroupTable {
 			if rs[i].Goroutine.Leaked {
 				leaked = rs[i].Count
 			}
-			b.add(&rs[i].Goroutine, rs[i].Count, leaked)
+			g := &rs[i].Goroutine
+			if len(g.Frames) == 0 {
+				// The profile can hold records without a stack (a
+				// goroutine caught starting or exiting); name them
+				// rather than show a group with no location.
+				ng := *g
+				ng.Frames = []model.Frame{{Func: NoStackFunc}}
+				g = &ng
+			}
+			b.add(g, rs[i].Count, leaked)
 		}
 	}
 	return gr.finish(b)

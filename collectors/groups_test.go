@@ -220,3 +220,23 @@ func BenchmarkGroup(b *testing.B) {
 		})
 	}
 }
+
+func TestGroupRecordsNamesStacklessRecords(t *testing.T) {
+	gr := NewGrouper(GroupOptions{})
+	tab := gr.GroupRecords([]ProfileRecord{
+		{Count: 3, Goroutine: model.Goroutine{WaitReason: model.WaitOther}},
+		{Count: 2, Goroutine: model.Goroutine{WaitReason: model.WaitChanRecv, Frames: []model.Frame{{Func: "main.worker", File: "/m.go", Line: 3}}}},
+	})
+	var found bool
+	for _, g := range tab.Groups {
+		if g.Count == 3 {
+			found = true
+			if g.Site().Func != NoStackFunc {
+				t.Errorf("stackless group site %+v, want %s", g.Site(), NoStackFunc)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no group of the 3 stackless goroutines: %+v", tab.Groups)
+	}
+}

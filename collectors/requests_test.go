@@ -33,7 +33,8 @@ func TestRequestsDumpIsRateLimited(t *testing.T) {
 			if err := r.Collect(context.Background(), &s); err != nil {
 				t.Fatal(err)
 			}
-			if len(s.Requests) >= want || time.Now().After(deadline) {
+			old := len(s.Requests) >= want && s.Requests[want-1].AgeSeconds >= 0.001
+			if old || time.Now().After(deadline) {
 				return s
 			}
 			time.Sleep(5 * time.Millisecond)
@@ -47,14 +48,14 @@ func TestRequestsDumpIsRateLimited(t *testing.T) {
 		})
 	}
 
+	// collect polls until want requests are in flight and old enough
+	// (StackAfter is 1 ms) to need a stack.
 	get()
-	time.Sleep(5 * time.Millisecond)
 	s := collect(1)
 	if len(s.Requests) != 1 || len(s.Requests[0].Stack) == 0 {
-		t.Fatalf("first stuck request: %d requests, stack of %d frames; want 1 with a stack", len(s.Requests), len(s.Requests[0].Stack))
+		t.Fatalf("first stuck request: %+v; want 1 request with a stack", s.Requests)
 	}
 	get()
-	time.Sleep(5 * time.Millisecond)
 	s = collect(2)
 	if len(s.Requests) != 2 {
 		t.Fatalf("got %d requests, want 2", len(s.Requests))

@@ -69,13 +69,14 @@ func TestSnapshotHistoryStream(t *testing.T) {
 	if s.Seq == 0 || s.Process.PID == 0 {
 		t.Errorf("snapshot looks empty: %+v", s.Process)
 	}
-	time.Sleep(100 * time.Millisecond)
-	h, err := c.History(ctx, s.Time)
-	if err != nil {
-		t.Fatal(err)
+	var h []*model.Snapshot
+	for deadline := time.Now().Add(10 * time.Second); len(h) < 2 && time.Now().Before(deadline); {
+		if h, err = c.History(ctx, s.Time); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if len(h) < 2 || h[0].Seq != s.Seq {
-		t.Errorf("history since the snapshot: %d entries starting at %d, want >= 2 from %d", len(h), h[0].Seq, s.Seq)
+		t.Fatalf("history since the snapshot: %d entries, want >= 2 starting at %d", len(h), s.Seq)
 	}
 
 	sctx, cancel := context.WithCancel(ctx)

@@ -19,8 +19,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("demo", "[flags]",
 		"Runs a small HTTP service with the asyncmon agent embedded and a load generator,\n"+
 			"optionally with injected faults. Serves until interrupted.", stderr)
-	addr := fs.String("addr", demo.DefaultAddr, "`HOST:PORT` the demo service listens on")
-	agentAddr := fs.String("agent-addr", agent.DefaultAddr, "`HOST:PORT` the agent API listens on")
+	addr := fs.String("addr", demo.DefaultAddr, "the demo service's listen address, as `HOST:PORT`")
+	agentAddr := fs.String("agent-addr", agent.DefaultAddr, "the agent API's listen address, as `HOST:PORT`")
 	scenario := fs.String("scenario", "healthy", "faults to inject: "+strings.Join(demo.ScenarioNames(), ", ")+" (comma-separated for several)")
 	noTUI := fs.Bool("no-tui", false, "do not open the terminal UI; log a summary every 10s instead")
 	_, err := parseFlags(fs, args, 0)

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -76,7 +77,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "asyncmon %s: %v\nRun 'asyncmon %s -h' for usage.\n", c.name, err, c.name)
 			return 2
 		default:
-			fmt.Fprintf(stderr, "asyncmon %s: %v\n", c.name, err)
+			// Library errors carry "asyncmon: " at their public boundary;
+			// the command's own prefix already says it.
+			fmt.Fprintf(stderr, "asyncmon %s: %s\n", c.name, strings.TrimPrefix(err.Error(), "asyncmon: "))
 			return 1
 		}
 	}

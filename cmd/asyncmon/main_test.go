@@ -86,3 +86,23 @@ func TestFmtSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestSnapshotOfPlainPprofHints(t *testing.T) {
+	srv := pprofOnly(t)
+	code, _, stderr := runCmd(t, "snapshot", srv.URL)
+	if code != 1 || !strings.Contains(stderr, "asyncmon attach") || !strings.Contains(stderr, "asyncmon analyze") {
+		t.Errorf("exit %d, stderr %q; want 1 with a hint to attach or analyze", code, stderr)
+	}
+}
+
+func TestBusyPortErrorIsNotDoublyPrefixed(t *testing.T) {
+	a, err := agent.Start(context.Background(), agent.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	code, _, stderr := runCmd(t, "demo", "--no-tui", "--addr", "127.0.0.1:0", "--agent-addr", a.Addr())
+	if code != 1 || !strings.Contains(stderr, "asyncmon demo: listen on "+a.Addr()) {
+		t.Errorf("exit %d, stderr %q; want 1 and 'asyncmon demo: listen on %s'", code, stderr, a.Addr())
+	}
+}

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,7 +36,7 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	defer cancel()
 	s, err := c.Snapshot(ctx)
 	if err != nil {
-		return err
+		return hintNoAgent(err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -42,6 +44,17 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return enc.Encode(s)
 	}
 	return printSnapshot(stdout, s)
+}
+
+// hintNoAgent adds a hint to a 404 from the snapshot endpoint: the target
+// answers HTTP but is not an asyncmon agent, for example a service that
+// serves only net/http/pprof.
+func hintNoAgent(err error) error {
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%w\n(no asyncmon agent there; for a service that serves only net/http/pprof, use 'asyncmon attach ADDR' or 'asyncmon analyze http://ADDR')", err)
+	}
+	return err
 }
 
 // printSnapshot writes a readable summary of s.

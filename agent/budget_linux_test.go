@@ -1,0 +1,47 @@
+package agent
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// spin is a collector that burns d of CPU time on the collecting thread,
+// measured on that thread's CPU clock, so a loaded machine makes it slower
+// but not cheaper.
+type spin struct{ d time.Duration }
+
+func (s spin) Name() string { return "spin" }
+func (s spin) Collect(ctx context.Context, _ *model.Snapshot) error {
+	start, ok := threadCPU()
+	for ok { // ignores ctx: a collector that overruns its interval
+		now, _ := threadCPU()
+		if now-start >= s.d {
+			break
+		}
+	}
+	return nil
+}
+
+// TestBudgetStretchesInterval runs a collector that burns 15 ms of CPU per
+// cycle with a 20 ms interval and a 25% budget: the agent must slow to
+// about one cycle per 60 ms, and all collectors still run every cycle.
+func TestBudgetStretchesInterval(t *testing.T) {
+	a := start(t, Options{Interval: 20 * time.Millisecond, CPUBudget: 0.25, Collectors: []model.Collector{spin{15 * time.Millisecond}}})
+	s := waitSeq(t, a, 12)
+	if s.IntervalSeconds < 0.05 {
+		t.Errorf("interval %.3fs with a 15ms collector under a 25%% budget, want >= 0.05s", s.IntervalSeconds)
+	}
+	if s.IntervalSeconds > 0.2+0.1 { // capped at 10x the interval, plus scheduling slack
+		t.Errorf("interval %.3fs, want at most about 10x 20ms", s.IntervalSeconds)
+	}
+	ran := map[string]bool{}
+	for _, c := range s.Collectors {
+		ran[c.Name] = !c.Skipped
+	}
+	if !ran["spin"] || !ran["scheduler"] || !ran["runtime"] || s.Scheduler.ProbePeriod == 0 || s.Goroutines.Total == 0 {
+		t.Errorf("stretched snapshot is incomplete: collectors %v", ran)
+	}
+}
