@@ -252,6 +252,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 			BaseContext: func(net.Listener) context.Context { return a.ctx },
 		}
 		a.wg.Go(func() {
+			labelOwn(a.ctx) // its connections' goroutines inherit the label
 			if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				a.log.Error("serve failed", "addr", a.ln.Addr().String(), "err", err)
 			}
@@ -318,6 +319,7 @@ func (a *Agent) Window(d time.Duration) model.Window {
 // loop collects every interval until Close, waiting longer when the
 // budget says so.
 func (a *Agent) loop() {
+	labelOwn(a.ctx)
 	t := time.NewTimer(a.interval)
 	defer t.Stop()
 	for {

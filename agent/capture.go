@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
@@ -41,6 +42,9 @@ const (
 	captureKindMutex       = "mutex"
 	captureKindTrace       = "trace"
 	captureKindLeakProfile = "goroutineleak"
+	// maxFullDumpGoroutines bounds the stop-the-world of the dump taken
+	// on firing to about 300ms.
+	maxFullDumpGoroutines = 10000
 )
 
 // CaptureOptions configures evidence capture: when a finding fires, the
@@ -59,9 +63,9 @@ type CaptureOptions struct {
 	// deleted first. Optional. Defaults 64 files and 64 MiB.
 	MaxFiles int
 	MaxBytes int64
-	// Every is the rate limit: one capture set per Every, with a burst
-	// of 3. Findings that fire beyond it are noted as not captured.
-	// Optional. Default 1 minute.
+	// Every is the rate limit, per detector: one capture set per Every,
+	// with a burst of 3. Findings that fire beyond it are noted as not
+	// captured. Optional. Default 1 minute.
 	Every time.Duration
 	// CPUProfile is the length of the CPU profile taken when a finding
 	// fires. Optional. Default 5 s; negative takes none.
@@ -84,11 +88,12 @@ type capturer struct {
 	jobs   chan captureJob
 	flight *trace.FlightRecorder
 
-	mu     sync.Mutex // guards the fields below
-	index  []captureFile
-	seq    uint64
-	tokens float64
-	refill time.Time
+	mu    sync.Mutex // guards the fields below
+	index []captureFile
+	seq   uint64
+	// buckets rate-limit capture sets per detector, so one detector's
+	// many findings do not use up the evidence of the others.
+	buckets map[string]*bucket
 }
 
 // captureFile is one capture and its file.
@@ -125,11 +130,10 @@ func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
 		return nil, fmt.Errorf("capture dir: %w", err)
 	}
 	c := &capturer{
-		opts:   opts,
-		log:    log,
-		jobs:   make(chan captureJob, captureQueue),
-		tokens: defaultCaptureBurst,
-		refill: time.Now(),
+		opts:    opts,
+		log:     log,
+		jobs:    make(chan captureJob, captureQueue),
+		buckets: make(map[string]*bucket),
 	}
 	c.loadIndex()
 	if opts.Trace {
@@ -163,16 +167,28 @@ func (c *capturer) run(ctx context.Context, a *Agent) {
 	}
 }
 
-// allow takes a token from the rate limiter.
-func (c *capturer) allow(now time.Time) bool {
+// bucket is a token bucket: defaultCaptureBurst tokens, refilled at one
+// per CaptureOptions.Every.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// allow takes a token from detector's bucket at now.
+func (c *capturer) allow(detector string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.tokens = min(defaultCaptureBurst, c.tokens+now.Sub(c.refill).Seconds()/c.opts.Every.Seconds())
-	c.refill = now
-	if c.tokens < 1 {
+	b := c.buckets[detector]
+	if b == nil {
+		b = &bucket{tokens: defaultCaptureBurst, last: now}
+		c.buckets[detector] = b
+	}
+	b.tokens = min(defaultCaptureBurst, b.tokens+now.Sub(b.last).Seconds()/c.opts.Every.Seconds())
+	b.last = now
+	if b.tokens < 1 {
 		return false
 	}
-	c.tokens--
+	b.tokens--
 	return true
 }
 
@@ -180,13 +196,23 @@ func (c *capturer) allow(now time.Time) bool {
 // goroutine dump and the flight recorder window, so they show the state
 // at firing time) and queues the slow part.
 func (c *capturer) onFiring(a *Agent, f model.Finding) {
-	if !c.allow(time.Now()) {
+	if !c.allow(f.Detector, time.Now()) {
 		a.findings.engine.Annotate(f.ID, model.Evidence{Notes: []string{
-			fmt.Sprintf("no evidence captured: capture is rate limited to %d per %s", defaultCaptureBurst, c.opts.Every)}})
+			fmt.Sprintf("no evidence captured: capture is rate limited to %d at once, then one per %s, per detector", defaultCaptureBurst, c.opts.Every)}})
 		return
 	}
 	var ids []string
+	// A full dump (debug=2) stops the world for its whole walk, about
+	// 30µs per goroutine: past maxFullDumpGoroutines, take the
+	// concurrent profile (debug=1: stacks with counts, no IDs or waits).
+	debug := 2
+	if runtime.NumGoroutine() > maxFullDumpGoroutines {
+		debug = 1
+	}
 	if cp, err := c.save(captureKindGoroutine, "text", f.ID, func(w io.Writer) error {
+		if debug == 1 {
+			return pprof.Lookup("goroutine").WriteTo(w, 1)
+		}
 		// The debug=2 text in one stop-the-world walk (pprof's may take
 		// up to seven at 100k goroutines).
 		return collectors.WriteGoroutineDump(w)
@@ -250,10 +276,16 @@ func (c *capturer) slow(ctx context.Context, a *Agent, j captureJob) {
 			}); err == nil {
 				ev.Captures = append(ev.Captures, cp.ID)
 			}
-			if hot, stack, err := hottest(data, hotFunctions); err == nil && len(hot) > 0 {
-				ev.Notes = append(ev.Notes, "hottest functions in the "+c.opts.CPUProfile.String()+" CPU profile taken when this fired: "+strings.Join(hot, "; "))
-				if len(stack.Frames) > 0 {
-					ev.Stacks = append(ev.Stacks, stack)
+			if hot, err := hottest(data, hotFunctions); err == nil && len(hot.lines) > 0 {
+				ev.Notes = append(ev.Notes, "hottest functions in the "+c.opts.CPUProfile.String()+" CPU profile taken when this fired: "+strings.Join(hot.lines, "; "))
+				if len(hot.stack.Frames) > 0 {
+					ev.Stacks = append(ev.Stacks, hot.stack)
+				}
+				// Starvation's subject is the process; once a profile
+				// shows the service's own code burning the CPU, that
+				// code's file:line is the better subject.
+				if f.Detector == detectors.StarvationName && f.Cause == detectors.CauseCPU && hot.site != "" {
+					a.findings.engine.Amend(f.ID, detectors.Amendment{Subject: hot.site})
 				}
 			}
 		}
@@ -281,9 +313,11 @@ func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
 	}); err == nil {
 		ev.Captures = append(ev.Captures, cp.ID)
 	}
-	file, line, ok := strings.Cut(f.Subject, ":")
-	if ok && bytes.Contains(data, []byte(file+":"+line)) {
-		ev.Notes = append(ev.Notes, "confirmed: the runtime's goroutineleak profile reports goroutines leaked at "+f.Subject)
+	if f.Subject != "" && bytes.Contains(data, []byte(f.Subject)) {
+		note := "confirmed: the runtime's goroutineleak profile reports goroutines leaked at " + f.Subject + ": they are blocked on primitives no other goroutine can reach"
+		if a.findings.engine.Amend(f.ID, detectors.Amendment{Level: model.LevelCritical, Cause: detectors.CauseConfirmed, Evidence: model.Evidence{Notes: []string{note}}}) {
+			a.findings.countFired(f.Detector, model.LevelCritical)
+		}
 	} else {
 		ev.Notes = append(ev.Notes, "the runtime's goroutineleak profile does not list "+f.Subject+": the goroutines wait on something still reachable (a long-lived channel or context), which the runtime cannot prove leaked")
 	}

@@ -2,21 +2,29 @@ package agent
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/http"
+	"runtime/pprof"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
 
+// detectEvery is the shortest time between two detector passes.
+const detectEvery = time.Second
+
 // findings runs the detector engine after each collection, counts firings
 // for the metrics and starts evidence capture for findings that fire.
 type findings struct {
 	engine  *detectors.Engine
 	capture *capturer // nil when capture is disabled
+	// lastRun is when the detectors last ran; collection goroutine only.
+	lastRun time.Time
 
 	mu    sync.Mutex // guards fired
 	fired map[levelKey]uint64
@@ -50,18 +58,21 @@ func (a *Agent) detect(snap *model.Snapshot) {
 	if a.findings == nil {
 		return
 	}
+	// Detectors judge seconds-long trends: at short intervals, running
+	// them more than once a second costs without telling more.
+	if snap.Time.Sub(a.findings.lastRun) < detectEvery {
+		a.activeFindings(snap)
+		return
+	}
+	a.findings.lastRun = snap.Time
 	w := a.Window(0)
 	w.Snapshots = append(slices.Clip(w.Snapshots), snap)
 	res := a.findings.engine.Run(w)
 	for _, err := range res.Errors {
 		a.log.Error("detector panicked", "err", err)
 	}
-	if len(res.Fired) > 0 {
-		a.findings.mu.Lock()
-		for _, f := range res.Fired {
-			a.findings.fired[levelKey{f.Detector, f.Level}]++
-		}
-		a.findings.mu.Unlock()
+	for _, f := range res.Fired {
+		a.findings.countFired(f.Detector, f.Level)
 	}
 	for _, f := range res.Fired {
 		a.log.Warn("finding firing", "detector", f.Detector, "level", string(f.Level), "subject", f.Subject, "title", f.Title)
@@ -72,8 +83,16 @@ func (a *Agent) detect(snap *model.Snapshot) {
 	for _, f := range res.Resolved {
 		a.log.Info("finding resolved", "detector", f.Detector, "subject", f.Subject)
 	}
+	a.activeFindings(snap)
+}
+
+// activeFindings records the headlines of the pending and firing
+// findings in snap: every snapshot of the history holds them, so the
+// summary and the evidence (stacks, notes) are left to /api/v1/findings.
+func (a *Agent) activeFindings(snap *model.Snapshot) {
 	for _, f := range a.findings.engine.Findings() {
 		if f.State != model.StateResolved {
+			f.Summary, f.Evidence = "", model.Evidence{}
 			snap.Findings = append(snap.Findings, f)
 		}
 	}
@@ -133,7 +152,10 @@ func (a *Agent) startFindings(opts Options) error {
 	}
 	a.findings = f
 	if capt != nil {
-		a.wg.Go(func() { capt.run(a.ctx, a) })
+		a.wg.Go(func() {
+			labelOwn(a.ctx)
+			capt.run(a.ctx, a)
+		})
 	}
 	return nil
 }
@@ -154,4 +176,17 @@ func (a *Agent) hasCollector(name string) bool {
 		}
 	}
 	return false
+}
+
+// countFired counts one firing (or rise in level) for the metrics.
+func (f *findings) countFired(detector string, level model.Level) {
+	f.mu.Lock()
+	f.fired[levelKey{detector, level}]++
+	f.mu.Unlock()
+}
+
+// labelOwn marks the calling goroutine, and the goroutines it will start,
+// with the pprof label model.AgentLabel=agent.
+func labelOwn(ctx context.Context) {
+	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels(model.AgentLabel, "agent")))
 }

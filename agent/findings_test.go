@@ -21,11 +21,11 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// markerSite returns "path/findings_test.go:N" for the line holding
-// "// marker".
+// markerSite returns "path/file.go:N" for the line of the calling test
+// file that ends with "// marker".
 func markerSite(t *testing.T, marker string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
+	_, file, _, _ := runtime.Caller(1)
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
@@ -42,9 +42,9 @@ func markerSite(t *testing.T, marker string) string {
 }
 
 // getFindings reads /api/v1/findings.
-func getFindings(t *testing.T, a *Agent, query string) []model.Finding {
+func getFindings(t *testing.T, addr string, query string) []model.Finding {
 	t.Helper()
-	code, body := get(t, "http://"+a.Addr()+"/api/v1/findings"+query)
+	code, body := get(t, "http://"+addr+"/api/v1/findings"+query)
 	if code != http.StatusOK {
 		t.Fatalf("findings: %d %s", code, body)
 	}
@@ -55,19 +55,19 @@ func getFindings(t *testing.T, a *Agent, query string) []model.Finding {
 	return fs
 }
 
-// waitFinding polls the API until a firing finding of detector satisfies
-// ok, or fails at the deadline.
-func waitFinding(t *testing.T, a *Agent, detector string, deadline time.Duration, ok func(model.Finding) bool) model.Finding {
+// waitFinding polls the API at addr until a firing finding of detector
+// satisfies ok, or fails at the deadline.
+func waitFinding(t *testing.T, addr string, detector string, deadline time.Duration, ok func(model.Finding) bool) model.Finding {
 	t.Helper()
 	end := time.Now().Add(deadline)
 	for {
-		for _, f := range getFindings(t, a, "?state=firing&detector="+detector) {
+		for _, f := range getFindings(t, addr, "?state=firing&detector="+detector) {
 			if ok(f) {
 				return f
 			}
 		}
 		if time.Now().After(end) {
-			t.Fatalf("no firing %s finding within %s; findings: %+v", detector, deadline, getFindings(t, a, ""))
+			t.Fatalf("no firing %s finding within %s; findings: %+v", detector, deadline, getFindings(t, addr, ""))
 		}
 		time.Sleep(100 * time.Millisecond) // polling interval, not a timing assumption
 	}
@@ -122,7 +122,7 @@ func TestLeakFindingEndToEnd(t *testing.T) {
 		Capture:    CaptureOptions{Dir: dir, CPUProfile: 200 * time.Millisecond},
 	})
 	site := markerSite(t, "agent-leak-site")
-	f := waitFinding(t, a, detectors.LeakName, 60*time.Second, func(f model.Finding) bool { return f.Subject == site })
+	f := waitFinding(t, a.Addr(), detectors.LeakName, 60*time.Second, func(f model.Finding) bool { return f.Subject == site })
 	if f.Level != model.LevelWarning || f.Cause != detectors.CauseGrowing {
 		t.Errorf("got level %q cause %q, want warning growing", f.Level, f.Cause)
 	}
@@ -131,7 +131,7 @@ func TestLeakFindingEndToEnd(t *testing.T) {
 	// profiles, all referenced by the finding and downloadable.
 	end := time.Now().Add(30 * time.Second)
 	for {
-		fs := getFindings(t, a, "?detector="+detectors.LeakName)
+		fs := getFindings(t, a.Addr(), "?detector="+detectors.LeakName)
 		if len(fs) > 0 && hasKinds(fs[0].Evidence.Captures, "goroutine", "block", "mutex", "cpu") {
 			f = fs[0]
 			break
@@ -223,7 +223,7 @@ func TestStarvationNamesHotFunction(t *testing.T) {
 	})
 	site := markerSite(t, "agent-hot-site")
 	rel := filepath.Base(site)
-	f := waitFinding(t, a, detectors.StarvationName, 60*time.Second, func(f model.Finding) bool {
+	f := waitFinding(t, a.Addr(), detectors.StarvationName, 60*time.Second, func(f model.Finding) bool {
 		for _, n := range f.Evidence.Notes {
 			if strings.Contains(n, "hottest functions") {
 				return true
@@ -242,6 +242,14 @@ func TestStarvationNamesHotFunction(t *testing.T) {
 	}
 	if f.Cause != detectors.CauseCPU {
 		t.Errorf("cause %q, want %q", f.Cause, detectors.CauseCPU)
+	}
+	// Once the profile is in, the subject is the hot code's file:line.
+	file, _, _ := strings.Cut(site, ":")
+	f = waitFinding(t, a.Addr(), detectors.StarvationName, 10*time.Second, func(f model.Finding) bool {
+		return strings.HasPrefix(f.Subject, file+":")
+	})
+	if f.ID != "starvation:process" {
+		t.Errorf("amended finding has ID %q, want starvation:process", f.ID)
 	}
 }
 
@@ -273,7 +281,7 @@ func TestStuckRequestWithStack(t *testing.T) {
 		}
 	})
 	site := markerSite(t, "stuck-handler-site")
-	f := waitFinding(t, a, detectors.StuckName, 30*time.Second, func(f model.Finding) bool { return true })
+	f := waitFinding(t, a.Addr(), detectors.StuckName, 30*time.Second, func(f model.Finding) bool { return true })
 	if f.Subject != site || len(f.Evidence.Stacks) == 0 || !strings.Contains(f.Summary, "/orders/42") {
 		t.Fatalf("got subject %q (want %q), %d stacks: %s", f.Subject, site, len(f.Evidence.Stacks), f.Summary)
 	}
@@ -283,6 +291,7 @@ func TestStuckRequestWithStack(t *testing.T) {
 // Two subsystems that take two locks in opposite order.
 type books struct {
 	ledger, audit sync.Mutex
+	posted        int         // guarded by ledger and audit
 	stolen        atomic.Bool // set when the test breaks the cycle
 }
 
@@ -291,6 +300,7 @@ func (b *books) post(ready *sync.WaitGroup) {
 	ready.Done()
 	ready.Wait()
 	b.audit.Lock() // agent-ab-site
+	b.posted++
 	b.audit.Unlock()
 	if !b.stolen.Load() {
 		b.ledger.Unlock()
@@ -302,6 +312,7 @@ func (b *books) reconcile(ready *sync.WaitGroup) {
 	ready.Done()
 	ready.Wait()
 	b.ledger.Lock() // agent-ba-site
+	_ = b.posted
 	b.ledger.Unlock()
 	b.audit.Unlock()
 }
@@ -323,7 +334,7 @@ func TestDeadlockFindingEndToEnd(t *testing.T) {
 		Detectors:  []model.Detector{detectors.NewStall(detectors.StallConfig{StallFor: 3 * time.Second})},
 		Capture:    CaptureOptions{Dir: t.TempDir(), CPUProfile: -1},
 	})
-	f := waitFinding(t, a, detectors.StallName, 60*time.Second, func(model.Finding) bool { return true })
+	f := waitFinding(t, a.Addr(), detectors.StallName, 60*time.Second, func(model.Finding) bool { return true })
 	if f.Cause != detectors.CauseLockCycle || f.Level != model.LevelCritical {
 		t.Fatalf("got cause %q level %q, want lock-cycle critical: %s", f.Cause, f.Level, f.Summary)
 	}

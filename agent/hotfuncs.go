@@ -11,14 +11,27 @@ import (
 	"github.com/google/pprof/profile"
 )
 
-// hottest reads a CPU profile and names its n hottest functions by flat
-// (self) CPU time, each with the file:line of its hottest line, and returns
-// the stack of the hottest sample. Runtime and asyncmon's own functions
-// are left out when user functions are hot: they are rarely what to fix.
-func hottest(data []byte, n int) ([]string, model.Stack, error) {
+// hot is what a CPU profile says about where the CPU went.
+type hot struct {
+	// lines name the hottest functions, with file:line and share.
+	lines []string
+	// site is the file:line of the hottest line of the service's own
+	// hottest function (with callees), if it has 10% or more.
+	site string
+	// stack is the hottest sample's stack.
+	stack model.Stack
+}
+
+// hottest reads a CPU profile and names the service's own n hottest
+// functions with what they call, then the n hottest by self time, each
+// with the file:line of its hottest line, and the stack of the hottest
+// sample. Runtime and asyncmon's own functions are left out when others
+// are hot: they are rarely what to fix.
+func hottest(data []byte, n int) (hot, error) {
+	var h hot
 	p, err := profile.Parse(bytes.NewReader(data))
 	if err != nil {
-		return nil, model.Stack{}, fmt.Errorf("parse cpu profile: %w", err)
+		return h, fmt.Errorf("parse cpu profile: %w", err)
 	}
 	vi := len(p.SampleType) - 1 // cpu nanoseconds is the last value
 	for i, st := range p.SampleType {
@@ -58,7 +71,7 @@ func hottest(data []byte, n int) ([]string, model.Stack, error) {
 		}
 	}
 	if total == 0 {
-		return nil, model.Stack{}, nil
+		return h, nil
 	}
 	// The service's own code is what its owners can change: attribute
 	// each sample to its innermost non-standard-library frame too.
@@ -107,8 +120,15 @@ func hottest(data []byte, n int) ([]string, model.Stack, error) {
 			sites = append(sites, k)
 		}
 		slices.SortFunc(sites, func(a, b string) int { return cmp.Or(cmp.Compare(mine[b], mine[a]), cmp.Compare(a, b)) })
-		for _, k := range sites[:min(len(sites), n)] {
-			out = append(out, fmt.Sprintf("%s (%s) %.0f%% with callees", k, topKey(mineLines[k]), 100*float64(mine[k])/float64(total)))
+		for i, k := range sites[:min(len(sites), n)] {
+			share := 100 * float64(mine[k]) / float64(total)
+			if share < 1 {
+				break // sorted: the rest are below 1% too
+			}
+			out = append(out, fmt.Sprintf("%s (%s) %.0f%% with callees", k, topKey(mineLines[k]), share))
+			if i == 0 && share >= 10 {
+				h.site = topKey(mineLines[k])
+			}
 		}
 	}
 	for _, f := range fs {
@@ -120,25 +140,35 @@ func hottest(data []byte, n int) ([]string, model.Stack, error) {
 		}
 		out = append(out, fmt.Sprintf("%s (%s) %.0f%% self", f.name, f.topLine, 100*float64(f.flat)/float64(total)))
 	}
-	var st model.Stack
+	h.lines = out
 	if hotSample != nil {
-		st.Label = "hottest CPU sample stack"
+		h.stack.Label = "hottest CPU sample stack"
 		for _, loc := range hotSample.Location {
 			for _, ln := range loc.Line {
 				if ln.Function != nil {
-					st.Frames = append(st.Frames, model.Frame{Func: ln.Function.Name, File: ln.Function.Filename, Line: int(ln.Line)})
+					h.stack.Frames = append(h.stack.Frames, model.Frame{Func: ln.Function.Name, File: ln.Function.Filename, Line: int(ln.Line)})
 				}
 			}
 		}
 	}
-	return out, st, nil
+	return h, nil
 }
 
-// isSystemFunc reports functions of the runtime and of asyncmon itself.
+// isSystemFunc reports functions of the runtime and of asyncmon's own
+// agent machinery (its methods and collectors; not other code that
+// happens to live in the agent package, such as its tests).
 func isSystemFunc(name string) bool {
-	return strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "runtime/") ||
-		strings.HasPrefix(name, "github.com/asyncmon/asyncmon/agent") ||
-		strings.HasPrefix(name, "github.com/asyncmon/asyncmon/collectors")
+	for _, p := range []string{
+		"runtime.", "runtime/",
+		"github.com/asyncmon/asyncmon/agent.(*",
+		"github.com/asyncmon/asyncmon/agent.Start",
+		"github.com/asyncmon/asyncmon/collectors.",
+	} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // isServiceFunc reports functions of the service rather than of the Go

@@ -91,3 +91,17 @@ func BenchmarkDetectorPass(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEngineSmallService is the per-collection cost for a small
+// service: 10 minutes of history, 30 groups, tables refreshed every 2s.
+func BenchmarkEngineSmallService(b *testing.B) {
+	w := benchWindow(30, 2*time.Second)
+	e, err := NewEngine(Config{}, Defaults()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Run(w)
+	}
+}

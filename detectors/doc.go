@@ -43,6 +43,10 @@
 // flap), and a finding that resolved cannot fire again before Rule.Cooldown
 // has passed. Resolved findings are kept for a while, bounded in number.
 //
+// What is learnt after a finding fired (the runtime confirming a leak, a
+// CPU profile naming the hot code) is added with [Engine.Annotate] and
+// [Engine.Amend], and survives the detector's later reports.
+//
 // Users can silence a detector or raise the level of its findings with a
 // [Rule] in [Config.Rules]. Each detector suggests its own rule by
 // implementing [Ruler]; the user's rule overrides it field by field.

@@ -91,6 +91,7 @@ type DetectorError struct {
 	Panic    any
 }
 
+// Error says which detector panicked, and with what.
 func (e *DetectorError) Error() string {
 	return fmt.Sprintf("detector %s panicked: %v", e.Detector, e.Panic)
 }
@@ -121,6 +122,11 @@ type tracked struct {
 	// extra is evidence added by Annotate; it survives the detector's
 	// next reports, which replace the rest of the evidence.
 	extra model.Evidence
+	// floor, cause and subject are set by Amend: a level the finding
+	// keeps at least, and the cause and subject it then reports.
+	floor   model.Level
+	cause   string
+	subject string
 }
 
 // Engine runs detectors over windows and keeps the lifecycle of their
@@ -294,6 +300,15 @@ func (e *Engine) observe(f model.Finding, rule Rule, now time.Time, res *Result)
 	f.State, f.FirstSeen = t.f.State, t.f.FirstSeen
 	f.LastSeen = now
 	f.Evidence = mergeEvidence(f.Evidence, t.extra)
+	if t.floor.Rank() > f.Level.Rank() {
+		f.Level = t.floor
+	}
+	if t.cause != "" {
+		f.Cause = t.cause
+	}
+	if t.subject != "" {
+		f.Subject = t.subject
+	}
 	t.f, t.rule, t.lastTrue = f, rule, now
 
 	switch t.f.State {
@@ -396,6 +411,48 @@ func (e *Engine) Annotate(id string, ev model.Evidence) bool {
 	}
 	t.extra = mergeEvidence(t.extra, ev)
 	t.f.Evidence = mergeEvidence(t.f.Evidence, ev)
+	return true
+}
+
+// Amendment is what was learnt about a finding after it fired, such as
+// the runtime confirming a leak or a CPU profile naming the hot code.
+type Amendment struct {
+	// Level raises the finding to at least this level while it stays
+	// active. Optional.
+	Level model.Level
+	// Cause and Subject replace the detector's while the finding stays
+	// active (its ID does not change). Optional.
+	Cause   string
+	Subject string
+	// Evidence is added to the finding's. Optional.
+	Evidence model.Evidence
+}
+
+// Amend changes an active finding with what was learnt after it fired;
+// the changes survive the detector's later reports. It reports whether
+// the finding's level rose.
+func (e *Engine) Amend(id string, am Amendment) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.active[id]
+	if !ok {
+		return false
+	}
+	t.extra = mergeEvidence(t.extra, am.Evidence)
+	t.f.Evidence = mergeEvidence(t.f.Evidence, am.Evidence)
+	if am.Cause != "" {
+		t.cause, t.f.Cause = am.Cause, am.Cause
+	}
+	if am.Subject != "" {
+		t.subject, t.f.Subject = am.Subject, am.Subject
+	}
+	if am.Level.Rank() > t.floor.Rank() {
+		t.floor = am.Level
+	}
+	if am.Level.Rank() <= t.f.Level.Rank() {
+		return false
+	}
+	t.f.Level = am.Level
 	return true
 }
 

@@ -239,3 +239,24 @@ func TestEngineEmptyWindow(t *testing.T) {
 		t.Fatalf("findings after empty window: %v", fs)
 	}
 }
+
+func TestEngineAmend(t *testing.T) {
+	d := &scripted{name: "d", hold: true, level: model.LevelWarning, rule: &Rule{For: -1}}
+	e, _ := NewEngine(Config{}, d)
+	e.Run(at(0))
+	id := FindingID("d", "main.go:1")
+	if !e.Amend(id, Amendment{Level: model.LevelCritical, Cause: "confirmed", Subject: "hot.go:7", Evidence: model.Evidence{Notes: []string{"runtime says so"}}}) {
+		t.Fatal("Amend to critical did not raise the level")
+	}
+	if e.Amend(id, Amendment{Level: model.LevelWarning}) {
+		t.Fatal("Amend to a lower level reported a rise")
+	}
+	e.Run(at(1)) // the detector still reports warning, main.go:1
+	f, _ := e.Finding(id)
+	if f.Level != model.LevelCritical || f.Cause != "confirmed" || f.Subject != "hot.go:7" || len(f.Evidence.Notes) != 1 {
+		t.Fatalf("after a pass: %+v, want critical, confirmed, hot.go:7, the note", f)
+	}
+	if e.Amend("nope", Amendment{Level: model.LevelCritical}) {
+		t.Fatal("Amend on an unknown finding returned true")
+	}
+}

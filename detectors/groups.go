@@ -159,6 +159,9 @@ const ownFuncs = "github.com/asyncmon/asyncmon/agent.(*Agent)." +
 // ownGoroutine reports whether g belongs to asyncmon's own agent or
 // collectors, which detectors leave out of process-wide judgements.
 func ownGoroutine(g *model.GoroutineGroup) bool {
+	if g.Labels[model.AgentLabel] != "" {
+		return true
+	}
 	if isOwnFunc(g.CreatedBy.Func) {
 		return true
 	}

@@ -111,10 +111,11 @@ func NewLeak(cfg LeakConfig) *Leak { return &Leak{cfg: cfg.withDefaults()} }
 // Name returns "goroutine-leak".
 func (*Leak) Name() string { return LeakName }
 
-// DefaultRule fires once the condition has held for 10s (the trend itself
-// already needs MinSpan) and resolves after 1m without.
+// DefaultRule fires once the condition has held for 5s (the trend itself
+// already needs MinSpan, a good fit and recent growth) and resolves after
+// 1m without.
 func (*Leak) DefaultRule() Rule {
-	return Rule{For: 10 * time.Second, Clear: time.Minute, Cooldown: 10 * time.Minute}
+	return Rule{For: 5 * time.Second, Clear: time.Minute, Cooldown: 10 * time.Minute}
 }
 
 // parkedWait reports the wait reasons of goroutines waiting for another

@@ -204,6 +204,11 @@ type subsystems struct {
 	// stolen is set when the test breaks the deadlock by unlocking
 	// ledger on transfer's behalf; transfer then must not unlock it.
 	stolen atomic.Bool
+	// queued is written by the requests that queue behind ledger. They
+	// must not touch balance: after the test unlocks ledger on
+	// transfer's behalf, nothing orders transfer's write of balance
+	// before theirs, and the race detector says so.
+	queued int
 }
 
 func (s *subsystems) transfer(amount int, ready *sync.WaitGroup) {
@@ -241,6 +246,7 @@ func TestStallRealDeadlock(t *testing.T) {
 	for range 3 {
 		wg.Go(func() {
 			sys.ledger.Lock()
+			sys.queued++ // not balance: see subsystems.queued
 			sys.ledger.Unlock()
 		})
 	}

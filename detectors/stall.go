@@ -78,16 +78,6 @@ type stalled struct {
 	subject string
 }
 
-// progressWait reports wait reasons of goroutines that make or await
-// progress on their own: a process with any of them is not quiescent.
-func progressWait(reason string) bool {
-	switch reason {
-	case model.WaitRunning, model.WaitRunnable, model.WaitIO, model.WaitSleep, model.WaitSyscall:
-		return true
-	}
-	return false
-}
-
 // Detect implements [model.Detector].
 func (d *Stall) Detect(w model.Window) []model.Finding {
 	latest := w.Latest()
@@ -153,8 +143,7 @@ func (d *Stall) Detect(w model.Window) []model.Finding {
 	bySite(locks)
 	bySite(others)
 
-	switch {
-	case quiet && blocked > 0 && len(locks)+len(others) > 0:
+	if quiet && blocked > 0 && len(locks)+len(others) > 0 {
 		return []model.Finding{d.quiescence(append(locks, others...))}
 	}
 	// Idle pools and signal waits park on channels for ever in healthy

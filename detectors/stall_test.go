@@ -147,3 +147,23 @@ func TestForDumpFindsLongWaits(t *testing.T) {
 		t.Fatalf("got causes %v, want [lock-cycle]", got)
 	}
 }
+
+func TestStallQuiescenceIgnoresLabelledAgentGoroutines(t *testing.T) {
+	// The agent's API connections wait on I/O, but carry its label.
+	agentConn := stallGroup("/go/src/net/fd.go", 1, 2, model.WaitIO, 77)
+	agentConn.Labels = map[string]string{model.AgentLabel: "agent"}
+	w := groupSeries(40, time.Second, func(i int, s *model.Snapshot) {
+		s.Groups = []model.GoroutineGroup{agentConn, stallGroup("/src/batch.go", 30, 4, model.WaitChanRecv, 40, 41)}
+	})
+	fs := NewStall(StallConfig{}).Detect(w)
+	if len(fs) != 1 || fs[0].Cause != CauseQuiescence {
+		t.Fatalf("got %+v, want quiescence", fs)
+	}
+	agentConn.Labels = nil // now it is the service's own connection
+	w = groupSeries(40, time.Second, func(i int, s *model.Snapshot) {
+		s.Groups = []model.GoroutineGroup{agentConn, stallGroup("/src/batch.go", 30, 4, model.WaitChanRecv, 40, 41)}
+	})
+	if fs := NewStall(StallConfig{}).Detect(w); len(fs) != 0 {
+		t.Fatalf("got %q with a connection in I/O wait, want none", fs[0].Summary)
+	}
+}

@@ -246,8 +246,11 @@ type verdict struct {
 func (d *Starvation) verdict(w model.Window) verdict {
 	first, last := w.Oldest(), w.Latest()
 	n := float64(len(w.Snapshots))
-	var runnable, notInGo, cpu, gcFrac, assist, pause, cpuN float64
+	var runnable, notInGo, cpu, gcFrac, assist, pause, cpuN, maxSched float64
 	for _, s := range w.Snapshots {
+		if s.Scheduler.LatencyCount > 0 {
+			maxSched = max(maxSched, s.Scheduler.LatencyP99)
+		}
 		runnable += float64(s.Goroutines.Runnable)
 		notInGo += float64(s.Goroutines.NotInGo)
 		if s.Process.CPUUtilization > 0 { // zero: no previous sample
@@ -326,6 +329,21 @@ func (d *Starvation) verdict(w model.Window) verdict {
 			advice:  "Find the hot functions (the CPU profile taken when this fired names them), move CPU-heavy work off latency-sensitive paths or bound it with a worker pool, and add CPU or shed load.",
 		})
 	}
+	// The host, not the process: the process barely uses its CPUs, and
+	// its own run queue is quick (scheduler latency under threshold)
+	// while timers wake late. The OS is not running the process's
+	// threads; stop-the-world pauses then stretch too, waiting for
+	// descheduled threads, so this comes before them.
+	hostBusy := cpuN > 0 && cpu < 0.5*usable
+	hostFirst := hostBusy && maxSched < d.cfg.SchedLatencyP99.Seconds()
+	host := verdict{
+		cause:   CauseHostContention,
+		explain: fmt.Sprintf("the process uses only %.2f of its %.2f usable cores and its own run queue is quick (scheduler latency p99 at most %s), yet timers wake late: other processes on the host take the CPU", cpu, usable, fmtSeconds(maxSched)),
+		advice:  "Check the host: load average, CPU steal time, other busy processes or containers on the node. Reserve CPU for the service or move it.",
+	}
+	if hostFirst {
+		vs = append(vs, host)
+	}
 	// Pauses come after CPU saturation: a saturated (or throttled)
 	// process takes long to stop the world, so long pauses there are a
 	// symptom, not the cause.
@@ -336,13 +354,9 @@ func (d *Starvation) verdict(w model.Window) verdict {
 			advice:  "Look for what stops the world: frequent runtime.ReadMemStats or full goroutine dumps over many goroutines, GOMAXPROCS changes, or very large heaps of pointers; a runtime/trace shows each pause and its cause.",
 		})
 	}
-	hostBusy := cpuN > 0 && cpu < 0.5*usable
-	if len(vs) == 0 || hostBusy {
-		vs = append(vs, verdict{
-			cause:   CauseHostContention,
-			explain: fmt.Sprintf("the process uses only %.2f of its %.2f usable cores, with no GC, pause, syscall or throttling cause: other processes on the host take the CPU", cpu, usable),
-			advice:  "Check the host: load average, CPU steal time, other busy processes or containers on the node. Reserve CPU for the service or move it.",
-		})
+	if !hostFirst && (len(vs) == 0 || hostBusy) {
+		host.explain = fmt.Sprintf("the process uses only %.2f of its %.2f usable cores, with no GC, pause, syscall or throttling cause: other processes on the host take the CPU", cpu, usable)
+		vs = append(vs, host)
 	}
 	v := vs[0]
 	for _, o := range vs[1:] {

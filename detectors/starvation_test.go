@@ -72,6 +72,15 @@ func TestStarvationVerdicts(t *testing.T) {
 		{name: "stw pauses", wantCause: CauseSTW, wantLevel: model.LevelWarning, setup: func(i int, s *model.Snapshot) {
 			starve(s)
 			s.Scheduler.PauseMax = 0.05
+			s.Process.CPUUtilization = 1.5
+		}},
+		{name: "long pauses on a starved host", wantCause: CauseHostContention, wantLevel: model.LevelInfo, setup: func(i int, s *model.Snapshot) {
+			// Seen on a 2-core host at load average 16: the run queue
+			// is quick, timers and pauses are not, the process idles.
+			s.Scheduler.LatencyP99 = 0.0013
+			s.Scheduler.ProbeLagP99 = 0.65
+			s.Scheduler.PauseMax = 0.117
+			s.Process.CPUUtilization = 0.05
 		}},
 		{name: "throttled", wantCause: CauseThrottled, wantLevel: model.LevelWarning, setup: func(i int, s *model.Snapshot) {
 			starve(s)

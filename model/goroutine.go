@@ -116,6 +116,13 @@ const (
 	WaitOther     = "other"
 )
 
+// AgentLabel is the pprof label key that asyncmon's agent sets (to
+// "agent") on its own goroutines, which the goroutines they start
+// inherit: detectors leave them out of process-wide judgements such as
+// "no goroutine can make progress", and profiles can tell the agent's
+// cost apart.
+const AgentLabel = "asyncmon"
+
 // GoroutineGroup is a set of goroutines with the same creation site, wait
 // reason and top user frames: one row of the goroutine table.
 type GoroutineGroup struct {

@@ -43,7 +43,9 @@ type Snapshot struct {
 	Requests []Request `json:"requests,omitempty"`
 	// Findings are the pending and firing findings after this
 	// collection's detector pass, so that a stream of snapshots carries
-	// them (resolved ones are served by /api/v1/findings).
+	// them. To keep the history small they are headlines: Summary and
+	// Evidence are left empty; /api/v1/findings serves them whole, with
+	// the resolved ones.
 	Findings []Finding `json:"findings,omitempty"`
 
 	// Collectors reports the cost and the health of every collector in

@@ -46,6 +46,12 @@ for mod in bench dashboards; do
   fi
 done
 
+# Tests that need the runtime's goroutineleak profile (Go 1.26,
+# GOEXPERIMENT=goroutineleakprofile): the leak detector's runtime
+# confirmation.
+say "go test (GOEXPERIMENT=goroutineleakprofile)"
+GOEXPERIMENT=goroutineleakprofile go test -count=1 -run 'LeakConfirmedByRuntime' ./agent
+
 # Fuzz targets run for a short fixed time each: a crash fails the run.
 fuzztime="${ASYNCMON_FUZZTIME:-15s}"
 for pkg in $(go list ./...); do
