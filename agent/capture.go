@@ -55,9 +55,12 @@ const (
 type CaptureOptions struct {
 	// Disabled turns evidence capture off. Optional. Default false.
 	Disabled bool
-	// Dir is where captures are written. Optional. Default
-	// $TMPDIR/asyncmon-<pid>. Files the agent did not write are never
-	// touched.
+	// Dir is where captures are written; it is created at the first
+	// capture, so an agent in a read-only file system starts and only
+	// its captures fail (each failure is logged and noted in the
+	// finding). Optional. Default $TMPDIR/asyncmon-captures-<pid>, removed
+	// on Close when it holds no capture. Files the agent did not write
+	// are never touched.
 	Dir string
 	// MaxFiles and MaxBytes bound the captures kept; the oldest are
 	// deleted first. Optional. Defaults 64 files and 64 MiB.
@@ -83,10 +86,13 @@ type CaptureOptions struct {
 // collection goroutine and returns quickly; slow captures (the CPU
 // profile) run on the capture goroutine, which the agent owns and joins.
 type capturer struct {
-	opts   CaptureOptions
-	log    *slog.Logger
-	jobs   chan captureJob
-	flight *trace.FlightRecorder
+	opts CaptureOptions
+	// tempDir is true when Dir is the default one, which Close removes
+	// if it is empty.
+	tempDir bool
+	log     *slog.Logger
+	jobs    chan captureJob
+	flight  *trace.FlightRecorder
 
 	mu    sync.Mutex // guards the fields below
 	index []captureFile
@@ -108,8 +114,9 @@ type captureJob struct {
 }
 
 func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
-	if opts.Dir == "" {
-		opts.Dir = filepath.Join(os.TempDir(), fmt.Sprintf("asyncmon-%d", os.Getpid()))
+	tempDir := opts.Dir == ""
+	if tempDir {
+		opts.Dir = filepath.Join(os.TempDir(), fmt.Sprintf("asyncmon-captures-%d", os.Getpid()))
 	}
 	if opts.MaxFiles <= 0 {
 		opts.MaxFiles = defaultCaptureFiles
@@ -126,11 +133,9 @@ func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
 	if opts.TraceWindow <= 0 {
 		opts.TraceWindow = defaultTraceWindow
 	}
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("capture dir: %w", err)
-	}
 	c := &capturer{
 		opts:    opts,
+		tempDir: tempDir,
 		log:     log,
 		jobs:    make(chan captureJob, captureQueue),
 		buckets: make(map[string]*bucket),
@@ -155,6 +160,9 @@ func (c *capturer) run(ctx context.Context, a *Agent) {
 	defer func() {
 		if c.flight != nil {
 			c.flight.Stop()
+		}
+		if c.tempDir {
+			os.Remove(c.opts.Dir) // fails, as it should, unless empty
 		}
 	}()
 	for {
@@ -332,6 +340,9 @@ func (c *capturer) save(kind, format, finding string, write func(io.Writer) erro
 	id := fmt.Sprintf("%s-%03d-%s", now.Format("20060102T150405Z"), c.seq%1000, kind)
 	c.mu.Unlock()
 	path := filepath.Join(c.opts.Dir, capturePrefix+id+extOf(format))
+	if err := os.MkdirAll(c.opts.Dir, 0o700); err != nil {
+		return model.Capture{}, fmt.Errorf("capture %s: %w", kind, err)
+	}
 	tmp, err := os.CreateTemp(c.opts.Dir, ".tmp-"+capturePrefix)
 	if err != nil {
 		return model.Capture{}, fmt.Errorf("capture %s: %w", kind, err)

@@ -2,7 +2,9 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -190,5 +192,45 @@ func TestFlightRecorderCapture(t *testing.T) {
 	}
 	if strings.Contains(strings.Join(f.Evidence.Notes, " "), "no CPU profile") {
 		t.Errorf("a CPU profile was attempted with CPUProfile < 0: %v", f.Evidence.Notes)
+	}
+}
+
+// TestStartWithUnwritableTempDir: an agent in a read-only file system must
+// start; only its captures can fail. The capture directory is made at the
+// first capture, not at Start.
+func TestStartWithUnwritableTempDir(t *testing.T) {
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", filepath.Join(notADir, "tmp")) // mkdir fails, even as root
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	a, err := Start(context.Background(), Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatalf("Start with an unwritable TMPDIR: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+// TestDefaultCaptureDirRemovedWhenEmpty: an agent that captured nothing
+// leaves no directory behind.
+func TestDefaultCaptureDirRemovedWhenEmpty(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	a, err := Start(context.Background(), Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(tmp)
+	for _, e := range ents {
+		if e.Name() != fmt.Sprintf("asyncmon-%d", os.Getuid()) { // the registry's directory
+			t.Errorf("left %s behind", e.Name())
+		}
 	}
 }
