@@ -518,3 +518,14 @@ func TestHistoryStreamsValidJSON(t *testing.T) {
 		t.Errorf("history from the future: %d %q, want []", code, body)
 	}
 }
+
+func TestFindingsUnknownDetectorIs400(t *testing.T) {
+	a := start(t, Options{})
+	code, body := get(t, "http://"+a.Addr()+"/api/v1/findings?detector=bogus")
+	if code != http.StatusBadRequest || !strings.Contains(body, "goroutine-leak") {
+		t.Errorf("detector=bogus: %d %s; want 400 listing the detectors that run", code, body)
+	}
+	if code, _ := get(t, "http://"+a.Addr()+"/api/v1/findings?detector=goroutine-leak"); code != 200 {
+		t.Errorf("detector=goroutine-leak: %d, want 200", code)
+	}
+}

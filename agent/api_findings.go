@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -29,6 +32,14 @@ func (a *Agent) handleFindings(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("state: want firing, pending, resolved or active, got %q", state))
 		return
+	}
+	if detector != "" && a.findings != nil {
+		known := a.findings.engine.Detectors()
+		if _, ok := known[detector]; !ok {
+			names := slices.Sorted(maps.Keys(known))
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("detector: no detector %q runs here (running: %s)", detector, strings.Join(names, ", ")))
+			return
+		}
 	}
 	out := []model.Finding{}
 	for _, f := range a.Findings() {

@@ -75,13 +75,15 @@ func printFindings(w io.Writer, fs []model.Finding, base string) error {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
+		// FirstSeen is when the condition was first seen, before the
+		// detector's "for" made it fire: the "since when" that matters.
 		since := f.FirstSeen.Local().Format(time.DateTime)
 		state := string(f.State)
 		if f.State == model.StateResolved {
 			state += " at " + f.ResolvedAt.Local().Format(time.DateTime)
 		}
 		fmt.Fprintf(w, "%s %s [%s] %s\n", levelMark(f.Level), strings.ToUpper(string(f.Level)), f.Detector, f.Title)
-		fmt.Fprintf(w, "  %s since %s, subject %s", state, since, f.Subject)
+		fmt.Fprintf(w, "  %s, first seen %s, subject %s", state, since, f.Subject)
 		if f.Cause != "" {
 			fmt.Fprintf(w, ", cause %s", f.Cause)
 		}
