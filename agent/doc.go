@@ -19,12 +19,17 @@
 //	GET /api/v1/snapshot         the latest model.Snapshot
 //	GET /api/v1/history?since=   snapshots since an RFC 3339 time or a duration ago
 //	GET /api/v1/stream           Server-Sent Events, one snapshot per collection
+//	GET /api/v1/goroutines       the goroutine group table, sorted and filtered
+//	GET /api/v1/connections      tracked connections, leaks and pools
+//	GET /api/v1/findings         what the detectors found
+//	GET /api/v1/captures[/{id}]  evidence saved when findings fired
 //	GET /debug/pprof/...         net/http/pprof profiles
 //	GET /debug/fgprof            wall-clock profile
 //	GET /healthz                 liveness
 //
-// Unknown paths answer 404 and bad parameters 400, both with a JSON body
-// {"error": "..."}.
+// Unknown paths answer 404, other methods than GET 405, and bad parameters
+// 400, all with a JSON body {"error": "..."}. docs/api.md has the
+// parameters of each endpoint.
 //
 // # Safety
 //
