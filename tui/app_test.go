@@ -333,3 +333,13 @@ func TestPlayerKeys(t *testing.T) {
 		t.Error("n stepped a playing player")
 	}
 }
+
+func TestOverviewFirstSample(t *testing.T) {
+	src := newFakeSource()
+	h := startUI(t, src, 120, 30)
+	src.updates <- liveUpdate(1)
+	s := h.waitFor("sched latency p99", "first sample; trends need a second one")
+	if strings.Contains(s, "over the last  (") {
+		t.Errorf("overview shows an empty time span:\n%s", s)
+	}
+}

@@ -65,11 +65,11 @@ func (v *overview) lines(width int) []string {
 	if partial {
 		out = append(out, " [yellow]"+tview.Escape(why)+"[-]")
 	}
-	span := ""
 	if len(hist) > 1 {
-		span = fmtDuration(last.Time.Sub(hist[0].Time))
+		out = append(out, fmt.Sprintf(" [::b]over the last %s (%d samples)[::-]", fmtDuration(last.Time.Sub(hist[0].Time)), len(hist)))
+	} else {
+		out = append(out, " [::b]first sample; trends need a second one[::-]")
 	}
-	out = append(out, fmt.Sprintf(" [::b]over the last %s (%d samples)[::-]", span, len(hist)))
 
 	sw := max(width-labelWidth-valueWidth-2, 8)
 	series := func(get func(*model.Snapshot) float64) []float64 {
