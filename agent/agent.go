@@ -54,9 +54,10 @@ type Options struct {
 	// Values under 10 ms are raised to 10 ms.
 	Interval time.Duration
 	// History is how far back snapshots are kept. Optional. Default 10
-	// minutes, i.e. 600 snapshots at the default interval. A snapshot of a
-	// service with a few hundred goroutine groups is about 10–50 KiB, so
-	// the default history costs a few MiB at most (see docs/perf.md).
+	// minutes, i.e. 600 snapshots at the default interval. Memory grows
+	// with what a snapshot holds, chiefly goroutine groups and tracked
+	// connections: the demo service's history is about 10 MiB (see
+	// docs/perf.md); a shorter History bounds it further.
 	History time.Duration
 	// Logger receives the agent's own logs. Optional. Default nil: silent.
 	Logger *slog.Logger
