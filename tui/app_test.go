@@ -343,3 +343,22 @@ func TestOverviewFirstSample(t *testing.T) {
 		t.Errorf("overview shows an empty time span:\n%s", s)
 	}
 }
+
+// TestGoroutinesWithoutCreationSites: groups from the concurrent goroutine
+// profile have no creation site; the table says where they started
+// instead of leaving the column blank.
+func TestGoroutinesWithoutCreationSites(t *testing.T) {
+	src := newFakeSource()
+	h := startUI(t, src, 120, 30)
+	u := liveUpdate(1)
+	s := u.Snapshots[0]
+	s.Groups = []model.GoroutineGroup{{
+		Key: "live", WaitReason: model.WaitChanRecv, Count: 42,
+		Start:     model.Frame{Func: "example.com/svc/feed.forward", File: "/src/feed.go", Line: 10},
+		TopFrames: []model.Frame{{Func: "example.com/svc/feed.forward", File: "/src/feed.go", Line: 12}},
+	}}
+	src.updates <- u
+	h.waitFor("live")
+	h.keys("2")
+	h.waitFor("CREATED BY", "42", "started in feed.forward")
+}

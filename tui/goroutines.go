@@ -70,9 +70,19 @@ func groupColumns() []column[*model.GoroutineGroup] {
 			cmp: cmpStr(func(g G) string { return shortFunc(g.Site().Func) })},
 		{title: "AT", maxWidth: 32, expand: 2, trimLeft: true, text: func(g G) string { return shortSite(g.Site()) },
 			cmp: cmpStr(func(g G) string { return g.Site().Site() })},
-		{title: "CREATED BY", maxWidth: 50, expand: 2, text: func(g G) string { return shortFunc(g.CreatedBy.Func) },
-			cmp: cmpStr(func(g G) string { return g.CreatedBy.Func })},
+		{title: "CREATED BY", maxWidth: 50, expand: 2, text: origin,
+			cmp: cmpStr(origin)},
 	}
+}
+
+// origin names a group's creator, or, where the sample has no creation
+// sites (the concurrent goroutine profile), the function its goroutines
+// started in, marked "started in".
+func origin(g *model.GoroutineGroup) string {
+	if g.CreatedBy.IsZero() && !g.Start.IsZero() {
+		return "started in " + shortFunc(g.Start.Func)
+	}
+	return shortFunc(g.CreatedBy.Func)
 }
 
 // groupHaystack is the lower-case text the / filter searches in a group:
