@@ -27,9 +27,18 @@ func (f Frame) IsUser() bool { return f.Func != "" && IsUserFunc(f.Func) }
 
 // IsUserFunc reports whether fn, a function name as a stack prints it
 // (e.g. "net/http.(*conn).serve", "main.handler",
-// "github.com/x/y.(*T).Run"), is outside the standard library: its
-// package path's first element has a dot, or is not a standard one.
+// "github.com/x/y.(*T).Run"), is the user's code: outside the standard
+// library (its package path's first element has a dot, or is not a
+// standard one) and outside asyncmon's own agent and wrappers, which sit
+// between the user's code and the standard library in stacks (a tracked
+// connection's Read, the request middleware) and would otherwise be named
+// as where the user's goroutines wait.
 func IsUserFunc(fn string) bool {
+	for _, own := range []string{"github.com/asyncmon/asyncmon/collectors", "github.com/asyncmon/asyncmon/agent"} {
+		if rest, ok := strings.CutPrefix(fn, own); ok && (rest == "" || rest[0] == '.' || rest[0] == '/') {
+			return false
+		}
+	}
 	pkg := fn
 	if i := strings.LastIndexByte(pkg, '/'); i >= 0 {
 		if j := strings.IndexByte(pkg[i:], '.'); j >= 0 {

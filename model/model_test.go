@@ -72,6 +72,11 @@ func TestIsUserFunc(t *testing.T) {
 		"github.com/x/y.(*T).Run":        true,
 		"example.com/svc.run.func1":      true,
 		"mycorp/internal/db.Query":       true,
+		"github.com/asyncmon/asyncmon/collectors.(*trackedConn).Read":  false,
+		"github.com/asyncmon/asyncmon/collectors/conns.(*body).Read":   false,
+		"github.com/asyncmon/asyncmon/agent.(*Agent).Middleware.func1": false,
+		"github.com/asyncmon/asyncmon/demo.forwardUpdates":             true,
+		"github.com/asyncmon/asyncmon/agentish.Run":                    true,
 	} {
 		if got := IsUserFunc(fn); got != want {
 			t.Errorf("IsUserFunc(%q) = %v, want %v", fn, got, want)

@@ -62,9 +62,15 @@ func TestFindingsCommand(t *testing.T) {
 		t.Fatalf("--json: code %d, err %v, findings %+v", code, err, fs)
 	}
 
-	code, out, _ = runCmd(t, "findings", a.Addr(), "--detector", "starvation")
+	code, out, _ = runCmd(t, "findings", a.Addr(), "--state", "resolved")
 	if code != 0 || !strings.Contains(out, "No findings") {
-		t.Errorf("no findings of another detector: code %d, output %q", code, out)
+		t.Errorf("no resolved findings: code %d, output %q", code, out)
+	}
+	// A detector this agent does not run is a mistake worth saying, not
+	// an empty list.
+	code, _, stderr = runCmd(t, "findings", a.Addr(), "--detector", "starvation")
+	if code == 0 || !strings.Contains(stderr, `no detector "starvation" runs here`) {
+		t.Errorf("a detector that does not run: code %d, stderr %q", code, stderr)
 	}
 	if code, _, stderr := runCmd(t, "findings", a.Addr(), "--state", "weird"); code != 2 || !strings.Contains(stderr, "state") {
 		t.Errorf("bad state: code %d, stderr %q; want 2", code, stderr)

@@ -159,7 +159,12 @@ func TestDemoTUIInTmux(t *testing.T) {
 	s.waitFor("filter (/ edits")
 	if hasGroups {
 		s.keys("Enter")
-		s.waitFor("group — Esc to go back", "stack", "created by")
+		// A group says who created its goroutines, or, from the
+		// concurrent profile (no creation sites), where they started.
+		pane := s.waitFor("group — Esc to go back", "stack")
+		if !strings.Contains(pane, "created by") && !strings.Contains(pane, "started in") {
+			t.Errorf("group details name neither a creator nor a start function:\n%s", pane)
+		}
 		s.keys("Escape")
 		s.waitGone("group — Esc to go back")
 	} else {
