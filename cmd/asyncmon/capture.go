@@ -36,9 +36,9 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for _, k := range captureKinds {
 		kinds = append(kinds, k.kind)
 	}
-	fs := newFlagSet("capture", "[ADDR] --kind KIND [--seconds N] -o FILE",
+	fs := newFlagSet("capture", "[ADDR|PID] --kind KIND [--seconds N] -o FILE",
 		"Saves a profile or trace from the agent (or any Go process serving net/http/pprof)\n"+
-			"at ADDR (default "+agent.DefaultAddr+"). The file is written only once complete.", stderr)
+			"at ADDR or of process PID (default: the only local agent, else "+agent.DefaultAddr+"). The file is written only once complete.", stderr)
 	kind := fs.String("kind", "cpu", "what to capture: "+strings.Join(kinds, ", "))
 	seconds := fs.Int("seconds", 10, "duration for cpu, wall, trace, and the delta window of block and mutex")
 	out := fs.String("o", "", "output `FILE` (- for standard output)")
@@ -64,13 +64,9 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if timed {
 		path += "?seconds=" + strconv.Itoa(*seconds)
 	}
-	addr := agent.DefaultAddr
-	if len(pos) == 1 {
-		addr = pos[0]
-	}
-	c, err := client.New(addr)
+	c, err := clientFor(ctx, pos)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	wait := time.Duration(*seconds)*time.Second + 30*time.Second
 	ctx, cancel := context.WithTimeout(ctx, wait)

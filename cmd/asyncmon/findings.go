@@ -19,8 +19,8 @@ import (
 var errFiring = errors.New("a warning or critical finding is firing")
 
 func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("findings", "[ADDR] [--json] [--state STATE] [--detector NAME]",
-		"Prints the findings of the agent at ADDR (default "+agent.DefaultAddr+"): what is wrong,\n"+
+	fs := newFlagSet("findings", "[ADDR|PID] [--json] [--state STATE] [--detector NAME]",
+		"Prints the findings of the agent at ADDR or of process PID (default: the only local agent, else "+agent.DefaultAddr+"): what is wrong,\n"+
 			"where, since when and what to do, with the evidence captured.\n"+
 			"Exit status 0 with nothing firing, 3 when a warning or critical finding is firing.", stderr)
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
@@ -30,13 +30,9 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	addr := agent.DefaultAddr
-	if len(pos) == 1 {
-		addr = pos[0]
-	}
-	c, err := client.New(addr)
+	c, err := clientFor(ctx, pos)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -19,6 +19,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/asyncmon/asyncmon/agent"
+	"github.com/asyncmon/asyncmon/agent/client"
 )
 
 // command is one subcommand. run returns flag.ErrHelp after printing
@@ -146,4 +149,28 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) ([]string, error) 
 		return nil, usageError{fmt.Errorf("too many arguments: %q", pos[maxArgs:])}
 	}
 	return pos, nil
+}
+
+// clientFor returns a client of the agent named by the optional ADDR or
+// PID argument, as attach resolves it. With no argument it is the only
+// registered local agent or, when none is registered, the default
+// address; several registered agents are a usage error that lists them.
+func clientFor(ctx context.Context, pos []string) (*client.Client, error) {
+	target := ""
+	if len(pos) == 1 {
+		target = pos[0]
+	}
+	addr, err := resolveTarget(ctx, target, nil)
+	if err != nil {
+		var ue usageError
+		if target != "" || errors.As(err, &ue) {
+			return nil, err
+		}
+		addr = agent.DefaultAddr
+	}
+	c, err := client.New(addr)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
 }

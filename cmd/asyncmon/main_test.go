@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +106,28 @@ func TestBusyPortErrorIsNotDoublyPrefixed(t *testing.T) {
 	code, _, stderr := runCmd(t, "demo", "--no-tui", "--addr", "127.0.0.1:0", "--agent-addr", a.Addr())
 	if code != 1 || !strings.Contains(stderr, "asyncmon demo: listen on "+a.Addr()) {
 		t.Errorf("exit %d, stderr %q; want 1 and 'asyncmon demo: listen on %s'", code, stderr, a.Addr())
+	}
+}
+
+// TestSnapshotByPID: like attach, the one-shot commands take a PID and
+// find that process's agent in the local registry.
+func TestSnapshotByPID(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir()) // a registry of our own
+	a, err := agent.Start(context.Background(), agent.Options{Addr: "127.0.0.1:0", Interval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	code, out, stderr := runCmd(t, "snapshot", strconv.Itoa(os.Getpid()), "--json")
+	var s model.Snapshot
+	if code != 0 || json.Unmarshal([]byte(out), &s) != nil || s.Process.PID != os.Getpid() {
+		t.Fatalf("snapshot by pid: exit %d, stderr %q, pid %d", code, stderr, s.Process.PID)
+	}
+	// No argument: the only registered agent.
+	if code, _, stderr := runCmd(t, "snapshot"); code != 0 {
+		t.Errorf("snapshot of the only local agent: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "findings", "999999999"); code == 0 || !strings.Contains(stderr, "no agent registered for pid") {
+		t.Errorf("unknown pid: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -17,20 +17,16 @@ import (
 )
 
 func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("snapshot", "[ADDR] [--json]",
-		"Prints the latest snapshot of the agent at ADDR (default "+agent.DefaultAddr+").", stderr)
+	fs := newFlagSet("snapshot", "[ADDR|PID] [--json]",
+		"Prints the latest snapshot of the agent at ADDR or of process PID (default: the only local agent, else "+agent.DefaultAddr+").", stderr)
 	asJSON := fs.Bool("json", false, "print the snapshot as JSON")
 	pos, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
 	}
-	addr := agent.DefaultAddr
-	if len(pos) == 1 {
-		addr = pos[0]
-	}
-	c, err := client.New(addr)
+	c, err := clientFor(ctx, pos)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
