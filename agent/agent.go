@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/conns"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/internal/ring"
 	"github.com/asyncmon/asyncmon/model"
@@ -92,7 +94,7 @@ type Options struct {
 	// Conns is the connection tracker to report. Optional. Default: the
 	// agent's own, reachable with Agent.Conns and the Agent's wrapper
 	// shortcuts (WrapListener, HTTPTransport, OpenDB, TrackDB).
-	Conns *collectors.ConnTracker
+	Conns *conns.Tracker
 
 	// Detectors run over the history after every collection. Optional.
 	// Default detectors.Defaults() (starvation, goroutine leak, deadlock,
@@ -122,10 +124,10 @@ type Agent struct {
 	log      *slog.Logger
 	cols     []*collectorState
 	closers  []io.Closer
-	conns    *collectors.ConnTracker
+	conns    *conns.Tracker
 	// goroutines is the built-in group table collector, kept for full
 	// dumps on request (/api/v1/goroutines?full=1).
-	goroutines *collectors.Goroutines
+	goroutines *goroutines.Collector
 
 	mu      sync.RWMutex // guards history and seq
 	history *ring.Ring[*model.Snapshot]
@@ -212,7 +214,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	sched := collectors.NewScheduler(collectors.SchedulerOptions{ProbePeriod: opts.ProbePeriod})
 	a.addBuiltin(sched)
 	a.addBuiltin(collectors.NewRuntime())
-	a.goroutines = collectors.NewGoroutines(collectors.GoroutinesOptions{Logger: opts.Logger})
+	a.goroutines = goroutines.NewCollector(goroutines.Options{Logger: opts.Logger})
 	a.addBuiltin(a.goroutines)
 	a.addBuiltin(collectors.NewBlocking(collectors.BlockingOptions{
 		BlockProfileRate:     opts.BlockProfileRate,

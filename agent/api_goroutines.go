@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -45,9 +45,9 @@ func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	by := q.Get("sort")
 	if by == "" {
-		by = collectors.SortCount
+		by = goroutines.SortCount
 	}
-	desc := by != collectors.SortSite
+	desc := by != goroutines.SortSite
 	switch q.Get("order") {
 	case "":
 	case "asc":
@@ -92,14 +92,14 @@ func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 		when := time.Now()
 		d, err := a.goroutines.Dump(r.Context())
 		switch {
-		case errors.Is(err, collectors.ErrRateLimited):
+		case errors.Is(err, goroutines.ErrRateLimited):
 			writeError(w, http.StatusTooManyRequests, "a full goroutine dump stops the world; one a minute at most: "+err.Error())
 			return
 		case d == nil:
 			writeError(w, http.StatusInternalServerError, fmt.Sprintf("goroutine dump: %v", err))
 			return
 		}
-		gt := collectors.GroupDump(d, collectors.GroupOptions{MaxGroups: 1000})
+		gt := goroutines.GroupDump(d, goroutines.GroupOptions{MaxGroups: 1000})
 		t.Time, t.Goroutines, t.GroupsTotal, t.Truncated, t.ByWaitReason = when, gt.Goroutines, gt.Total, gt.Truncated, gt.ByWaitReason
 		for _, g := range gt.Groups {
 			if (wait == "" || g.WaitReason == wait) && (filter == "" || groupMatches(&g, filter)) {
@@ -121,7 +121,7 @@ func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if !collectors.SortGroups(t.Groups, by, desc) {
+	if !goroutines.SortGroups(t.Groups, by, desc) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("sort: want count, delta, wait or site, got %q", by))
 		return
 	}

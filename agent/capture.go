@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -223,7 +223,7 @@ func (c *capturer) onFiring(a *Agent, f model.Finding) {
 		}
 		// The debug=2 text in one stop-the-world walk (pprof's may take
 		// up to seven at 100k goroutines).
-		return collectors.WriteGoroutineDump(w)
+		return goroutines.WriteDump(w)
 	}); err == nil {
 		ids = append(ids, cp.ID)
 	} else {

@@ -6,7 +6,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/conns"
 )
 
 // initConns sets up the connection tracker: the one given in Options, or
@@ -14,14 +14,14 @@ import (
 func (a *Agent) initConns(opts Options) {
 	a.conns = opts.Conns
 	if a.conns == nil {
-		a.conns = collectors.NewConnTracker(collectors.ConnTrackerOptions{Logger: opts.Logger})
+		a.conns = conns.NewTracker(conns.Options{Logger: opts.Logger})
 	}
 	a.addBuiltin(a.conns)
 }
 
 // Conns returns the agent's connection tracker, for the wrappers that have
 // no shortcut on the Agent (dialers, connectors, already open conns).
-func (a *Agent) Conns() *collectors.ConnTracker { return a.conns }
+func (a *Agent) Conns() *conns.Tracker { return a.conns }
 
 // WrapListener returns l with every accepted connection tracked:
 //

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -133,7 +134,7 @@ func (a *Agent) startFindings(opts Options) error {
 	a.cols = append(a.cols, &collectorState{c: a.requests})
 	if !opts.NoDetectors && !a.hasCollector("goroutines") {
 		// The leak and stall detectors need the goroutine group table.
-		a.addBuiltin(collectors.NewGoroutines(collectors.GoroutinesOptions{Logger: opts.Logger}))
+		a.addBuiltin(goroutines.NewCollector(goroutines.Options{Logger: opts.Logger}))
 	}
 	var capt *capturer
 	if !opts.Capture.Disabled {

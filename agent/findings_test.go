@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -74,8 +75,8 @@ func waitFinding(t *testing.T, addr string, detector string, deadline time.Durat
 }
 
 // liveGroups is the real live goroutine collector, refreshing often.
-func liveGroups() *collectors.Goroutines {
-	return collectors.NewGoroutines(collectors.GoroutinesOptions{MinInterval: 300 * time.Millisecond, CPUBudget: 0.5})
+func liveGroups() *goroutines.Collector {
+	return goroutines.NewCollector(goroutines.Options{MinInterval: 300 * time.Millisecond, CPUBudget: 0.5})
 }
 
 // leakyLookup is a request path that leaks a goroutine per call: the

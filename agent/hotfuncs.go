@@ -163,6 +163,9 @@ func isSystemFunc(name string) bool {
 		"github.com/asyncmon/asyncmon/agent.(*",
 		"github.com/asyncmon/asyncmon/agent.Start",
 		"github.com/asyncmon/asyncmon/collectors.",
+		"github.com/asyncmon/asyncmon/collectors/conns.",
+		"github.com/asyncmon/asyncmon/collectors/dump.",
+		"github.com/asyncmon/asyncmon/collectors/goroutines.",
 	} {
 		if strings.HasPrefix(name, p) {
 			return true

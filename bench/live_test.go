@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/internal/workload"
 )
 
@@ -58,7 +59,7 @@ func BenchmarkGroupTable(b *testing.B) {
 				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
 			})
 		}
-		c := collectors.NewGoroutines(collectors.GoroutinesOptions{})
+		c := goroutines.NewCollector(goroutines.Options{})
 		run("live-table", func() {
 			if _, err := c.Refresh(ctx); err != nil {
 				b.Fatal(err)
@@ -69,7 +70,7 @@ func BenchmarkGroupTable(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
-		full := collectors.NewGoroutines(collectors.GoroutinesOptions{MaxPause: time.Hour})
+		full := goroutines.NewCollector(goroutines.Options{MaxPause: time.Hour})
 		run("debug2-table", func() {
 			if _, err := full.Refresh(ctx); err != nil {
 				b.Fatal(err)

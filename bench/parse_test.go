@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/DataDog/gostackparse"
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/dump"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/maruel/panicparse/v2/stack"
 )
 
@@ -135,7 +136,7 @@ func BenchmarkParse(b *testing.B) {
 		b.Run(name+"/parser=asyncmon", func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				d, err := collectors.ParseDump(bytes.NewReader(data))
+				d, err := dump.Parse(bytes.NewReader(data))
 				if err != nil || len(d.Goroutines) < want || d.Truncated != cut {
 					b.Fatalf("%v, %d goroutines", err, len(d.Goroutines))
 				}
@@ -162,11 +163,11 @@ func BenchmarkParse(b *testing.B) {
 		b.Run(name+"/parser=asyncmon+group", func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				d, err := collectors.ParseDump(bytes.NewReader(data))
+				d, err := dump.Parse(bytes.NewReader(data))
 				if err != nil {
 					b.Fatal(err)
 				}
-				collectors.GroupDump(d, collectors.GroupOptions{})
+				goroutines.GroupDump(d, goroutines.GroupOptions{})
 			}
 		})
 	}
@@ -179,7 +180,7 @@ func TestFidelity(t *testing.T) {
 	if !bytes.Contains(in, []byte(" labels:{")) {
 		t.Fatal("dump has no labels: go:debug tracebacklabels=1 not in effect")
 	}
-	d, err := collectors.ParseDump(bytes.NewReader(in))
+	d, err := dump.Parse(bytes.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asyncmon/asyncmon/collectors/dump"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -191,7 +192,7 @@ func (r *Requests) readStacks(want map[int64]bool) {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	d, err := ParseDump(bytes.NewReader(buf))
+	d, err := dump.Parse(bytes.NewReader(buf))
 	if err != nil {
 		return
 	}

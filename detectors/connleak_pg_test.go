@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/internal/testenv"
 	"github.com/asyncmon/asyncmon/model"
@@ -108,7 +108,7 @@ func settleConnFinalizers(t *testing.T) {
 }
 
 // snap collects the tracker into a snapshot stamped at.
-func snap(t *testing.T, tr *collectors.ConnTracker, at time.Time) *model.Snapshot {
+func snap(t *testing.T, tr *conns.Tracker, at time.Time) *model.Snapshot {
 	t.Helper()
 	s := &model.Snapshot{Time: at}
 	if err := tr.Collect(context.Background(), s); err != nil {
@@ -120,7 +120,7 @@ func snap(t *testing.T, tr *collectors.ConnTracker, at time.Time) *model.Snapsho
 func TestConnLeakPostgres(t *testing.T) {
 	defer settleConnFinalizers(t) // the leaked connections' sockets
 	pg := testenv.StartPostgres(t)
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	tr := conns.NewTracker(conns.Options{})
 	db := tr.OpenDB("orders", tr.WrapDriver("orders", stdlib.GetDefaultDriver(), pg.DSN))
 	defer db.Close()
 	const maxOpen = 4
@@ -275,7 +275,7 @@ func holdRows(ctx context.Context, t *testing.T, db *sql.DB) *sql.Rows {
 
 func TestConnLeakPostgresHeldRows(t *testing.T) {
 	pg := testenv.StartPostgres(t)
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	tr := conns.NewTracker(conns.Options{})
 	db := tr.OpenDB("orders", tr.WrapDriver("orders", stdlib.GetDefaultDriver(), pg.DSN))
 	defer db.Close()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/conns"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -32,7 +33,7 @@ func TestConnLeakParkedReadLoops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	groups := collectors.NewGoroutines(collectors.GoroutinesOptions{MinInterval: time.Millisecond, CPUBudget: 1})
+	groups := goroutines.NewCollector(goroutines.Options{MinInterval: time.Millisecond, CPUBudget: 1})
 	snap := func(at time.Time) *model.Snapshot {
 		s := &model.Snapshot{Time: at}
 		if err := groups.Collect(context.Background(), s); err != nil {
@@ -131,7 +132,7 @@ func fetchAndClose(t *testing.T, client *http.Client, url string) {
 // their line once the GC has run; closed bodies and the idle keep-alive
 // connections they leave behind raise nothing.
 func TestConnLeakHTTPBodies(t *testing.T) {
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	tr := conns.NewTracker(conns.Options{})
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "hello")
 	}))

@@ -154,7 +154,10 @@ const ownFuncs = "github.com/asyncmon/asyncmon/agent.(*Agent)." +
 	"|github.com/asyncmon/asyncmon/agent.(*capturer)." +
 	"|github.com/asyncmon/asyncmon/agent.(*broker)." +
 	"|github.com/asyncmon/asyncmon/agent.Start." +
-	"|github.com/asyncmon/asyncmon/collectors.(*"
+	"|github.com/asyncmon/asyncmon/collectors.(*" +
+	"|github.com/asyncmon/asyncmon/collectors/conns.(*" +
+	"|github.com/asyncmon/asyncmon/collectors/dump.(*" +
+	"|github.com/asyncmon/asyncmon/collectors/goroutines.(*"
 
 // ownGoroutine reports whether g belongs to asyncmon's own agent or
 // collectors, which detectors leave out of process-wide judgements.

@@ -20,6 +20,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/dump"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -61,14 +63,14 @@ func itoa(n int) string {
 // sampler takes real snapshots of this process.
 type sampler struct {
 	seq     uint64
-	grouper *collectors.Grouper
+	grouper *goroutines.Grouper
 	sched   *collectors.Scheduler
 	rt      *collectors.Runtime
 	w       model.Window
 }
 
 func newSampler(withSched bool) *sampler {
-	s := &sampler{grouper: collectors.NewGrouper(collectors.GroupOptions{MaxGroups: 1000})}
+	s := &sampler{grouper: goroutines.NewGrouper(goroutines.GroupOptions{MaxGroups: 1000})}
 	if withSched {
 		s.sched = collectors.NewScheduler(collectors.SchedulerOptions{})
 		s.rt = collectors.NewRuntime()
@@ -105,7 +107,7 @@ func (s *sampler) take(t *testing.T) model.Window {
 			}
 			buf = make([]byte, 2*len(buf))
 		}
-		d, err := collectors.ParseDump(bytes.NewReader(buf))
+		d, err := dump.Parse(bytes.NewReader(buf))
 		if err != nil {
 			t.Fatal(err)
 		}

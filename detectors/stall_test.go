@@ -22,7 +22,7 @@ func stallGroup(file string, line, count int, wait string, ids ...int64) model.G
 var (
 	listener = stallGroup("/src/net.go", 1, 1, model.WaitIO, 5)
 	ownLoop  = model.GoroutineGroup{Key: "own", WaitReason: model.WaitRunning, Count: 1,
-		Stack: []model.Frame{{Func: "github.com/asyncmon/asyncmon/collectors.(*Goroutines).Collect"}}}
+		Stack: []model.Frame{{Func: "github.com/asyncmon/asyncmon/collectors/goroutines.(*Collector).Collect"}}}
 )
 
 func TestStall(t *testing.T) {

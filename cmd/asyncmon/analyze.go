@@ -7,21 +7,21 @@ import (
 	"os"
 	"strings"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/internal/analyze"
 )
 
-// groupKeyParts maps --key names to collectors.GroupKey bits.
+// groupKeyParts maps --key names to goroutines.GroupKey bits.
 var groupKeyParts = []struct {
 	name string
-	key  collectors.GroupKey
+	key  goroutines.GroupKey
 }{
-	{"creator", collectors.KeyCreatedBy},
-	{"start", collectors.KeyStart},
-	{"wait", collectors.KeyWaitReason},
-	{"top", collectors.KeyTopFrames},
-	{"labels", collectors.KeyLabels},
+	{"creator", goroutines.KeyCreatedBy},
+	{"start", goroutines.KeyStart},
+	{"wait", goroutines.KeyWaitReason},
+	{"top", goroutines.KeyTopFrames},
+	{"labels", goroutines.KeyLabels},
 }
 
 func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -47,7 +47,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		// Nothing piped in: waiting on the terminal would look like a hang.
 		return usageError{fmt.Errorf("give a dump FILE, a URL, or pipe a dump into standard input")}
 	}
-	var k collectors.GroupKey
+	var k goroutines.GroupKey
 	for _, part := range strings.Split(*key, ",") {
 		found := false
 		for _, p := range groupKeyParts {
@@ -65,7 +65,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	dets, liveOnly := detectors.ForDump()
 	opts := analyze.Options{
-		Group:     collectors.GroupOptions{Key: k, TopFrames: *top, MaxGroups: 1 << 20},
+		Group:     goroutines.GroupOptions{Key: k, TopFrames: *top, MaxGroups: 1 << 20},
 		Detectors: dets,
 	}
 	for _, l := range liveOnly {

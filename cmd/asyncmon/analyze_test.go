@@ -113,7 +113,7 @@ func TestAnalyzeAcceptance(t *testing.T) {
 
 func TestAnalyzeTable(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	dump := filepath.Join("..", "..", "collectors", "testdata", "dumps", "go1.26-labels-debug2-truncated.txt")
+	dump := filepath.Join("..", "..", "collectors", "dump", "testdata", "dumps", "go1.26-labels-debug2-truncated.txt")
 	if code := run(context.Background(), []string{"analyze", dump, "--stacks"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
@@ -148,7 +148,7 @@ func TestAnalyzeErrors(t *testing.T) {
 // runtime marked leaked, which the leak detector reports from one dump.
 func TestAnalyzeRunsDetectors(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	dump := filepath.Join("..", "..", "collectors", "testdata", "dumps", "go1.26-leak-debug2.txt")
+	dump := filepath.Join("..", "..", "collectors", "dump", "testdata", "dumps", "go1.26-leak-debug2.txt")
 	if code := run(context.Background(), []string{"analyze", dump, "--json"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/dump"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -22,7 +23,7 @@ const pprofMaxGroups = 1000
 // with the agent's parser and grouper: groups with their change since the
 // previous dump, and goroutine counts by wait reason.
 type dumpAnalyzer struct {
-	gr           *collectors.Grouper
+	gr           *goroutines.Grouper
 	block, mutex contention
 	// engine runs the detectors that judge dumps over window, the
 	// recent pprof snapshots, and keeps their findings' lifecycle.
@@ -35,7 +36,7 @@ type dumpAnalyzer struct {
 const pprofWindow = 6 * time.Minute
 
 func newDumpAnalyzer() *dumpAnalyzer {
-	a := &dumpAnalyzer{gr: collectors.NewGrouper(collectors.GroupOptions{MaxGroups: pprofMaxGroups})}
+	a := &dumpAnalyzer{gr: goroutines.NewGrouper(goroutines.GroupOptions{MaxGroups: pprofMaxGroups})}
 	ds, _ := detectors.ForDump()
 	if e, err := detectors.NewEngine(detectors.Config{}, ds...); err == nil {
 		a.engine = e
@@ -65,12 +66,12 @@ func (a *dumpAnalyzer) detect(snap *model.Snapshot) []model.Finding {
 
 // add groups the parsed dump d into snap; err is the parse problem, if
 // any (a dump with malformed lines still fills snap), and is returned.
-func (a *dumpAnalyzer) add(d *collectors.Dump, err error, snap *model.Snapshot) error {
+func (a *dumpAnalyzer) add(d *dump.Dump, err error, snap *model.Snapshot) error {
 	if d == nil || (len(d.Goroutines) == 0 && len(d.Records) == 0) {
 		return err
 	}
-	var t *collectors.GroupTable
-	if d.Format == collectors.FormatProfile {
+	var t *goroutines.GroupTable
+	if d.Format == dump.FormatProfile {
 		t = a.gr.GroupRecords(d.Records)
 	} else {
 		t = a.gr.Group(d.Goroutines)
@@ -98,7 +99,7 @@ const pprofTopSites = 10
 // contention turns successive readings of one cumulative contention
 // profile (block or mutex) into per-site deltas.
 type contention struct {
-	prev map[string]collectors.ContentionRecord // by stack; nil before the first reading
+	prev map[string]dump.ContentionRecord // by stack; nil before the first reading
 }
 
 // stackKey identifies a record's stack.
@@ -130,7 +131,7 @@ func siteOf(fs []model.Frame) model.Frame {
 
 // update reads a profile and returns the top sites by delay since the
 // previous reading (none at the first), and the cumulative totals.
-func (c *contention) update(cp *collectors.ContentionProfile) (sites []model.BlockingSite, delay float64, events int64) {
+func (c *contention) update(cp *dump.ContentionProfile) (sites []model.BlockingSite, delay float64, events int64) {
 	secs := func(cycles int64) float64 {
 		if cp.CyclesPerSecond <= 0 {
 			return 0
@@ -142,7 +143,7 @@ func (c *contention) update(cp *collectors.ContentionProfile) (sites []model.Blo
 		best int64
 	}
 	bySite := map[string]*acc{}
-	next := make(map[string]collectors.ContentionRecord, len(cp.Records))
+	next := make(map[string]dump.ContentionRecord, len(cp.Records))
 	for _, r := range cp.Records {
 		delay += secs(r.Cycles)
 		events += r.Count
@@ -187,14 +188,14 @@ func (a *dumpAnalyzer) addContention(block, mutex io.Reader, snap *model.Snapsho
 	bl := &snap.Blocking
 	bl.WindowSeconds = window
 	if block != nil {
-		if cp, err := collectors.ParseContention(block); err != nil {
+		if cp, err := dump.ParseContention(block); err != nil {
 			errs = append(errs, fmt.Errorf("block profile: %w", err))
 		} else {
 			bl.Block, bl.BlockDelaySecondsTotal, bl.BlockEventsTotal = a.block.update(cp)
 		}
 	}
 	if mutex != nil {
-		if cp, err := collectors.ParseContention(mutex); err != nil {
+		if cp, err := dump.ParseContention(mutex); err != nil {
 			errs = append(errs, fmt.Errorf("mutex profile: %w", err))
 		} else {
 			bl.Mutex, bl.MutexDelaySecondsTotal, bl.MutexEventsTotal = a.mutex.update(cp)

@@ -19,7 +19,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/dump"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/google/pprof/profile"
 )
@@ -35,7 +36,7 @@ const goroutinePath = "/debug/pprof/goroutine"
 type Options struct {
 	// Group configures grouping. Optional. Default collectors'
 	// DefaultGroupKey (creation site × start × wait reason × top frames).
-	Group collectors.GroupOptions
+	Group goroutines.GroupOptions
 	// Detectors run over the dump, seen as a one-snapshot window.
 	// Optional.
 	Detectors []model.Detector
@@ -79,7 +80,7 @@ type Result struct {
 // debug=2, so "http://host:6060" works against any Go program that
 // mounts net/http/pprof. The dump is returned with the parse error, if
 // any (a dump with malformed lines is still usable).
-func Load(ctx context.Context, src string, opts Options) (*collectors.Dump, error) {
+func Load(ctx context.Context, src string, opts Options) (*dump.Dump, error) {
 	r, closeFn, err := open(ctx, src, opts)
 	if err != nil {
 		return nil, err
@@ -95,7 +96,7 @@ func Load(ctx context.Context, src string, opts Options) (*collectors.Dump, erro
 		}
 		return d, nil
 	}
-	d, err := collectors.ParseDump(br)
+	d, err := dump.Parse(br)
 	if err != nil {
 		return d, fmt.Errorf("%s: %w", src, err)
 	}
@@ -108,7 +109,7 @@ func Load(ctx context.Context, src string, opts Options) (*collectors.Dump, erro
 // collector does; like it, it is cheap for the target to write (the
 // concurrent profile, no long stop-the-world), so it is the form to poll
 // a process that does not embed the agent.
-func ParseProto(r io.Reader) (*collectors.Dump, error) {
+func ParseProto(r io.Reader) (*dump.Dump, error) {
 	p, err := profile.Parse(r)
 	if err != nil {
 		return nil, fmt.Errorf("parse profile: %w", err)
@@ -120,7 +121,7 @@ func ParseProto(r io.Reader) (*collectors.Dump, error) {
 		}
 		return nil, fmt.Errorf("not a goroutine profile (sample types %v)", types)
 	}
-	d := &collectors.Dump{Format: collectors.FormatProfile}
+	d := &dump.Dump{Format: dump.FormatProfile}
 	for _, s := range p.Sample {
 		if len(s.Value) == 0 || s.Value[0] <= 0 {
 			continue
@@ -146,12 +147,12 @@ func ParseProto(r io.Reader) (*collectors.Dump, error) {
 				g.Labels[k] = vs[0]
 			}
 		}
-		g.WaitReason = collectors.InferWaitReason(g.Frames)
-		d.Records = append(d.Records, collectors.ProfileRecord{Count: int(s.Value[0]), Goroutine: g})
+		g.WaitReason = dump.InferWaitReason(g.Frames)
+		d.Records = append(d.Records, dump.ProfileRecord{Count: int(s.Value[0]), Goroutine: g})
 		d.Total += int(s.Value[0])
 	}
 	if len(d.Records) == 0 {
-		return d, collectors.ErrNoGoroutines
+		return d, dump.ErrNoGoroutines
 	}
 	return d, nil
 }
@@ -217,8 +218,8 @@ func DumpURL(raw string) (string, error) {
 }
 
 // Analyze groups d and runs the detectors over it.
-func Analyze(src string, d *collectors.Dump, opts Options) *Result {
-	t := collectors.GroupDump(d, opts.Group)
+func Analyze(src string, d *dump.Dump, opts Options) *Result {
+	t := goroutines.GroupDump(d, opts.Group)
 	r := &Result{
 		Source:       src,
 		Format:       d.Format,
@@ -288,7 +289,7 @@ func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 	if n := len(r.Errors); n > 0 {
 		fmt.Fprintf(w, "warning: %d malformed lines skipped, first: %s\n", n, r.Errors[0])
 	}
-	if r.Format == collectors.FormatProfile {
+	if r.Format == dump.FormatProfile {
 		fmt.Fprintln(w, "note: a goroutine profile has no IDs, wait times or creation sites, and its wait reasons are inferred from the frames (debug=1 text hides the runtime's, so many read \"other\"); debug=2 has it all")
 	}
 	reasons := make([]string, 0, len(r.ByWaitReason))

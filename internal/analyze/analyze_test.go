@@ -35,7 +35,7 @@ func TestDumpURL(t *testing.T) {
 }
 
 func TestRunStdin(t *testing.T) {
-	f, err := os.Open("../../collectors/testdata/dumps/go1.21-panic-all.txt")
+	f, err := os.Open("../../collectors/dump/testdata/dumps/go1.21-panic-all.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package layout holds a test that keeps asyncmon's import direction:
-// cmd → {agent, tui, demo}, agent → {collectors, detectors} → model,
+// cmd → {agent, tui, demo}, agent → {collectors/..., detectors} → model,
 // tui → agent/client → model, and the standard-library-only packages.
 package layout
 
@@ -23,12 +23,15 @@ var rules = []struct {
 	stdlibOnly bool
 }{
 	{pkg: "model", allow: nil, stdlibOnly: true},
-	{pkg: "collectors", allow: []string{"model"}, stdlibOnly: true},
+	{pkg: "collectors", allow: []string{"model", "collectors/dump"}, stdlibOnly: true},
+	{pkg: "collectors/dump", allow: []string{"model"}, stdlibOnly: true},
+	{pkg: "collectors/goroutines", allow: []string{"model", "collectors/dump"}, stdlibOnly: true},
+	{pkg: "collectors/conns", allow: []string{"model"}, stdlibOnly: true},
 	{pkg: "detectors", allow: []string{"model"}, stdlibOnly: true},
 	{pkg: "agent/client", allow: []string{"model"}, stdlibOnly: true},
-	{pkg: "agent", allow: []string{"model", "collectors", "detectors", "internal/..."}},
+	{pkg: "agent", allow: []string{"model", "collectors/...", "detectors", "internal/..."}},
 	{pkg: "tui", allow: []string{"model", "agent/client", "internal/..."}},
-	{pkg: "demo/...", allow: []string{"agent", "agent/client", "model", "collectors", "internal/..."}},
+	{pkg: "demo/...", allow: []string{"agent", "agent/client", "model", "collectors/...", "internal/..."}},
 }
 
 type pkgInfo struct {

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"go.uber.org/goleak"
 )
 
@@ -46,7 +46,7 @@ func TestLeakedGroups(t *testing.T) {
 		maxPause time.Duration
 	}{{"profile", -1}, {"dump", time.Hour}} {
 		t.Run(tt.name, func(t *testing.T) {
-			c := collectors.NewGoroutines(collectors.GoroutinesOptions{MaxPause: tt.maxPause})
+			c := goroutines.NewCollector(goroutines.Options{MaxPause: tt.maxPause})
 			deadline := time.Now().Add(5 * time.Second)
 			for {
 				tb, err := c.Refresh(context.Background())
@@ -62,7 +62,7 @@ func TestLeakedGroups(t *testing.T) {
 					t.Fatalf("no group of 7 leaked goroutines in %+v", tb.Groups)
 				}
 				// A new collector reads the leak profile on its first refresh.
-				c = collectors.NewGoroutines(collectors.GoroutinesOptions{MaxPause: tt.maxPause})
+				c = goroutines.NewCollector(goroutines.Options{MaxPause: tt.maxPause})
 				time.Sleep(20 * time.Millisecond)
 			}
 		})

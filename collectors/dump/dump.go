@@ -1,4 +1,4 @@
-package collectors
+package dump
 
 import (
 	"bufio"
@@ -13,7 +13,7 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// ErrNoGoroutines is returned by [ParseDump] when the input holds no
+// ErrNoGoroutines is returned by [Parse] when the input holds no
 // goroutine at all (for example an HTML error page instead of a dump).
 var ErrNoGoroutines = errors.New("no goroutines in input")
 
@@ -26,7 +26,7 @@ const maxLineBytes = 1 << 20
 // costs no more memory than a good one.
 const maxParseErrors = 100
 
-// Dump formats recognised by [ParseDump].
+// Dump formats recognised by [Parse].
 const (
 	// FormatTraceback is the runtime's traceback text: pprof
 	// goroutine?debug=2, runtime.Stack(buf, true), a panic or a SIGQUIT.
@@ -90,19 +90,19 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("line %d: %s: %q", e.Line, e.Msg, e.Text)
 }
 
-// ParseDump reads a goroutine dump: the text of pprof's goroutine profile
+// Parse reads a goroutine dump: the text of pprof's goroutine profile
 // at debug=2 (or debug=1), runtime.Stack(buf, true), or the traceback of a
 // panic, fatal error or SIGQUIT at any GOTRACEBACK level, from Go 1.17 to
 // Go 1.26 (including labels printed under GODEBUG=tracebacklabels=1 and
 // "(leaked)" marks). Text around the goroutines (panic messages, signal
 // and register lines, "exit status 2") is skipped.
 //
-// ParseDump never panics. It reads the whole input and returns everything
+// Parse never panics. It reads the whole input and returns everything
 // valid it found. The error is nil for a clean input; it is the first
 // [*ParseError] when some lines were malformed (all of them are in
 // Dump.Errors), [ErrNoGoroutines] when nothing was found, or the read
 // error. A dump cut off mid-way is not an error: Dump.Truncated says so.
-func ParseDump(r io.Reader) (*Dump, error) {
+func Parse(r io.Reader) (*Dump, error) {
 	p := newParser(r)
 	err := p.run()
 	d := p.dump

@@ -1,4 +1,4 @@
-package collectors
+package goroutines
 
 import (
 	"bytes"
@@ -14,14 +14,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asyncmon/asyncmon/collectors/dump"
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// ErrRateLimited is returned by [Goroutines.Dump] when the last full
-// dump is more recent than GoroutinesOptions.DumpInterval.
+// ErrRateLimited is returned by [Collector.Dump] when the last full
+// dump is more recent than Options.DumpInterval.
 var ErrRateLimited = errors.New("full goroutine dump rate limited")
 
-// Defaults of GoroutinesOptions, and why.
+// Defaults of Options, and why.
 const (
 	// defaultCPUBudget is 1% of one core: a refresh that takes 300 ms
 	// (100k parked goroutines on a busy 2-core machine) runs at most every
@@ -45,9 +46,9 @@ const (
 	maxDumpBytes = 64 << 20
 )
 
-// GoroutinesOptions configures the live goroutine collector. The zero
+// Options configures the live goroutine collector. The zero
 // value works.
-type GoroutinesOptions struct {
+type Options struct {
 	// Group configures the group table. Optional. The default key is
 	// KeyStart|KeyWaitReason|KeyTopFrames: the concurrent profile has no
 	// creation site, and a key that a full dump alone could fill would
@@ -84,7 +85,7 @@ type GoroutinesOptions struct {
 	Logger *slog.Logger
 }
 
-// Goroutines is the live goroutine collector: a model.Collector that
+// Collector is the live goroutine collector: a model.Collector that
 // fills Snapshot.Groups, GroupsTime, GroupsTruncated, GroupsTotal,
 // GroupsSource, GroupsCostSeconds and Goroutines.ByWaitReason.
 //
@@ -98,14 +99,14 @@ type GoroutinesOptions struct {
 // are then walked while the world runs. The profile has no goroutine IDs,
 // wait reasons, wait times or creation sites: the collector symbolises
 // the stacks' program counters in-process (cached per PC), infers the
-// wait reason from the runtime frames (see [InferWaitReason]) and keys
+// wait reason from the runtime frames (see [dump.InferWaitReason]) and keys
 // groups by start function instead of creation site. A refresh is
 // skipped until the CPU budget allows it, so the table may be older than
 // the snapshot: GroupsTime says when it was taken.
 //
 // Collect and Dump may be called from different goroutines.
-type Goroutines struct {
-	opts GoroutinesOptions
+type Collector struct {
+	opts Options
 
 	mu sync.Mutex // guards everything below
 	// grouper keeps the previous table for deltas.
@@ -122,12 +123,12 @@ type Goroutines struct {
 	// last goroutineleak profile; lastLeak is when it was read.
 	leaks    map[string]int
 	lastLeak time.Time
-	stats    GoroutinesStats
+	stats    Stats
 	buf      bytes.Buffer
 }
 
-// GoroutinesStats describes the collector's own cost.
-type GoroutinesStats struct {
+// Stats describes the collector's own cost.
+type Stats struct {
 	// Refreshes counts table refreshes; FullDumps those made from a
 	// full (stop-the-world) dump.
 	Refreshes int
@@ -144,8 +145,8 @@ type GoroutinesStats struct {
 	Source string
 }
 
-// NewGoroutines returns the live goroutine collector.
-func NewGoroutines(opts GoroutinesOptions) *Goroutines {
+// NewCollector returns the live goroutine collector.
+func NewCollector(opts Options) *Collector {
 	if opts.Group.Key == 0 {
 		opts.Group.Key = KeyStart | KeyWaitReason | KeyTopFrames
 	}
@@ -164,7 +165,7 @@ func NewGoroutines(opts GoroutinesOptions) *Goroutines {
 	if opts.LeakInterval == 0 {
 		opts.LeakInterval = defaultLeakInterval
 	}
-	return &Goroutines{
+	return &Collector{
 		opts:      opts,
 		grouper:   NewGrouper(opts.Group),
 		pausePerG: initialPausePerGoroutine,
@@ -173,11 +174,11 @@ func NewGoroutines(opts GoroutinesOptions) *Goroutines {
 }
 
 // Name implements model.Collector.
-func (c *Goroutines) Name() string { return "goroutines" }
+func (c *Collector) Name() string { return "goroutines" }
 
 // Collect implements model.Collector. It refreshes the group table when
 // the CPU budget allows and copies the latest table into s.
-func (c *Goroutines) Collect(ctx context.Context, s *model.Snapshot) error {
+func (c *Collector) Collect(ctx context.Context, s *model.Snapshot) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var err error
@@ -198,7 +199,7 @@ func (c *Goroutines) Collect(ctx context.Context, s *model.Snapshot) error {
 
 // Refresh forces a refresh now, whatever the budget, and returns the new
 // table. It is for tests and for explicit requests.
-func (c *Goroutines) Refresh(ctx context.Context) (*GroupTable, error) {
+func (c *Collector) Refresh(ctx context.Context) (*GroupTable, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	err := c.refresh(ctx, time.Now())
@@ -206,13 +207,13 @@ func (c *Goroutines) Refresh(ctx context.Context) (*GroupTable, error) {
 }
 
 // Stats returns the collector's cost figures.
-func (c *Goroutines) Stats() GoroutinesStats {
+func (c *Collector) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.stats
 }
 
-func (c *Goroutines) refresh(ctx context.Context, now time.Time) error {
+func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -225,7 +226,7 @@ func (c *Goroutines) refresh(ctx context.Context, now time.Time) error {
 	// goroutines "(leaked)" in the headers of a full dump.
 	c.readLeaks()
 	if full {
-		var d *Dump
+		var d *dump.Dump
 		d, err = c.fullDump()
 		if d != nil {
 			t = c.grouper.Group(d.Goroutines)
@@ -260,7 +261,7 @@ func (c *Goroutines) refresh(ctx context.Context, now time.Time) error {
 	return err
 }
 
-func (c *Goroutines) tableTotal() int {
+func (c *Collector) tableTotal() int {
 	if c.table == nil {
 		return 0
 	}
@@ -268,12 +269,12 @@ func (c *Goroutines) tableTotal() int {
 }
 
 // profileTable builds the table from the concurrent goroutine profile.
-func (c *Goroutines) profileTable() (*GroupTable, error) {
+func (c *Collector) profileTable() (*GroupTable, error) {
 	c.buf.Reset()
 	if err := pprof.Lookup("goroutine").WriteTo(&c.buf, 1); err != nil {
 		return nil, fmt.Errorf("goroutine profile: %w", err)
 	}
-	d, err := ParseDump(&c.buf)
+	d, err := dump.Parse(&c.buf)
 	if err != nil && d == nil {
 		return nil, err
 	}
@@ -288,7 +289,7 @@ func (c *Goroutines) profileTable() (*GroupTable, error) {
 		// generated code): start over.
 		c.symbols = make(map[uintptr][]model.Frame)
 	}
-	if err != nil && !errors.Is(err, ErrNoGoroutines) {
+	if err != nil && !errors.Is(err, dump.ErrNoGoroutines) {
 		err = fmt.Errorf("goroutine profile: %w", err)
 	} else {
 		err = nil
@@ -298,7 +299,7 @@ func (c *Goroutines) profileTable() (*GroupTable, error) {
 
 // readLeaks refreshes c.leaks from the goroutineleak profile when it
 // exists and LeakInterval has passed.
-func (c *Goroutines) readLeaks() {
+func (c *Collector) readLeaks() {
 	if c.opts.LeakInterval < 0 || (!c.lastLeak.IsZero() && time.Since(c.lastLeak) < c.opts.LeakInterval) {
 		return
 	}
@@ -311,7 +312,7 @@ func (c *Goroutines) readLeaks() {
 	if err := p.WriteTo(&b, 1); err != nil {
 		return
 	}
-	d, _ := ParseDump(&b)
+	d, _ := dump.Parse(&b)
 	if d == nil {
 		return
 	}
@@ -333,7 +334,7 @@ func pcsKey(pcs []uintptr) string {
 // symbolize replaces the frames pprof printed (it hides the runtime's
 // own, which the wait reason is inferred from) with the full stack of the
 // records' PCs, and infers the wait reason from it.
-func (c *Goroutines) symbolize(rs []ProfileRecord) {
+func (c *Collector) symbolize(rs []dump.ProfileRecord) {
 	var frames []model.Frame
 	for i := range rs {
 		r := &rs[i]
@@ -348,12 +349,12 @@ func (c *Goroutines) symbolize(rs []ProfileRecord) {
 			frames = frames[:len(frames)-1]
 		}
 		r.Goroutine.Frames = append([]model.Frame(nil), frames...)
-		r.Goroutine.WaitReason = InferWaitReason(r.Goroutine.Frames)
+		r.Goroutine.WaitReason = dump.InferWaitReason(r.Goroutine.Frames)
 	}
 }
 
 // framesOf returns the frames of one return PC, inlined calls expanded.
-func (c *Goroutines) framesOf(pc uintptr) []model.Frame {
+func (c *Collector) framesOf(pc uintptr) []model.Frame {
 	if fs, ok := c.symbols[pc]; ok {
 		return fs
 	}
@@ -373,8 +374,8 @@ func (c *Goroutines) framesOf(pc uintptr) []model.Frame {
 }
 
 // fullDump takes a debug=2 dump of all goroutines and parses it.
-func (c *Goroutines) fullDump() (*Dump, error) {
-	return ParseDump(bytes.NewReader(goroutineStacks()))
+func (c *Collector) fullDump() (*dump.Dump, error) {
+	return dump.Parse(bytes.NewReader(goroutineStacks()))
 }
 
 // goroutineStacks returns runtime.Stack(buf, true): the debug=2 text of
@@ -395,10 +396,10 @@ func goroutineStacks() []byte {
 	}
 }
 
-// WriteGoroutineDump writes the same text as pprof's goroutine profile at
+// WriteDump writes the same text as pprof's goroutine profile at
 // debug=2, with one stop-the-world walk instead of up to seven (see
 // goroutineStacks). Use it for evidence captures.
-func WriteGoroutineDump(w io.Writer) error {
+func WriteDump(w io.Writer) error {
 	_, err := w.Write(goroutineStacks())
 	return err
 }
@@ -408,7 +409,7 @@ func WriteGoroutineDump(w io.Writer) error {
 // on request. It stops the world for the whole walk (about 28 µs per
 // goroutine), so it is rate limited to one per DumpInterval and returns
 // ErrRateLimited in between.
-func (c *Goroutines) Dump(ctx context.Context) (*Dump, error) {
+func (c *Collector) Dump(ctx context.Context) (*dump.Dump, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := ctx.Err(); err != nil {

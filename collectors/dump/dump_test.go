@@ -1,4 +1,4 @@
-package collectors
+package dump
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,7 +96,7 @@ func parseFile(t testing.TB, path string) (*Dump, error) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	return ParseDump(f)
+	return Parse(f)
 }
 
 func TestParseDumpGolden(t *testing.T) {
@@ -105,7 +106,7 @@ func TestParseDumpGolden(t *testing.T) {
 			d, err := parseFile(t, path)
 			golden(t, strings.TrimSuffix(name, ".txt")+".golden", render(d, err))
 			if err != nil {
-				t.Errorf("ParseDump: %v", err)
+				t.Errorf("Parse: %v", err)
 			}
 			cut := strings.Contains(name, "truncated")
 			if d.Truncated != cut {
@@ -131,14 +132,40 @@ func TestParseDumpGolden(t *testing.T) {
 
 // siteCount counts goroutines by the function of their top user frame
 // and wait reason.
+// siteCount counts goroutines by their innermost user frame and wait
+// reason. The grouping's top frame is the same for every goroutine these
+// tests count (all start in package main).
 func siteCount(gs []model.Goroutine) map[string]int {
 	m := make(map[string]int)
 	for i := range gs {
-		var top [1]model.Frame
-		topFrames(gs[i].Frames, top[:])
-		m[top[0].Func+" "+gs[i].WaitReason]++
+		top := ""
+		for _, f := range gs[i].Frames {
+			if IsUserFunc(f.Func) {
+				top = f.Func
+				break
+			}
+		}
+		m[top+" "+gs[i].WaitReason]++
 	}
 	return m
+}
+
+// labelString renders labels in the golden files: sorted, quoted
+// key=value pairs, each followed by a comma.
+func labelString(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var sb strings.Builder
+	for _, k := range keys {
+		sb.WriteString(strconv.Quote(k))
+		sb.WriteByte('=')
+		sb.WriteString(strconv.Quote(m[k]))
+		sb.WriteByte(',')
+	}
+	return sb.String()
 }
 
 // TestParseDumpKnownGoroutines checks the goroutines that testdata/gen
@@ -239,7 +266,7 @@ func TestParseDumpCut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fd, err := ParseDump(bytes.NewReader(full))
+		fd, err := Parse(bytes.NewReader(full))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +274,7 @@ func TestParseDumpCut(t *testing.T) {
 			step := max(1, len(full)/97)
 			first, last := goroutineSpan(full)
 			for cut := 1; cut < len(full); cut += step {
-				d, _ := ParseDump(bytes.NewReader(full[:cut]))
+				d, _ := Parse(bytes.NewReader(full[:cut]))
 				if len(d.Errors) > 0 {
 					t.Fatalf("cut at %d: %v", cut, d.Errors[0])
 				}
@@ -324,7 +351,7 @@ func TestParseDumpMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := ParseDump(strings.NewReader(tt.in))
+			d, err := Parse(strings.NewReader(tt.in))
 			var pe *ParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("err = %v, want a *ParseError", err)
@@ -364,7 +391,7 @@ func TestParseDumpHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
-			d, err := ParseDump(strings.NewReader(tt.line + "\nmain.f()\n\t/a.go:1\n"))
+			d, err := Parse(strings.NewReader(tt.line + "\nmain.f()\n\t/a.go:1\n"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -378,12 +405,14 @@ func TestParseDumpHeaders(t *testing.T) {
 }
 
 func TestParseDumpNoGoroutines(t *testing.T) {
-	_, err := ParseDump(strings.NewReader("<html>404 page not found</html>\n"))
+	_, err := Parse(strings.NewReader("<html>404 page not found</html>\n"))
 	if !errors.Is(err, ErrNoGoroutines) {
 		t.Errorf("err = %v, want ErrNoGoroutines", err)
 	}
 }
 
+// FuzzParse feeds the parser real dumps and mutations of them. Grouping
+// what it parsed is fuzzed in collectors/goroutines (FuzzGroupDump).
 func FuzzParse(f *testing.F) {
 	for _, path := range dumpFiles(f) {
 		b, err := os.ReadFile(path)
@@ -397,7 +426,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("goroutine 1 [running labels:{\"a\": \"\\\"\"}]:\nmain.main()\n\t/x.go:1\ncreated by x in goroutine 2\n\t/y.go:3 +0x1\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := ParseDump(bytes.NewReader(b))
+		d, err := Parse(bytes.NewReader(b))
 		if d == nil {
 			t.Fatal("nil dump")
 		}
@@ -412,8 +441,6 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("wait reason %q not in the bounded set", w)
 			}
 		}
-		// Grouping whatever was parsed must not panic either.
-		GroupDump(d, GroupOptions{})
 	})
 }
 
@@ -433,11 +460,11 @@ func TestParseDumpCRLF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := ParseDump(bytes.NewReader(lf))
+	want, err := Parse(bytes.NewReader(lf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ParseDump(bytes.NewReader(bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n"))))
+	got, err := Parse(bytes.NewReader(bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +480,7 @@ func TestParseDumpLogPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := ParseDump(bytes.NewReader(plain))
+	want, err := Parse(bytes.NewReader(plain))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +489,7 @@ func TestParseDumpLogPrefix(t *testing.T) {
 		prefix := fmt.Sprintf("2026-11-27T00:%02d:%02d.%03dZ web-1 ", i/60%60, i%60, i%1000)
 		logged.WriteString(strings.TrimRight(prefix+line, " ") + "\n")
 	}
-	got, err := ParseDump(&logged)
+	got, err := Parse(&logged)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package collectors
+package goroutines
 
 import (
 	"cmp"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/asyncmon/asyncmon/collectors/dump"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -123,9 +124,9 @@ func NewGrouper(opts GroupOptions) *Grouper {
 
 // GroupDump groups a parsed dump (tracebacks or profile records) with a
 // fresh Grouper: every Delta is the group's count.
-func GroupDump(d *Dump, opts GroupOptions) *GroupTable {
+func GroupDump(d *dump.Dump, opts GroupOptions) *GroupTable {
 	gr := NewGrouper(opts)
-	if d.Format == FormatProfile {
+	if d.Format == dump.FormatProfile {
 		return gr.GroupRecords(d.Records)
 	}
 	return gr.Group(d.Goroutines)
@@ -149,7 +150,7 @@ func (gr *Grouper) Group(gs []model.Goroutine) *GroupTable {
 const NoStackFunc = "(no stack in the goroutine profile)"
 
 // GroupRecords builds the table of aggregated profile records.
-func (gr *Grouper) GroupRecords(rs []ProfileRecord) *GroupTable {
+func (gr *Grouper) GroupRecords(rs []dump.ProfileRecord) *GroupTable {
 	b := gr.newBuild()
 	for i := range rs {
 		if rs[i].Count > 0 {
@@ -219,7 +220,7 @@ func (b *build) add(g *model.Goroutine, n, leaked int) {
 	b.n += n
 	wait := g.WaitReason
 	if wait == "" {
-		wait = NormalizeWaitReason(g.State)
+		wait = dump.NormalizeWaitReason(g.State)
 	}
 	b.byWait[wait] += n
 	var a *acc
@@ -269,8 +270,8 @@ func sameGroup(p, g *model.Goroutine, keyLabels bool) bool {
 // lookup finds or creates the group of g.
 func (b *build) lookup(g *model.Goroutine, wait string) *acc {
 	var top [maxTopFrames]model.Frame
-	nTop := topFrames(g.Frames, top[:b.o.TopFrames])
-	start := StartFrame(g)
+	nTop := dump.TopFrames(g.Frames, top[:b.o.TopFrames])
+	start := dump.StartFrame(g)
 	var k gkey
 	if b.o.Key&KeyCreatedBy != 0 {
 		k.createdBy = kf(g.CreatedBy)
@@ -398,82 +399,6 @@ func groupKeyString(k gkey) string {
 	}
 	w(k.labels)
 	return strconv.FormatUint(h|1<<63, 16)
-}
-
-// topFrames fills dst with the innermost user frames of frames (see
-// IsUserFunc). When there are none (a goroutine of the standard library,
-// such as an HTTP server connection), it uses the innermost frames below
-// the runtime, sync, time, syscall and internal packages; failing that,
-// the outermost frame. It returns how many it filled.
-func topFrames(frames []model.Frame, dst []model.Frame) int {
-	n := 0
-	for _, f := range frames {
-		if n == len(dst) {
-			return n
-		}
-		if IsUserFunc(f.Func) {
-			dst[n] = f
-			n++
-		}
-	}
-	if n > 0 {
-		return n
-	}
-	for _, f := range frames {
-		if n == len(dst) {
-			return n
-		}
-		if !isPlumbing(f.Func) {
-			dst[n] = f
-			n++
-		}
-	}
-	if n == 0 && len(dst) > 0 {
-		// Only runtime frames: the start function (runtime.bgsweep,
-		// runtime.gcBgMarkWorker, ...) says most.
-		if f := StartFrame(&model.Goroutine{Frames: frames}); !f.IsZero() {
-			dst[0] = f
-			n = 1
-		}
-	}
-	return n
-}
-
-// isPlumbing reports whether fn is in a package a goroutine blocks
-// through rather than one that says what it does.
-func isPlumbing(fn string) bool {
-	for _, p := range [...]string{"runtime.", "internal/", "sync.", "time.", "syscall.", "io.", "bufio.", "os.", "runtime/"} {
-		if strings.HasPrefix(fn, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// StartFrame returns the goroutine's start function: the outermost frame
-// of its stack, skipping runtime.goexit. When that frame is a standard
-// library wrapper around user code (sync.(*WaitGroup).Go, runtime/pprof.Do,
-// errgroup-style helpers in the standard library), the outermost user
-// frame says more and is returned instead. It is zero when the stack is
-// empty.
-func StartFrame(g *model.Goroutine) model.Frame {
-	fs := g.Frames
-	for len(fs) > 0 && fs[len(fs)-1].Func == "runtime.goexit" {
-		fs = fs[:len(fs)-1]
-	}
-	if len(fs) == 0 {
-		return model.Frame{}
-	}
-	outer := fs[len(fs)-1]
-	if IsUserFunc(outer.Func) {
-		return outer
-	}
-	for i := len(fs) - 2; i >= 0; i-- {
-		if IsUserFunc(fs[i].Func) {
-			return fs[i]
-		}
-	}
-	return outer
 }
 
 // Sort orders for SortGroups.

@@ -1,4 +1,4 @@
-package collectors
+package conns
 
 //lint:file-ignore SA1019 the wrappers forward the deprecated driver methods to drivers that have only them, as database/sql does.
 
@@ -17,9 +17,9 @@ import (
 //
 //	db := tracker.OpenDB("orders", connector)
 //
-// It is [sql.OpenDB] over [ConnTracker.WrapConnector], then
-// [ConnTracker.TrackDB].
-func (t *ConnTracker) OpenDB(pool string, connector driver.Connector) *sql.DB {
+// It is [sql.OpenDB] over [Tracker.WrapConnector], then
+// [Tracker.TrackDB].
+func (t *Tracker) OpenDB(pool string, connector driver.Connector) *sql.DB {
 	db := sql.OpenDB(t.WrapConnector(pool, connector))
 	t.TrackDB(pool, db)
 	return db
@@ -29,7 +29,7 @@ func (t *ConnTracker) OpenDB(pool string, connector driver.Connector) *sql.DB {
 // that are usually reached through sql.Open(name, dsn):
 //
 //	db := tracker.OpenDB("main", tracker.WrapDriver("main", &sqlite.Driver{}, "file:app.db"))
-func (t *ConnTracker) WrapDriver(pool string, d driver.Driver, dsn string) driver.Connector {
+func (t *Tracker) WrapDriver(pool string, d driver.Driver, dsn string) driver.Connector {
 	if dc, ok := d.(driver.DriverContext); ok {
 		c, err := dc.OpenConnector(dsn)
 		if err != nil {
@@ -62,8 +62,8 @@ func (c errConnector) Driver() driver.Driver                        { return c.d
 
 // WrapConnector returns c with its connections, result sets and
 // transactions tracked under pool. Use the result with [sql.OpenDB] (and
-// [ConnTracker.TrackDB] for the pool statistics), or call
-// [ConnTracker.OpenDB].
+// [Tracker.TrackDB] for the pool statistics), or call
+// [Tracker.OpenDB].
 //
 // The opening site of a result set or transaction is the call that made
 // it (db.Query, tx.QueryRow, ...). A result set dropped without Close is a
@@ -75,7 +75,7 @@ func (c errConnector) Driver() driver.Driver                        { return c.d
 // long and idle rather than as definite leaks.
 //
 // A connector this tracker already wrapped is returned as it is.
-func (t *ConnTracker) WrapConnector(pool string, c driver.Connector) driver.Connector {
+func (t *Tracker) WrapConnector(pool string, c driver.Connector) driver.Connector {
 	if sc, ok := c.(*sqlConnector); ok && sc.t == t {
 		return sc
 	}
@@ -84,7 +84,7 @@ func (t *ConnTracker) WrapConnector(pool string, c driver.Connector) driver.Conn
 
 type sqlConnector struct {
 	c    driver.Connector
-	t    *ConnTracker
+	t    *Tracker
 	pool string
 }
 

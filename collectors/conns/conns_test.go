@@ -1,4 +1,4 @@
-package collectors_test
+package conns_test
 
 import (
 	"context"
@@ -14,13 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/conns"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/model"
 	"go.uber.org/goleak"
 )
 
 // collect takes a snapshot of the tracker's state.
-func collect(t *testing.T, tr *collectors.ConnTracker) model.Connections {
+func collect(t *testing.T, tr *conns.Tracker) model.Connections {
 	t.Helper()
 	var s model.Snapshot
 	if err := tr.Collect(context.Background(), &s); err != nil {
@@ -146,7 +147,7 @@ func drainedBodies(t *testing.T, client *http.Client, url string, n int) {
 	}
 }
 
-func newServer(t *testing.T, tr *collectors.ConnTracker) *httptest.Server {
+func newServer(t *testing.T, tr *conns.Tracker) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "hello, body\n")
@@ -161,7 +162,7 @@ func TestHTTPBodyLeaks(t *testing.T) {
 	// after Close), so later tests count goroutines undisturbed.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	defer settleFinalizers(t)
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	tr := conns.NewTracker(conns.Options{})
 	srv := newServer(t, tr)
 	defer srv.Close()
 	client := &http.Client{Transport: tr.HTTPTransport(nil)}
@@ -228,7 +229,7 @@ func TestHTTPBodyLeaks(t *testing.T) {
 // dialAndDrop dials addr and drops the connection without closing it.
 //
 //go:noinline
-func dialAndDrop(t *testing.T, dial collectors.DialFunc, addr string) {
+func dialAndDrop(t *testing.T, dial conns.DialFunc, addr string) {
 	c, err := dial(context.Background(), "tcp", addr) // MARK:dial-drop
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +244,7 @@ func TestConnWrappers(t *testing.T) {
 	// after Close), so later tests count goroutines undisturbed.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	defer settleFinalizers(t)
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	tr := conns.NewTracker(conns.Options{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -339,7 +340,7 @@ func TestConnWrappers(t *testing.T) {
 func TestCollectBoundsOpenList(t *testing.T) {
 	// 8 listed at most, 2 per kind: 20 client connections opened first
 	// cannot hide the two server ones opened last.
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{MaxReported: 8})
+	tr := conns.NewTracker(conns.Options{MaxReported: 8})
 	var conns []net.Conn
 	for i := range 22 {
 		a, b := net.Pipe()
@@ -375,7 +376,7 @@ func TestHTTPBodyGroup(t *testing.T) {
 	// Joins the goroutines the test started (transport loops wind down
 	// after Close), so later tests count goroutines undisturbed.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	tr := conns.NewTracker(conns.Options{})
 	srv := newServer(t, tr)
 	defer srv.Close()
 	client := &http.Client{Transport: tr.HTTPTransport(nil)}
@@ -386,7 +387,7 @@ func TestHTTPBodyGroup(t *testing.T) {
 	}
 	defer resp.Body.Close()
 
-	groups := collectors.NewGoroutines(collectors.GoroutinesOptions{MinInterval: time.Millisecond, CPUBudget: 1})
+	groups := goroutines.NewCollector(goroutines.Options{MinInterval: time.Millisecond, CPUBudget: 1})
 	var s model.Snapshot
 	if err := groups.Collect(context.Background(), &s); err != nil {
 		t.Fatal(err)

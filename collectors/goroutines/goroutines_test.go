@@ -1,4 +1,4 @@
-package collectors
+package goroutines
 
 import (
 	"bytes"
@@ -10,9 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/collectors/dump"
 	"github.com/asyncmon/asyncmon/internal/workload"
 	"github.com/asyncmon/asyncmon/model"
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // acceptance is the workload of the acceptance test.
 var acceptance = workload.Counts{Recv: 500, Mutex: 100, Sleep: 50, SleepFor: 5 * time.Second}
@@ -76,7 +80,7 @@ func pollGroups(t *testing.T, table func() ([]model.GoroutineGroup, error)) []mo
 func TestGoroutinesLiveAcceptance(t *testing.T) {
 	w := workload.Start(acceptance)
 	defer w.Stop()
-	c := NewGoroutines(GoroutinesOptions{})
+	c := NewCollector(Options{})
 	ctx := context.Background()
 	t.Run("live", func(t *testing.T) {
 		gs := pollGroups(t, func() ([]model.GoroutineGroup, error) {
@@ -116,7 +120,7 @@ func TestGoroutinesLiveAcceptance(t *testing.T) {
 			if err := pprof.Lookup("goroutine").WriteTo(&b, 2); err != nil {
 				return nil, err
 			}
-			d, err := ParseDump(&b)
+			d, err := dump.Parse(&b)
 			if err != nil {
 				return nil, err
 			}
@@ -126,7 +130,7 @@ func TestGoroutinesLiveAcceptance(t *testing.T) {
 }
 
 func TestGoroutinesBudget(t *testing.T) {
-	c := NewGoroutines(GoroutinesOptions{CPUBudget: 0.01, MinInterval: time.Millisecond})
+	c := NewCollector(Options{CPUBudget: 0.01, MinInterval: time.Millisecond})
 	var s model.Snapshot
 	if err := c.Collect(context.Background(), &s); err != nil {
 		t.Fatal(err)
@@ -154,7 +158,7 @@ func TestGoroutinesBudget(t *testing.T) {
 func TestGoroutinesSmallCountUsesDump(t *testing.T) {
 	// With a generous pause allowance, a test process is small enough
 	// for a full dump: the table then has IDs and creation sites.
-	c := NewGoroutines(GoroutinesOptions{MaxPause: time.Hour})
+	c := NewCollector(Options{MaxPause: time.Hour})
 	tb, err := c.Refresh(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +179,7 @@ func TestGoroutinesSmallCountUsesDump(t *testing.T) {
 		t.Errorf("dump-based table: %d groups with IDs, %d with creators, want some", ids, creators)
 	}
 	// Never when told not to.
-	c = NewGoroutines(GoroutinesOptions{MaxPause: -1})
+	c = NewCollector(Options{MaxPause: -1})
 	if _, err := c.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +189,7 @@ func TestGoroutinesSmallCountUsesDump(t *testing.T) {
 }
 
 func TestGoroutinesDumpRateLimited(t *testing.T) {
-	c := NewGoroutines(GoroutinesOptions{DumpInterval: time.Hour})
+	c := NewCollector(Options{DumpInterval: time.Hour})
 	d, err := c.Dump(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +203,7 @@ func TestGoroutinesDumpRateLimited(t *testing.T) {
 }
 
 func TestGoroutinesDelta(t *testing.T) {
-	c := NewGoroutines(GoroutinesOptions{})
+	c := NewCollector(Options{})
 	ctx := context.Background()
 	if _, err := c.Refresh(ctx); err != nil {
 		t.Fatal(err)
@@ -241,16 +245,16 @@ func TestGoroutinesDelta(t *testing.T) {
 	}
 }
 
-func TestWriteGoroutineDump(t *testing.T) {
+func TestWriteDump(t *testing.T) {
 	w := workload.Start(workload.Counts{Recv: 20})
 	defer w.Stop()
 	deadline := time.Now().Add(4 * time.Second)
 	for {
 		var b bytes.Buffer
-		if err := WriteGoroutineDump(&b); err != nil {
+		if err := WriteDump(&b); err != nil {
 			t.Fatal(err)
 		}
-		d, err := ParseDump(&b)
+		d, err := dump.Parse(&b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,4 +266,15 @@ func TestWriteGoroutineDump(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// siteCount counts goroutines by top frame and wait reason.
+func siteCount(gs []model.Goroutine) map[string]int {
+	m := make(map[string]int)
+	for i := range gs {
+		var top [1]model.Frame
+		dump.TopFrames(gs[i].Frames, top[:])
+		m[top[0].Func+" "+gs[i].WaitReason]++
+	}
+	return m
 }

@@ -1,4 +1,4 @@
-package collectors
+package conns
 
 //lint:file-ignore SA1019 the tracked transport honours http.Transport.Dial when it is all the user set.
 
@@ -17,7 +17,7 @@ import (
 //	client := &http.Client{Transport: tracker.HTTPTransport(nil)}
 //
 // base itself is not modified.
-func (t *ConnTracker) HTTPTransport(base *http.Transport) http.RoundTripper {
+func (t *Tracker) HTTPTransport(base *http.Transport) http.RoundTripper {
 	var tr *http.Transport
 	switch {
 	case base != nil:
@@ -73,7 +73,7 @@ func (t *ConnTracker) HTTPTransport(base *http.Transport) http.RoundTripper {
 // http.Transport then returns the connection to its pool by itself. A body
 // that becomes unreachable before either is a definite leak: its
 // connection and read goroutine stay pinned for good.
-func (t *ConnTracker) WrapRoundTripper(rt http.RoundTripper) http.RoundTripper {
+func (t *Tracker) WrapRoundTripper(rt http.RoundTripper) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
@@ -82,7 +82,7 @@ func (t *ConnTracker) WrapRoundTripper(rt http.RoundTripper) http.RoundTripper {
 
 type trackedTransport struct {
 	rt http.RoundTripper
-	t  *ConnTracker
+	t  *Tracker
 }
 
 // RoundTrip sends the request and tracks the response body.

@@ -1,4 +1,4 @@
-package collectors
+package conns
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 // "server") until it is closed:
 //
 //	srv.Serve(tracker.WrapListener(ln))
-func (t *ConnTracker) WrapListener(l net.Listener) net.Listener {
+func (t *Tracker) WrapListener(l net.Listener) net.Listener {
 	return &trackedListener{Listener: l, t: t}
 }
 
 type trackedListener struct {
 	net.Listener
-	t *ConnTracker
+	t *Tracker
 }
 
 // Accept waits for the next connection and returns it tracked.
@@ -38,7 +38,7 @@ type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 // "client") until it is closed. A nil dial uses a zero [net.Dialer]:
 //
 //	conn, err := tracker.WrapDialer(nil)(ctx, "tcp", addr)
-func (t *ConnTracker) WrapDialer(dial DialFunc) DialFunc {
+func (t *Tracker) WrapDialer(dial DialFunc) DialFunc {
 	if dial == nil {
 		var d net.Dialer
 		dial = d.DialContext
@@ -56,7 +56,7 @@ func (t *ConnTracker) WrapDialer(dial DialFunc) DialFunc {
 // WrapConn tracks an already open connection as kind ("server" or
 // "client"); other kinds are tracked as "client". The opening site is
 // WrapConn's caller.
-func (t *ConnTracker) WrapConn(c net.Conn, kind string) net.Conn {
+func (t *Tracker) WrapConn(c net.Conn, kind string) net.Conn {
 	k := kindClient
 	if kind == "server" {
 		k = kindServer
@@ -66,7 +66,7 @@ func (t *ConnTracker) WrapConn(c net.Conn, kind string) net.Conn {
 
 // wrapConn registers c. skip counts the frames above wrapConn's caller to
 // leave out of the opening stack.
-func (t *ConnTracker) wrapConn(c net.Conn, kind connKind, skip int) net.Conn {
+func (t *Tracker) wrapConn(c net.Conn, kind connKind, skip int) net.Conn {
 	st := t.begin(kind, skip+1, "", c.LocalAddr(), c.RemoteAddr(), "")
 	w := &trackedConn{Conn: c, st: st}
 	watch(w, st)

@@ -1,4 +1,4 @@
-package collectors_test
+package conns_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/internal/testenv"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -43,7 +43,7 @@ func TestSQLTrackingPostgres(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	defer settleFinalizers(t) // the leaked connection's socket
 	pg := testenv.StartPostgres(t)
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	tr := conns.NewTracker(conns.Options{})
 	db := tr.OpenDB("pg", tr.WrapDriver("pg", stdlib.GetDefaultDriver(), pg.DSN))
 	defer db.Close()
 	db.SetMaxOpenConns(3)
@@ -74,7 +74,7 @@ func TestSQLTrackingPostgres(t *testing.T) {
 	if want := lineOf(t, "MARK:open-rows"); open[0].OpenSite.Line != want || open[0].Pool != "pg" {
 		t.Errorf("rows = site %+v pool %q, want line %d pool pg", open[0].OpenSite, open[0].Pool, want)
 	}
-	if p := cs.Pools; len(p) != 1 || p[0].Name != "pg" || p[0].InUse != 1 || p[0].MaxOpen != 3 || p[0].Kind != collectors.PoolKindSQL {
+	if p := cs.Pools; len(p) != 1 || p[0].Name != "pg" || p[0].InUse != 1 || p[0].MaxOpen != 3 || p[0].Kind != conns.PoolKindSQL {
 		t.Errorf("pools = %+v, want pg with one in use of 3", p)
 	}
 	for rows.Next() {

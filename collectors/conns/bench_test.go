@@ -1,4 +1,4 @@
-package collectors_test
+package conns_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/model"
 	"modernc.org/sqlite"
 )
@@ -33,7 +33,7 @@ func (nopConn) RemoteAddr() net.Addr        { return &net.TCPAddr{} }
 
 // BenchmarkConnCall is the wrapper's cost per Read and Write call.
 func BenchmarkConnCall(b *testing.B) {
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	tr := conns.NewTracker(conns.Options{})
 	for _, tc := range []struct {
 		name string
 		c    net.Conn
@@ -82,7 +82,7 @@ func BenchmarkConnReadWrite(b *testing.B) {
 		b.Run(map[bool]string{false: "raw", true: "tracked"}[tracked], func(b *testing.B) {
 			c, s := loopbackPair(b)
 			if tracked {
-				tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+				tr := conns.NewTracker(conns.Options{})
 				c, s = tr.WrapConn(c, model.ConnClient), tr.WrapConn(s, model.ConnServer)
 			}
 			defer c.Close()
@@ -106,7 +106,7 @@ func BenchmarkConnReadWrite(b *testing.B) {
 func BenchmarkDialClose(b *testing.B) {
 	for _, tracked := range []bool{false, true} {
 		b.Run(map[bool]string{false: "raw", true: "tracked"}[tracked], func(b *testing.B) {
-			tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+			tr := conns.NewTracker(conns.Options{})
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)
@@ -152,7 +152,7 @@ func BenchmarkHTTPGet(b *testing.B) {
 		b.Run(map[bool]string{false: "raw", true: "tracked"}[tracked], func(b *testing.B) {
 			var rt http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
 			if tracked {
-				rt = collectors.NewConnTracker(collectors.ConnTrackerOptions{}).HTTPTransport(nil)
+				rt = conns.NewTracker(conns.Options{}).HTTPTransport(nil)
 			}
 			client := &http.Client{Transport: rt}
 			defer client.CloseIdleConnections()
@@ -177,7 +177,7 @@ func BenchmarkSQLQuery(b *testing.B) {
 			dsn := fmt.Sprintf("file:bench-%d?mode=memory&cache=shared", time.Now().UnixNano())
 			var db *sql.DB
 			if tracked {
-				tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+				tr := conns.NewTracker(conns.Options{})
 				db = tr.OpenDB("bench", tr.WrapDriver("bench", &sqlite.Driver{}, dsn))
 			} else {
 				db = sql.OpenDB(sqliteConnector{dsn})
@@ -208,7 +208,7 @@ func (c sqliteConnector) Driver() driver.Driver { return &sqlite.Driver{} }
 // BenchmarkConnTrackerCollect is one snapshot of a tracker holding 1,000 open
 // connections from 10 sites (256 listed).
 func BenchmarkConnTrackerCollect(b *testing.B) {
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+	tr := conns.NewTracker(conns.Options{})
 	var conns []net.Conn
 	for i := range 1000 {
 		conns = append(conns, openAt(tr, i%10))
@@ -229,7 +229,7 @@ func BenchmarkConnTrackerCollect(b *testing.B) {
 }
 
 // openAt opens a tracked connection from one of ten call sites.
-func openAt(tr *collectors.ConnTracker, site int) net.Conn {
+func openAt(tr *conns.Tracker, site int) net.Conn {
 	switch site {
 	case 0:
 		return tr.WrapConn(nopConn{}, model.ConnClient)

@@ -1,17 +1,21 @@
-package collectors
+package goroutines
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/collectors/dump"
 	"github.com/asyncmon/asyncmon/model"
 )
 
 // mk builds a goroutine parked at user function fn, started by start.
 func mk(id int64, wait, fn string, line int, labels map[string]string) model.Goroutine {
 	return model.Goroutine{
-		ID: id, State: wait, WaitReason: NormalizeWaitReason(wait), Labels: labels,
+		ID: id, State: wait, WaitReason: dump.NormalizeWaitReason(wait), Labels: labels,
 		Frames: []model.Frame{
 			{Func: "runtime.gopark", File: "runtime/proc.go", Line: 1},
 			{Func: fn, File: "app/x.go", Line: line},
@@ -96,37 +100,6 @@ func TestGrouperBounds(t *testing.T) {
 	}
 }
 
-func TestStartFrame(t *testing.T) {
-	g := model.Goroutine{Frames: []model.Frame{
-		{Func: "app.work"}, {Func: "sync.(*WaitGroup).Go.func1"}, {Func: "runtime.goexit"},
-	}}
-	if f := StartFrame(&g); f.Func != "app.work" {
-		t.Errorf("wrapped start = %q, want app.work", f.Func)
-	}
-	g.Frames = []model.Frame{{Func: "net/http.(*conn).serve"}, {Func: "runtime.goexit"}}
-	if f := StartFrame(&g); f.Func != "net/http.(*conn).serve" {
-		t.Errorf("stdlib start = %q", f.Func)
-	}
-}
-
-func TestIsUserFunc(t *testing.T) {
-	for fn, want := range map[string]bool{
-		"main.main":                          true,
-		"github.com/x/y.(*T).M":              true,
-		"net/http.(*conn).serve":             false,
-		"runtime.gopark":                     false,
-		"internal/poll.runtime_pollWait":     false,
-		"sync.(*Mutex).Lock":                 false,
-		"example.com/internal/foo.Bar":       true,
-		"command-line-arguments.TestX":       true,
-		"golang.org/x/sync/errgroup.(*G).Go": true,
-	} {
-		if got := IsUserFunc(fn); got != want {
-			t.Errorf("IsUserFunc(%q) = %t, want %t", fn, got, want)
-		}
-	}
-}
-
 func TestSortGroups(t *testing.T) {
 	gs := []model.GoroutineGroup{
 		{Key: "a", Count: 1, Delta: 5, MaxWait: time.Minute, TopFrames: []model.Frame{{Func: "f", File: "b.go", Line: 1}}},
@@ -146,40 +119,6 @@ func TestSortGroups(t *testing.T) {
 	}
 	if SortGroups(gs, "bogus", true) {
 		t.Error("unknown order accepted")
-	}
-}
-
-func TestInferWaitReason(t *testing.T) {
-	f := func(names ...string) []model.Frame {
-		var fs []model.Frame
-		for _, n := range names {
-			fs = append(fs, model.Frame{Func: n})
-		}
-		return fs
-	}
-	for _, tt := range []struct {
-		frames []model.Frame
-		want   string
-	}{
-		{f("runtime.gopark", "runtime.chanrecv", "runtime.chanrecv1", "main.f"), model.WaitChanRecv},
-		{f("runtime.gopark", "runtime.chansend", "runtime.chansend1", "main.f"), model.WaitChanSend},
-		{f("runtime.gopark", "runtime.selectgo", "main.f"), model.WaitSelect},
-		{f("runtime.gopark", "runtime.block", "main.f"), model.WaitNilChan},
-		{f("runtime.gopark", "runtime.goparkunlock", "runtime.semacquire1", "internal/sync.runtime_SemacquireMutex", "main.f"), model.WaitMutex},
-		{f("runtime.gopark", "sync.runtime_notifyListWait", "sync.(*Cond).Wait", "main.f"), model.WaitCond},
-		{f("runtime.gopark", "runtime.semacquire1", "sync.runtime_SemacquireWaitGroup", "sync.(*WaitGroup).Wait"), model.WaitWaitGroup},
-		{f("runtime.gopark", "runtime.netpollblock", "internal/poll.runtime_pollWait"), model.WaitIO},
-		{f("runtime.gopark", "time.Sleep", "main.f"), model.WaitSleep},
-		{f("runtime.gopark", "runtime.gcBgMarkWorker"), model.WaitGC},
-		{f("internal/runtime/syscall.Syscall6", "syscall.read"), model.WaitSyscall},
-		{f("main.spin", "main.main"), model.WaitRunnable},
-		{f("runtime.gopark", "runtime.somethingNew"), model.WaitRuntime},
-		{f("sync.(*Mutex).Lock", "main.f"), model.WaitMutex}, // debug=1 text: runtime frames hidden
-		{nil, model.WaitOther},
-	} {
-		if got := InferWaitReason(tt.frames); got != tt.want {
-			t.Errorf("InferWaitReason(%v) = %q, want %q", tt.frames, got, tt.want)
-		}
 	}
 }
 
@@ -223,7 +162,7 @@ func BenchmarkGroup(b *testing.B) {
 
 func TestGroupRecordsNamesStacklessRecords(t *testing.T) {
 	gr := NewGrouper(GroupOptions{})
-	tab := gr.GroupRecords([]ProfileRecord{
+	tab := gr.GroupRecords([]dump.ProfileRecord{
 		{Count: 3, Goroutine: model.Goroutine{WaitReason: model.WaitOther}},
 		{Count: 2, Goroutine: model.Goroutine{WaitReason: model.WaitChanRecv, Frames: []model.Frame{{Func: "main.worker", File: "/m.go", Line: 3}}}},
 	})
@@ -239,4 +178,27 @@ func TestGroupRecordsNamesStacklessRecords(t *testing.T) {
 	if !found {
 		t.Fatalf("no group of the 3 stackless goroutines: %+v", tab.Groups)
 	}
+}
+
+// FuzzGroupDump groups whatever the parser makes of real dumps and
+// mutations of them: grouping must never panic.
+func FuzzGroupDump(f *testing.F) {
+	files, err := filepath.Glob("../dump/testdata/dumps/*.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b[:min(len(b), 16<<10)])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, _ := dump.Parse(bytes.NewReader(b))
+		if d == nil {
+			t.Fatal("nil dump")
+		}
+		GroupDump(d, GroupOptions{})
+	})
 }

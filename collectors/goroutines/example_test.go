@@ -1,14 +1,15 @@
-package collectors_test
+package goroutines_test
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/dump"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
 )
 
-func ExampleParseDump() {
-	dump := `goroutine 1 [running]:
+func ExampleGroupDump() {
+	text := `goroutine 1 [running]:
 main.main()
 	/src/app/main.go:20 +0x1d
 
@@ -24,12 +25,12 @@ main.worker(...)
 created by main.main in goroutine 1
 	/src/app/main.go:15 +0x25
 `
-	d, err := collectors.ParseDump(strings.NewReader(dump))
+	d, err := dump.Parse(strings.NewReader(text))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	t := collectors.GroupDump(d, collectors.GroupOptions{})
+	t := goroutines.GroupDump(d, goroutines.GroupOptions{})
 	for _, g := range t.Groups {
 		fmt.Printf("%d × %s at %s, created at %s, longest %v, labels %v\n",
 			g.Count, g.WaitReason, g.Site().Site(), g.CreatedBy.Site(), g.MaxWait, g.Labels)

@@ -1,4 +1,4 @@
-package collectors_test
+package conns_test
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/asyncmon/asyncmon/collectors"
+	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/model"
 )
 
 // Track a server's connections, a client's dials and response bodies, and
 // a database pool; then read what is open.
-func ExampleConnTracker() {
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+func ExampleTracker() {
+	tr := conns.NewTracker(conns.Options{})
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -44,8 +44,8 @@ func ExampleConnTracker() {
 
 // Open a database/sql pool whose result sets and transactions are tracked
 // with the line that opened them.
-func ExampleConnTracker_OpenDB() {
-	tr := collectors.NewConnTracker(collectors.ConnTrackerOptions{})
+func ExampleTracker_OpenDB() {
+	tr := conns.NewTracker(conns.Options{})
 	var connector driver.Connector // e.g. pgx's stdlib.GetConnector(config)
 	if connector == nil {
 		return

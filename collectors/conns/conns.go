@@ -1,4 +1,4 @@
-package collectors
+package conns
 
 import (
 	"cmp"
@@ -16,7 +16,7 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// Defaults of [ConnTrackerOptions].
+// Defaults of [Options].
 const (
 	// defaultMaxReported bounds Connections.Open: a snapshot is taken
 	// every second or so and kept in the agent's history (600 of them by
@@ -46,8 +46,8 @@ const (
 // connection.
 const maxStack = 20
 
-// ConnTrackerOptions configures a [ConnTracker]. The zero value works.
-type ConnTrackerOptions struct {
+// Options configures a [Tracker]. The zero value works.
+type Options struct {
 	// Logger receives a warning on the 1st, 10th, 100th... definite leak
 	// of each site. Optional. Default nil: silent.
 	Logger *slog.Logger
@@ -64,9 +64,9 @@ type ConnTrackerOptions struct {
 	SkipPackages []string
 }
 
-// ConnTracker tracks connections, HTTP response bodies, SQL result sets and
+// Tracker tracks connections, HTTP response bodies, SQL result sets and
 // transactions opened through its wrappers, and the database/sql pools
-// given to [ConnTracker.TrackDB]. It is a [model.Collector] (name
+// given to [Tracker.TrackDB]. It is a [model.Collector] (name
 // "connections") filling [model.Snapshot.Connections].
 //
 // # How it works
@@ -84,9 +84,9 @@ type ConnTrackerOptions struct {
 // records a definite leak with the opening stack. It closes nothing; the
 // point is to name the bug, not to hide it.
 //
-// All methods are safe for concurrent use. A ConnTracker starts no
+// All methods are safe for concurrent use. A Tracker starts no
 // goroutines and needs no Close.
-type ConnTracker struct {
+type Tracker struct {
 	logger       *slog.Logger
 	maxReported  int
 	maxLeakSites int
@@ -110,9 +110,9 @@ type ConnTracker struct {
 	frames   map[[maxStack]uintptr]resolvedStack
 }
 
-// NewConnTracker returns a tracker with no connections.
-func NewConnTracker(opts ConnTrackerOptions) *ConnTracker {
-	t := &ConnTracker{
+// NewTracker returns a tracker with no connections.
+func NewTracker(opts Options) *Tracker {
+	t := &Tracker{
 		logger:       opts.Logger,
 		maxReported:  opts.MaxReported,
 		maxLeakSites: opts.MaxLeakSites,
@@ -166,7 +166,7 @@ func (k connKind) String() string {
 // the wrapper can become unreachable while the state survives to report
 // it.
 type connState struct {
-	t      *ConnTracker
+	t      *Tracker
 	id     uint64
 	kind   connKind
 	pool   string
@@ -188,13 +188,13 @@ type connState struct {
 
 // now returns the monotonic time since the tracker started, in
 // nanoseconds: cheaper to store atomically than a time.Time.
-func (t *ConnTracker) now() int64 { return int64(time.Since(t.epoch)) }
+func (t *Tracker) now() int64 { return int64(time.Since(t.epoch)) }
 
 // begin registers a new open connection. skip is the number of frames
 // above begin's caller to leave out of the opening stack (0: the caller of
 // begin is the first frame). The other arguments are the connection's
 // fixed attributes, set before it is shared.
-func (t *ConnTracker) begin(kind connKind, skip int, pool string, local, raddr net.Addr, remote string) *connState {
+func (t *Tracker) begin(kind connKind, skip int, pool string, local, raddr net.Addr, remote string) *connState {
 	st := &connState{t: t, kind: kind, pool: pool, local: local, raddr: raddr, remote: remote, opened: time.Now()}
 	// runtime.Callers counts itself as 0 and begin as 1.
 	runtime.Callers(skip+2, st.stack[:])
@@ -214,7 +214,7 @@ func (t *ConnTracker) begin(kind connKind, skip int, pool string, local, raddr n
 }
 
 // unlinkLocked removes st from the open list. t.mu must be held.
-func (t *ConnTracker) unlinkLocked(st *connState) {
+func (t *Tracker) unlinkLocked(st *connState) {
 	if st.prev != nil {
 		st.prev.next = st.next
 	} else {
@@ -238,7 +238,7 @@ func leakCleanup(st *connState) { st.t.leak(st) }
 
 // finish marks st closed (or drained). It reports whether this call was the
 // one that closed it.
-func (t *ConnTracker) finish(st *connState) bool {
+func (t *Tracker) finish(st *connState) bool {
 	if !st.done.CompareAndSwap(false, true) {
 		return false
 	}
@@ -268,7 +268,7 @@ type leakRecord struct {
 
 // leak records a definite leak: st's wrapper became unreachable while
 // still open.
-func (t *ConnTracker) leak(st *connState) {
+func (t *Tracker) leak(st *connState) {
 	if !st.done.CompareAndSwap(false, true) {
 		return
 	}
@@ -314,7 +314,7 @@ func isPow10(n int64) bool {
 }
 
 // evictOldestLeakLocked drops the leak site seen least recently.
-func (t *ConnTracker) evictOldestLeakLocked() {
+func (t *Tracker) evictOldestLeakLocked() {
 	var oldest leakKey
 	var seq uint64
 	first := true
@@ -327,7 +327,7 @@ func (t *ConnTracker) evictOldestLeakLocked() {
 }
 
 // conn converts st to its model form, without frames.
-func (st *connState) conn(t *ConnTracker, now time.Time) model.Conn {
+func (st *connState) conn(t *Tracker, now time.Time) model.Conn {
 	c := model.Conn{
 		ID:       st.id,
 		Kind:     st.kind.String(),
@@ -350,12 +350,12 @@ func (st *connState) conn(t *ConnTracker, now time.Time) model.Conn {
 }
 
 // Name implements [model.Collector].
-func (t *ConnTracker) Name() string { return "connections" }
+func (t *Tracker) Name() string { return "connections" }
 
 // Collect implements [model.Collector]: it fills s.Connections with the
 // open connections (oldest first, bounded), counts per kind, the definite
 // leaks and the tracked pools.
-func (t *ConnTracker) Collect(ctx context.Context, s *model.Snapshot) error {
+func (t *Tracker) Collect(ctx context.Context, s *model.Snapshot) error {
 	now := time.Now()
 	type pending struct {
 		c     model.Conn
@@ -472,7 +472,7 @@ type resolvedStack struct {
 // resolve turns an opening stack into its site (the innermost frame
 // outside the skipped packages) and its frames, innermost first. Results
 // are cached; the returned slice is shared and must not be modified.
-func (t *ConnTracker) resolve(pcs [maxStack]uintptr) (model.Frame, []model.Frame) {
+func (t *Tracker) resolve(pcs [maxStack]uintptr) (model.Frame, []model.Frame) {
 	t.framesMu.Lock()
 	r, ok := t.frames[pcs]
 	t.framesMu.Unlock()
@@ -486,7 +486,7 @@ func (t *ConnTracker) resolve(pcs [maxStack]uintptr) (model.Frame, []model.Frame
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
-		if f.Function != "" && !strings.HasPrefix(f.Function, selfPkg+".") {
+		if f.Function != "" && !isCollectorsPkg(funcPackage(f.Function)) {
 			mf := model.Frame{Func: f.Function, File: f.File, Line: f.Line}
 			r.stack = append(r.stack, mf)
 			if r.site.IsZero() && !t.skipFrame(f.Function) {
@@ -512,18 +512,31 @@ func (t *ConnTracker) resolve(pcs [maxStack]uintptr) (model.Frame, []model.Frame
 	return r.site, r.stack
 }
 
-// selfPkg is this package's import path.
-const selfPkg = "github.com/asyncmon/asyncmon/collectors"
+// collectorsPkg is the import path of asyncmon's collectors, this package
+// among its sub-packages.
+const collectorsPkg = "github.com/asyncmon/asyncmon/collectors"
+
+// isCollectorsPkg reports whether pkg is one of asyncmon's collector
+// packages (collectors or a sub-package, not their tests). Their frames
+// are the wrappers' own (or a collector's, such as the requests
+// middleware): never part of an opening stack.
+func isCollectorsPkg(pkg string) bool {
+	return pkg == collectorsPkg ||
+		(strings.HasPrefix(pkg, collectorsPkg+"/") && !strings.HasSuffix(pkg, "_test"))
+}
 
 // skipFrame reports whether a function belongs to a package that is never
 // the opening site: the standard library plumbing between the user's call
-// and the wrapper, and this package.
-func (t *ConnTracker) skipFrame(fn string) bool {
+// and the wrapper, and asyncmon's collectors (this package among them).
+func (t *Tracker) skipFrame(fn string) bool {
 	pkg := funcPackage(fn)
 	switch pkg {
 	case "runtime", "net", "net/http", "net/http/httptrace", "net/textproto",
 		"crypto/tls", "database/sql", "database/sql/driver", "io", "bufio",
-		"sync", "context", selfPkg:
+		"sync", "context":
+		return true
+	}
+	if isCollectorsPkg(pkg) {
 		return true
 	}
 	if strings.HasPrefix(pkg, "internal/") || strings.HasPrefix(pkg, "vendor/") ||
@@ -556,7 +569,7 @@ type trackedPool struct {
 }
 
 // poolStats reads every tracked pool's statistics.
-func (t *ConnTracker) poolStats() []model.Pool {
+func (t *Tracker) poolStats() []model.Pool {
 	t.poolsMu.Lock()
 	pools := slices.Clone(t.pools)
 	t.poolsMu.Unlock()
@@ -587,7 +600,7 @@ const PoolKindSQL = "database/sql"
 
 // TrackDB adds db's pool statistics ([sql.DBStats]) to every snapshot under
 // name. Tracking a name again replaces the pool.
-func (t *ConnTracker) TrackDB(name string, db *sql.DB) {
+func (t *Tracker) TrackDB(name string, db *sql.DB) {
 	if db == nil {
 		return
 	}
@@ -603,7 +616,7 @@ func (t *ConnTracker) TrackDB(name string, db *sql.DB) {
 }
 
 // UntrackDB stops reporting the pool tracked under name.
-func (t *ConnTracker) UntrackDB(name string) {
+func (t *Tracker) UntrackDB(name string) {
 	t.poolsMu.Lock()
 	defer t.poolsMu.Unlock()
 	t.pools = slices.DeleteFunc(t.pools, func(p trackedPool) bool { return p.name == name })
@@ -611,7 +624,7 @@ func (t *ConnTracker) UntrackDB(name string) {
 
 // OpenCount returns the number of open tracked connections of kind (one of
 // the model.Conn* constants), 0 for an unknown kind.
-func (t *ConnTracker) OpenCount(kind string) int {
+func (t *Tracker) OpenCount(kind string) int {
 	for k := range numKinds {
 		if k.String() == kind {
 			return int(t.open[k].Load())
@@ -622,7 +635,7 @@ func (t *ConnTracker) OpenCount(kind string) int {
 
 // LeakedCount returns the number of definite leaks of kind since the
 // tracker started.
-func (t *ConnTracker) LeakedCount(kind string) int64 {
+func (t *Tracker) LeakedCount(kind string) int64 {
 	for k := range numKinds {
 		if k.String() == kind {
 			return t.leaked[k].Load()

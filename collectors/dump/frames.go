@@ -1,0 +1,83 @@
+package dump
+
+import (
+	"strings"
+
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// StartFrame returns the goroutine's start function: the outermost frame
+// of its stack, skipping runtime.goexit. When that frame is a standard
+// library wrapper around user code (sync.(*WaitGroup).Go, runtime/pprof.Do,
+// errgroup-style helpers in the standard library), the outermost user
+// frame says more and is returned instead. It is zero when the stack is
+// empty.
+func StartFrame(g *model.Goroutine) model.Frame {
+	fs := g.Frames
+	for len(fs) > 0 && fs[len(fs)-1].Func == "runtime.goexit" {
+		fs = fs[:len(fs)-1]
+	}
+	if len(fs) == 0 {
+		return model.Frame{}
+	}
+	outer := fs[len(fs)-1]
+	if model.IsUserFunc(outer.Func) {
+		return outer
+	}
+	for i := len(fs) - 2; i >= 0; i-- {
+		if model.IsUserFunc(fs[i].Func) {
+			return fs[i]
+		}
+	}
+	return outer
+}
+
+// TopFrames fills dst with the innermost user frames of frames (see
+// [IsUserFunc]). When there are none (a goroutine of the standard library,
+// such as an HTTP server connection), it uses the innermost frames below
+// the runtime, sync, time, syscall and internal packages; failing that,
+// the outermost frame. It returns how many it filled.
+func TopFrames(frames []model.Frame, dst []model.Frame) int {
+	n := 0
+	for _, f := range frames {
+		if n == len(dst) {
+			return n
+		}
+		if model.IsUserFunc(f.Func) {
+			dst[n] = f
+			n++
+		}
+	}
+	if n > 0 {
+		return n
+	}
+	for _, f := range frames {
+		if n == len(dst) {
+			return n
+		}
+		if !isPlumbing(f.Func) {
+			dst[n] = f
+			n++
+		}
+	}
+	if n == 0 && len(dst) > 0 {
+		// Only runtime frames: the start function (runtime.bgsweep,
+		// runtime.gcBgMarkWorker, ...) says most.
+		if f := StartFrame(&model.Goroutine{Frames: frames}); !f.IsZero() {
+			dst[0] = f
+			n = 1
+		}
+	}
+	return n
+}
+
+// isPlumbing reports whether fn is in a package a goroutine blocks
+// through rather than one that says what it does.
+func isPlumbing(fn string) bool {
+	for _, p := range [...]string{"runtime.", "internal/", "sync.", "time.", "syscall.", "io.", "bufio.", "os.", "runtime/"} {
+		if strings.HasPrefix(fn, p) {
+			return true
+		}
+	}
+	return false
+}
