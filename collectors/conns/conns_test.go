@@ -389,17 +389,27 @@ func TestHTTPBodyGroup(t *testing.T) {
 
 	groups := goroutines.NewCollector(goroutines.Options{MinInterval: time.Millisecond, CPUBudget: 1})
 	var s model.Snapshot
-	if err := groups.Collect(context.Background(), &s); err != nil {
-		t.Fatal(err)
-	}
-	if err := tr.Collect(context.Background(), &s); err != nil {
-		t.Fatal(err)
-	}
 	var body model.Conn
-	for _, c := range s.Connections.Open {
-		if c.Kind == model.ConnHTTPBody {
-			body = c
+	// The read loop parks in select soon after the response arrives; a
+	// dump taken while it still runs on the other core has no stack for
+	// it. Poll until it is parked.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		s = model.Snapshot{}
+		if err := groups.Collect(context.Background(), &s); err != nil {
+			t.Fatal(err)
 		}
+		if err := tr.Collect(context.Background(), &s); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range s.Connections.Open {
+			if c.Kind == model.ConnHTTPBody {
+				body = c
+			}
+		}
+		if body.Group != "" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if body.Group == "" {
 		t.Fatalf("open body has no group; groups: %d", len(s.Groups))
