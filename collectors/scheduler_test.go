@@ -207,8 +207,10 @@ func TestRuntimeCollect(t *testing.T) {
 	}
 	close(block)
 	wg.Wait()
-	if b.Goroutines.Total < a.Goroutines.Total+100 {
-		t.Errorf("total goroutines %d, want >= %d", b.Goroutines.Total, a.Goroutines.Total+100)
+	// Other tests' goroutines may exit meanwhile, so the total is only
+	// bounded by ours; the created counter is monotonic.
+	if b.Goroutines.Total < 100 {
+		t.Errorf("total goroutines %d, want >= 100", b.Goroutines.Total)
 	}
 	if b.Goroutines.Waiting < 100 {
 		t.Errorf("waiting goroutines %d, want >= 100", b.Goroutines.Waiting)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,12 +54,12 @@ func render(d *Dump, err error) string {
 	for i := range d.Goroutines {
 		g := &d.Goroutines[i]
 		fmt.Fprintf(&b, "goroutine %d [%s] reason=%q wait=%v locked=%t leaked=%t labels=%v\n",
-			g.ID, g.State, g.WaitReason, g.Wait, g.LockedToThread, g.Leaked, labelString(g.Labels))
+			g.ID, g.State, g.WaitReason, g.Wait, g.LockedToThread, g.Leaked, LabelString(g.Labels))
 		frames(g)
 	}
 	for i := range d.Records {
 		r := &d.Records[i]
-		fmt.Fprintf(&b, "record %d pcs=%d reason=%q labels=%v\n", r.Count, len(r.PCs), r.Goroutine.WaitReason, labelString(r.Goroutine.Labels))
+		fmt.Fprintf(&b, "record %d pcs=%d reason=%q labels=%v\n", r.Count, len(r.PCs), r.Goroutine.WaitReason, LabelString(r.Goroutine.Labels))
 		frames(&r.Goroutine)
 	}
 	return b.String()
@@ -148,24 +147,6 @@ func siteCount(gs []model.Goroutine) map[string]int {
 		m[top+" "+gs[i].WaitReason]++
 	}
 	return m
-}
-
-// labelString renders labels in the golden files: sorted, quoted
-// key=value pairs, each followed by a comma.
-func labelString(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var sb strings.Builder
-	for _, k := range keys {
-		sb.WriteString(strconv.Quote(k))
-		sb.WriteByte('=')
-		sb.WriteString(strconv.Quote(m[k]))
-		sb.WriteByte(',')
-	}
-	return sb.String()
 }
 
 // TestParseDumpKnownGoroutines checks the goroutines that testdata/gen

@@ -1,6 +1,9 @@
 package dump
 
 import (
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/asyncmon/asyncmon/model"
@@ -80,4 +83,19 @@ func isPlumbing(fn string) bool {
 		}
 	}
 	return false
+}
+
+// LabelString renders pprof labels canonically: sorted, quoted key=value
+// pairs, each followed by a comma. Equal label sets give equal strings, so
+// it serves as part of a group key and in golden files.
+func LabelString(m map[string]string) string {
+	keys := slices.Sorted(maps.Keys(m))
+	var sb strings.Builder
+	for _, k := range keys {
+		sb.WriteString(strconv.Quote(k))
+		sb.WriteByte('=')
+		sb.WriteString(strconv.Quote(m[k]))
+		sb.WriteByte(',')
+	}
+	return sb.String()
 }

@@ -2,6 +2,7 @@ package goroutines
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -288,7 +289,7 @@ func (b *build) lookup(g *model.Goroutine, wait string) *acc {
 		}
 	}
 	if b.o.Key&KeyLabels != 0 && len(g.Labels) > 0 {
-		k.labels = labelString(g.Labels)
+		k.labels = dump.LabelString(g.Labels)
 	}
 	a := b.groups[k]
 	if a == nil {
@@ -304,39 +305,14 @@ func (b *build) lookup(g *model.Goroutine, wait string) *acc {
 				a.g.Start = start
 				a.g.TopFrames = slices.Clone(top[:nTop])
 				a.g.Stack = slices.Clone(g.Frames[:min(len(g.Frames), b.o.StackDepth)])
-				a.labels = maps(g.Labels)
+				if len(g.Labels) > 0 {
+					a.labels = maps.Clone(g.Labels)
+				}
 			}
 			b.groups[k] = a
 		}
 	}
 	return a
-}
-
-func maps(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
-}
-
-func labelString(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var sb strings.Builder
-	for _, k := range keys {
-		sb.WriteString(strconv.Quote(k))
-		sb.WriteByte('=')
-		sb.WriteString(strconv.Quote(m[k]))
-		sb.WriteByte(',')
-	}
-	return sb.String()
 }
 
 func (gr *Grouper) finish(b *build) *GroupTable {
