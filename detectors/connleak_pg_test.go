@@ -82,31 +82,6 @@ func pgLine(t *testing.T, marker string) int {
 	return 0
 }
 
-// settleConnFinalizers waits until the finalizers queued so far have run:
-// leaked connections' sockets are closed by finalizers, whose goroutine
-// counts as a user goroutine while it runs and would disturb later tests
-// that watch goroutines. Finalizers run in queue order, so a sentinel's
-// running means the earlier ones have.
-func settleConnFinalizers(t *testing.T) {
-	t.Helper()
-	done := make(chan struct{})
-	sentinel := &struct{ p *int }{}
-	runtime.SetFinalizer(sentinel, func(*struct{ p *int }) { close(done) })
-	sentinel = nil
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		runtime.GC()
-		select {
-		case <-done:
-			return
-		case <-time.After(10 * time.Millisecond): // polling interval
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("finalizers did not run within 10s")
-		}
-	}
-}
-
 // snap collects the tracker into a snapshot stamped at.
 func snap(t *testing.T, tr *conns.Tracker, at time.Time) *model.Snapshot {
 	t.Helper()
@@ -118,7 +93,7 @@ func snap(t *testing.T, tr *conns.Tracker, at time.Time) *model.Snapshot {
 }
 
 func TestConnLeakPostgres(t *testing.T) {
-	defer settleConnFinalizers(t) // the leaked connections' sockets
+	defer testenv.SettleFinalizers(t) // the leaked connections' sockets
 	pg := testenv.StartPostgres(t)
 	tr := conns.NewTracker(conns.Options{})
 	db := tr.OpenDB("orders", tr.WrapDriver("orders", stdlib.GetDefaultDriver(), pg.DSN))

@@ -3,6 +3,7 @@ package conns_test
 import (
 	"context"
 	"fmt"
+	"github.com/asyncmon/asyncmon/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -42,32 +43,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond) // polling interval, not a timing guess
-	}
-}
-
-// settleFinalizers waits until the finalizers queued so far have run. A
-// leaked connection's socket is closed by its finalizer some time after
-// the leak is found; the finalizer goroutine counts as a user goroutine
-// while it runs, which would disturb later tests that count goroutines.
-// Finalizers run one at a time in queue order, so a sentinel's finalizer
-// running means the earlier ones have.
-func settleFinalizers(t *testing.T) {
-	t.Helper()
-	done := make(chan struct{})
-	sentinel := &struct{ p *int }{}
-	runtime.SetFinalizer(sentinel, func(*struct{ p *int }) { close(done) })
-	sentinel = nil
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		runtime.GC()
-		select {
-		case <-done:
-			return
-		case <-time.After(10 * time.Millisecond): // polling interval
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("finalizers did not run within 10s")
-		}
 	}
 }
 
@@ -161,7 +136,7 @@ func TestHTTPBodyLeaks(t *testing.T) {
 	// Joins the goroutines the test started (transport loops wind down
 	// after Close), so later tests count goroutines undisturbed.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	defer settleFinalizers(t)
+	defer testenv.SettleFinalizers(t)
 	tr := conns.NewTracker(conns.Options{})
 	srv := newServer(t, tr)
 	defer srv.Close()
@@ -243,7 +218,7 @@ func TestConnWrappers(t *testing.T) {
 	// Joins the goroutines the test started (transport loops wind down
 	// after Close), so later tests count goroutines undisturbed.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	defer settleFinalizers(t)
+	defer testenv.SettleFinalizers(t)
 	tr := conns.NewTracker(conns.Options{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

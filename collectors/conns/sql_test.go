@@ -41,7 +41,7 @@ func TestSQLTrackingPostgres(t *testing.T) {
 	// Joins the goroutines the test started (transport loops wind down
 	// after Close), so later tests count goroutines undisturbed.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	defer settleFinalizers(t) // the leaked connection's socket
+	defer testenv.SettleFinalizers(t) // the leaked connection's socket
 	pg := testenv.StartPostgres(t)
 	tr := conns.NewTracker(conns.Options{})
 	db := tr.OpenDB("pg", tr.WrapDriver("pg", stdlib.GetDefaultDriver(), pg.DSN))
