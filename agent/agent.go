@@ -16,7 +16,7 @@ import (
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
-	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/internal/ring"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,7 +106,7 @@ type Options struct {
 	// Findings sets the findings' lifecycle per detector (silence, a
 	// raised level, for/clear/cooldown durations) and their retention.
 	// Optional. Default: each detector's own rule.
-	Findings detectors.Config
+	Findings findings.Config
 	// Capture configures the evidence captured when a finding fires.
 	// Optional. Default: on, in $TMPDIR/asyncmon-<pid>, bounded.
 	Capture CaptureOptions
@@ -137,7 +137,7 @@ type Agent struct {
 	registry    *prometheus.Registry
 	handler     http.Handler
 	collections atomic.Uint64
-	findings    *findings
+	detection   *detection
 	requests    *collectors.Requests
 
 	ln  net.Listener

@@ -20,6 +20,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -205,7 +206,7 @@ func (c *capturer) allow(detector string, now time.Time) bool {
 // at firing time) and queues the slow part.
 func (c *capturer) onFiring(a *Agent, f model.Finding) {
 	if !c.allow(f.Detector, time.Now()) {
-		a.findings.engine.Annotate(f.ID, model.Evidence{Notes: []string{
+		a.detection.engine.Annotate(f.ID, model.Evidence{Notes: []string{
 			fmt.Sprintf("no evidence captured: capture is rate limited to %d at once, then one per %s, per detector", defaultCaptureBurst, c.opts.Every)}})
 		return
 	}
@@ -239,7 +240,7 @@ func (c *capturer) onFiring(a *Agent, f model.Finding) {
 			a.log.Warn("capture failed", "kind", captureKindTrace, "err", err)
 		}
 	}
-	a.findings.engine.Annotate(f.ID, model.Evidence{Captures: ids})
+	a.detection.engine.Annotate(f.ID, model.Evidence{Captures: ids})
 	select {
 	case c.jobs <- captureJob{finding: f}:
 	default:
@@ -293,12 +294,12 @@ func (c *capturer) slow(ctx context.Context, a *Agent, j captureJob) {
 				// shows the service's own code burning the CPU, that
 				// code's file:line is the better subject.
 				if f.Detector == detectors.StarvationName && f.Cause == detectors.CauseCPU && hot.site != "" {
-					a.findings.engine.Amend(f.ID, detectors.Amendment{Subject: hot.site})
+					a.detection.engine.Amend(f.ID, findings.Amendment{Subject: hot.site})
 				}
 			}
 		}
 	}
-	a.findings.engine.Annotate(f.ID, ev)
+	a.detection.engine.Annotate(f.ID, ev)
 }
 
 // leakProfile saves the runtime's goroutineleak profile, which exists only
@@ -323,8 +324,8 @@ func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
 	}
 	if f.Subject != "" && bytes.Contains(data, []byte(f.Subject)) {
 		note := "confirmed: the runtime's goroutineleak profile reports goroutines leaked at " + f.Subject + ": they are blocked on primitives no other goroutine can reach"
-		if a.findings.engine.Amend(f.ID, detectors.Amendment{Level: model.LevelCritical, Cause: detectors.CauseConfirmed, Evidence: model.Evidence{Notes: []string{note}}}) {
-			a.findings.countFired(f.Detector, model.LevelCritical)
+		if a.detection.engine.Amend(f.ID, findings.Amendment{Level: model.LevelCritical, Cause: detectors.CauseConfirmed, Evidence: model.Evidence{Notes: []string{note}}}) {
+			a.detection.countFired(f.Detector, model.LevelCritical)
 		}
 	} else {
 		ev.Notes = append(ev.Notes, "the runtime's goroutineleak profile does not list "+f.Subject+": the goroutines wait on something still reachable (a long-lived channel or context), which the runtime cannot prove leaked")

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -168,7 +168,7 @@ func TestFlightRecorderCapture(t *testing.T) {
 	a := start(t, Options{
 		Interval:  100 * time.Millisecond,
 		Detectors: []model.Detector{always{}},
-		Findings:  detectors.Config{Rules: map[string]detectors.Rule{"always": {For: -1}}},
+		Findings:  findings.Config{Rules: map[string]findings.Rule{"always": {For: -1}}},
 		Capture:   CaptureOptions{Dir: t.TempDir(), Trace: true, TraceWindow: time.Second, CPUProfile: -1},
 	})
 	f := waitFinding(t, a.Addr(), "always", 30*time.Second, func(f model.Finding) bool {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -44,7 +45,7 @@ func TestLeakConfirmedByRuntime(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewLeak(detectors.LeakConfig{MinSpan: 3 * time.Second})},
-		Findings:   detectors.Config{Rules: map[string]detectors.Rule{detectors.LeakName: {For: -1}}},
+		Findings:   findings.Config{Rules: map[string]findings.Rule{detectors.LeakName: {For: -1}}},
 		Capture:    CaptureOptions{Dir: t.TempDir(), CPUProfile: -1},
 	})
 	site := markerSite(t, "unreachable-leak-site")

@@ -19,6 +19,7 @@ import (
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -119,7 +120,7 @@ func TestLeakFindingEndToEnd(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewLeak(detectors.LeakConfig{MinSpan: 3 * time.Second})},
-		Findings:   detectors.Config{Rules: map[string]detectors.Rule{detectors.LeakName: {For: -1}}},
+		Findings:   findings.Config{Rules: map[string]findings.Rule{detectors.LeakName: {For: -1}}},
 		Capture:    CaptureOptions{Dir: dir, CPUProfile: 200 * time.Millisecond},
 	})
 	site := markerSite(t, "agent-leak-site")
@@ -219,7 +220,7 @@ func TestStarvationNamesHotFunction(t *testing.T) {
 	}
 	a := start(t, Options{
 		Detectors: []model.Detector{detectors.NewStarvation(detectors.StarvationConfig{})},
-		Findings:  detectors.Config{Rules: map[string]detectors.Rule{detectors.StarvationName: {For: -1}}},
+		Findings:  findings.Config{Rules: map[string]findings.Rule{detectors.StarvationName: {For: -1}}},
 		Capture:   CaptureOptions{Dir: t.TempDir(), CPUProfile: time.Second},
 	})
 	// The profiler credits a sample to whichever line of the loop the
