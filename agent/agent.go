@@ -17,6 +17,7 @@ import (
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/findings"
+	"github.com/asyncmon/asyncmon/internal/registry"
 	"github.com/asyncmon/asyncmon/internal/ring"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus"
@@ -151,8 +152,8 @@ type Agent struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// reg is the local registry entry (see registry.go), nil if none.
-	reg *registration
+	// reg is the local registry entry (see internal/registry), nil if none.
+	reg *registry.Registration
 }
 
 // collectorState is the agent's bookkeeping for one collector. It is only
@@ -261,7 +262,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 			}
 		})
 		a.log.Info("agent started", "addr", a.ln.Addr().String(), "interval", a.interval)
-		if reg, err := register(a.ln.Addr().String()); err != nil {
+		if reg, err := registry.Register(a.ln.Addr().String()); err != nil {
 			a.log.Warn("local registration failed; asyncmon ls will not list this agent", "err", err)
 		} else {
 			a.reg = reg
@@ -408,7 +409,7 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 // concurrently; later calls return the first call's result.
 func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
-		if err := a.reg.unregister(); err != nil {
+		if err := a.reg.Unregister(); err != nil {
 			a.log.Warn("local unregistration failed", "err", err)
 		}
 		a.cancel()
