@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
@@ -110,7 +111,7 @@ type Options struct {
 	Findings findings.Config
 	// Capture configures the evidence captured when a finding fires.
 	// Optional. Default: on, in $TMPDIR/asyncmon-<pid>, bounded.
-	Capture CaptureOptions
+	Capture capture.Options
 	// Requests configures the tracking of requests in flight through
 	// [Agent.Middleware]. Optional.
 	Requests collectors.RequestsOptions

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -65,7 +66,7 @@ func (a *Agent) handleCaptures(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []model.Capture{}
 	if a.detection != nil && a.detection.capture != nil {
-		out = a.detection.capture.list()
+		out = a.detection.capture.List()
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -78,7 +79,7 @@ func (a *Agent) handleCapture(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "evidence capture is disabled")
 		return
 	}
-	cp, f, err := a.detection.capture.open(id)
+	cp, f, err := a.detection.capture.Open(id)
 	if errors.Is(err, os.ErrNotExist) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no capture %q", id))
 		return
@@ -93,7 +94,7 @@ func (a *Agent) handleCapture(w http.ResponseWriter, r *http.Request) {
 		ctype = "text/plain; charset=utf-8"
 	}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", capturePrefix+cp.ID+extOf(cp.Format)))
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", capture.FileName(cp)))
 	w.Header().Set("Content-Length", strconv.FormatInt(cp.Bytes, 10))
 	_, _ = io.Copy(w, f) // the client went away; nothing to tell
 }

@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
@@ -24,12 +26,39 @@ const detectEvery = time.Second
 // for the metrics and starts evidence capture for findings that fire.
 type detection struct {
 	engine  *findings.Engine
-	capture *capturer // nil when capture is disabled
+	capture evidence // nil when capture is disabled
 	// lastRun is when the detectors last ran; collection goroutine only.
 	lastRun time.Time
 
 	mu    sync.Mutex // guards fired
 	fired map[levelKey]uint64
+}
+
+// evidence is what the agent needs of evidence capture
+// (*capture.Capturer): start capturing for a finding that fired, and serve
+// what was captured.
+type evidence interface {
+	OnFiring(model.Finding)
+	List() []model.Capture
+	Open(id string) (model.Capture, *os.File, error)
+}
+
+// captureSink is the findings engine as evidence capture sees it: a level
+// that an amendment raises counts as a firing, like one the engine reports.
+type captureSink struct{ d *detection }
+
+func (s captureSink) Annotate(id string, ev model.Evidence) bool {
+	return s.d.engine.Annotate(id, ev)
+}
+
+func (s captureSink) Amend(id string, am findings.Amendment) bool {
+	if !s.d.engine.Amend(id, am) {
+		return false
+	}
+	if f, ok := s.d.engine.Finding(id); ok {
+		s.d.countFired(f.Detector, f.Level)
+	}
+	return true
 }
 
 // levelKey labels a firing count.
@@ -38,7 +67,7 @@ type levelKey struct {
 	level    model.Level
 }
 
-func newDetection(opts Options, capt *capturer) (*detection, error) {
+func newDetection(opts Options) (*detection, error) {
 	ds := opts.Detectors
 	if len(ds) == 0 && !opts.NoDetectors {
 		ds = detectors.Defaults()
@@ -50,7 +79,7 @@ func newDetection(opts Options, capt *capturer) (*detection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	return &detection{engine: e, capture: capt, fired: make(map[levelKey]uint64)}, nil
+	return &detection{engine: e, fired: make(map[levelKey]uint64)}, nil
 }
 
 // detect runs the detectors over the history followed by snap, which is
@@ -79,7 +108,7 @@ func (a *Agent) detect(snap *model.Snapshot) {
 	for _, f := range res.Fired {
 		a.log.Warn("finding firing", "detector", f.Detector, "level", string(f.Level), "subject", f.Subject, "title", f.Title)
 		if a.detection.capture != nil {
-			a.detection.capture.onFiring(a, f)
+			a.detection.capture.OnFiring(f)
 		}
 	}
 	for _, f := range res.Resolved {
@@ -137,26 +166,17 @@ func (a *Agent) startFindings(opts Options) error {
 		// The leak and stall detectors need the goroutine group table.
 		a.addBuiltin(goroutines.NewCollector(goroutines.Options{Logger: opts.Logger}))
 	}
-	var capt *capturer
-	if !opts.Capture.Disabled {
-		c, err := newCapturer(opts.Capture, a.log)
-		if err != nil {
-			return err
-		}
-		capt = c
-	}
-	f, err := newDetection(opts, capt)
+	d, err := newDetection(opts)
 	if err != nil {
-		if capt != nil && capt.flight != nil {
-			capt.flight.Stop()
-		}
 		return err
 	}
-	a.detection = f
-	if capt != nil {
+	a.detection = d
+	if !opts.Capture.Disabled {
+		c := capture.New(opts.Capture, a.log, captureSink{d})
+		d.capture = c
 		a.wg.Go(func() {
 			labelOwn(a.ctx)
-			capt.run(a.ctx, a)
+			c.Run(a.ctx)
 		})
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
@@ -46,7 +47,7 @@ func TestLeakConfirmedByRuntime(t *testing.T) {
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewLeak(detectors.LeakConfig{MinSpan: 3 * time.Second})},
 		Findings:   findings.Config{Rules: map[string]findings.Rule{detectors.LeakName: {For: -1}}},
-		Capture:    CaptureOptions{Dir: t.TempDir(), CPUProfile: -1},
+		Capture:    capture.Options{Dir: t.TempDir(), CPUProfile: -1},
 	})
 	site := markerSite(t, "unreachable-leak-site")
 	f := waitFinding(t, a.Addr(), detectors.LeakName, 60*time.Second, func(f model.Finding) bool {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -54,7 +55,7 @@ func TestQuiescenceChild(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewStall(detectors.StallConfig{StallFor: 3 * time.Second})},
-		Capture:    CaptureOptions{Disabled: true},
+		Capture:    capture.Options{Disabled: true},
 	})
 	if err != nil {
 		fmt.Println("ERROR", err)

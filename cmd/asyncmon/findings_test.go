@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -35,7 +36,7 @@ func TestFindingsCommand(t *testing.T) {
 		Interval:  50 * time.Millisecond,
 		Detectors: []model.Detector{stuckCache{}},
 		Findings:  findings.Config{Rules: map[string]findings.Rule{"test": {For: -1}}},
-		Capture:   agent.CaptureOptions{Dir: t.TempDir(), CPUProfile: -1},
+		Capture:   capture.Options{Dir: t.TempDir(), CPUProfile: -1},
 	})
 	if err != nil {
 		t.Fatal(err)

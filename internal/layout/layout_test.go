@@ -32,7 +32,8 @@ var rules = []struct {
 	{pkg: "detectors", allow: []string{"model", "findings"}, stdlibOnly: true},
 	{pkg: "agent/client", allow: []string{"model", "internal/registry"}, stdlibOnly: true},
 	{pkg: "internal/registry", allow: nil, stdlibOnly: true},
-	{pkg: "agent", allow: []string{"model", "collectors/...", "detectors", "findings", "internal/..."}},
+	{pkg: "agent", allow: []string{"model", "agent/capture", "collectors/...", "detectors", "findings", "internal/..."}},
+	{pkg: "agent/capture", allow: []string{"model", "collectors/...", "detectors", "findings"}},
 	{pkg: "tui", allow: []string{"model", "agent/client", "internal/..."}},
 	{pkg: "demo/...", allow: []string{"agent", "agent/client", "model", "collectors/...", "internal/..."}},
 }

@@ -1,4 +1,9 @@
-package agent
+// Package capture saves the evidence of findings that fire: a goroutine
+// dump at once, then block and mutex profiles and a short CPU profile, and,
+// as an opt-in, the last seconds of a runtime/trace flight recorder. The
+// files go into a bounded directory; what they show is added to the
+// finding through the small [Findings] interface the agent passes in.
+package capture
 
 import (
 	"bytes"
@@ -48,12 +53,12 @@ const (
 	maxFullDumpGoroutines = 10000
 )
 
-// CaptureOptions configures evidence capture: when a finding fires, the
+// Options configures evidence capture: when a finding fires, the
 // agent saves a goroutine dump (at once, so it shows the state at firing
 // time), then block and mutex profiles and a short CPU profile, and, as an
 // opt-in, the last seconds of a runtime/trace flight recorder. The zero
 // value captures with the defaults below.
-type CaptureOptions struct {
+type Options struct {
 	// Disabled turns evidence capture off. Optional. Default false.
 	Disabled bool
 	// Dir is where captures are written; it is created at the first
@@ -83,15 +88,28 @@ type CaptureOptions struct {
 	TraceWindow time.Duration
 }
 
-// capturer saves evidence into a bounded directory. onFiring runs on the
+// Findings is what a Capturer needs of the findings engine: a way to add
+// what the captures show to the finding that fired.
+// [github.com/asyncmon/asyncmon/findings.Engine] implements it.
+type Findings interface {
+	// Annotate adds evidence to an active finding.
+	Annotate(id string, ev model.Evidence) bool
+	// Amend changes an active finding with what was learnt after it
+	// fired, and reports whether its level rose.
+	Amend(id string, am findings.Amendment) bool
+}
+
+// Capturer saves evidence into a bounded directory. OnFiring runs on the
 // collection goroutine and returns quickly; slow captures (the CPU
-// profile) run on the capture goroutine, which the agent owns and joins.
-type capturer struct {
-	opts CaptureOptions
+// profile) run in Run, on a goroutine its caller owns and joins. Its
+// methods are safe for concurrent use.
+type Capturer struct {
+	opts Options
 	// tempDir is true when Dir is the default one, which Close removes
 	// if it is empty.
 	tempDir bool
 	log     *slog.Logger
+	sink    Findings
 	jobs    chan captureJob
 	flight  *trace.FlightRecorder
 
@@ -114,7 +132,13 @@ type captureJob struct {
 	finding model.Finding
 }
 
-func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
+// New returns a capturer that reports to sink, and starts the flight
+// recorder if opts.Trace asks for it: call Run, or Stop if Run will
+// never be called. log may be nil.
+func New(opts Options, log *slog.Logger, sink Findings) *Capturer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	tempDir := opts.Dir == ""
 	if tempDir {
 		opts.Dir = filepath.Join(os.TempDir(), fmt.Sprintf("asyncmon-captures-%d", os.Getpid()))
@@ -134,10 +158,11 @@ func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
 	if opts.TraceWindow <= 0 {
 		opts.TraceWindow = defaultTraceWindow
 	}
-	c := &capturer{
+	c := &Capturer{
 		opts:    opts,
 		tempDir: tempDir,
 		log:     log,
+		sink:    sink,
 		jobs:    make(chan captureJob, captureQueue),
 		buckets: make(map[string]*bucket),
 	}
@@ -152,39 +177,44 @@ func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
 			c.flight = fr
 		}
 	}
-	return c, nil
+	return c
 }
 
-// run is the capture goroutine: it takes the slow captures until ctx is
-// done.
-func (c *capturer) run(ctx context.Context, a *Agent) {
-	defer func() {
-		if c.flight != nil {
-			c.flight.Stop()
-		}
-		if c.tempDir {
-			os.Remove(c.opts.Dir) // fails, as it should, unless empty
-		}
-	}()
+// Run takes the slow captures until ctx is done, then stops the flight
+// recorder and removes the default directory if it is empty.
+func (c *Capturer) Run(ctx context.Context) {
+	defer c.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case j := <-c.jobs:
-			c.slow(ctx, a, j)
+			c.slow(ctx, j)
 		}
 	}
 }
 
+// Stop stops the flight recorder and removes the default directory if it
+// holds no capture. Run calls it on return; call it yourself only when
+// Run will never run.
+func (c *Capturer) Stop() {
+	if c.flight != nil {
+		c.flight.Stop()
+	}
+	if c.tempDir {
+		os.Remove(c.opts.Dir) // fails, as it should, unless empty
+	}
+}
+
 // bucket is a token bucket: defaultCaptureBurst tokens, refilled at one
-// per CaptureOptions.Every.
+// per Options.Every.
 type bucket struct {
 	tokens float64
 	last   time.Time
 }
 
 // allow takes a token from detector's bucket at now.
-func (c *capturer) allow(detector string, now time.Time) bool {
+func (c *Capturer) allow(detector string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b := c.buckets[detector]
@@ -201,12 +231,12 @@ func (c *capturer) allow(detector string, now time.Time) bool {
 	return true
 }
 
-// onFiring captures the fast evidence of a finding that just fired (the
+// OnFiring captures the fast evidence of a finding that just fired (the
 // goroutine dump and the flight recorder window, so they show the state
-// at firing time) and queues the slow part.
-func (c *capturer) onFiring(a *Agent, f model.Finding) {
+// at firing time) and queues the slow part for Run.
+func (c *Capturer) OnFiring(f model.Finding) {
 	if !c.allow(f.Detector, time.Now()) {
-		a.detection.engine.Annotate(f.ID, model.Evidence{Notes: []string{
+		c.sink.Annotate(f.ID, model.Evidence{Notes: []string{
 			fmt.Sprintf("no evidence captured: capture is rate limited to %d at once, then one per %s, per detector", defaultCaptureBurst, c.opts.Every)}})
 		return
 	}
@@ -228,7 +258,7 @@ func (c *capturer) onFiring(a *Agent, f model.Finding) {
 	}); err == nil {
 		ids = append(ids, cp.ID)
 	} else {
-		a.log.Warn("capture failed", "kind", captureKindGoroutine, "err", err)
+		c.log.Warn("capture failed", "kind", captureKindGoroutine, "err", err)
 	}
 	if c.flight != nil && c.flight.Enabled() {
 		if cp, err := c.save(captureKindTrace, "trace", f.ID, func(w io.Writer) error {
@@ -237,21 +267,21 @@ func (c *capturer) onFiring(a *Agent, f model.Finding) {
 		}); err == nil {
 			ids = append(ids, cp.ID)
 		} else {
-			a.log.Warn("capture failed", "kind", captureKindTrace, "err", err)
+			c.log.Warn("capture failed", "kind", captureKindTrace, "err", err)
 		}
 	}
-	a.detection.engine.Annotate(f.ID, model.Evidence{Captures: ids})
+	c.sink.Annotate(f.ID, model.Evidence{Captures: ids})
 	select {
 	case c.jobs <- captureJob{finding: f}:
 	default:
-		a.log.Warn("capture queue full", "finding", f.ID)
+		c.log.Warn("capture queue full", "finding", f.ID)
 	}
 }
 
 // slow takes block, mutex and CPU profiles (and, for goroutine leaks, the
 // runtime's goroutineleak profile where the binary has it) for one
 // finding, and annotates the finding with what they show.
-func (c *capturer) slow(ctx context.Context, a *Agent, j captureJob) {
+func (c *Capturer) slow(ctx context.Context, j captureJob) {
 	f := j.finding
 	var ev model.Evidence
 	for _, kind := range []string{captureKindBlock, captureKindMutex} {
@@ -262,7 +292,7 @@ func (c *capturer) slow(ctx context.Context, a *Agent, j captureJob) {
 		}
 	}
 	if f.Detector == detectors.LeakName {
-		c.leakProfile(a, f, &ev)
+		c.leakProfile(f, &ev)
 	}
 	if c.opts.CPUProfile > 0 {
 		var buf bytes.Buffer
@@ -294,18 +324,18 @@ func (c *capturer) slow(ctx context.Context, a *Agent, j captureJob) {
 				// shows the service's own code burning the CPU, that
 				// code's file:line is the better subject.
 				if f.Detector == detectors.StarvationName && f.Cause == detectors.CauseCPU && hot.site != "" {
-					a.detection.engine.Amend(f.ID, findings.Amendment{Subject: hot.site})
+					c.sink.Amend(f.ID, findings.Amendment{Subject: hot.site})
 				}
 			}
 		}
 	}
-	a.detection.engine.Annotate(f.ID, ev)
+	c.sink.Annotate(f.ID, ev)
 }
 
 // leakProfile saves the runtime's goroutineleak profile, which exists only
 // in binaries built with GOEXPERIMENT=goroutineleakprofile, and notes
 // whether it confirms the finding.
-func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
+func (c *Capturer) leakProfile(f model.Finding, ev *model.Evidence) {
 	p := pprof.Lookup(goroutineLeakProfile)
 	if p == nil {
 		ev.Notes = append(ev.Notes, "not confirmed by the runtime: build with GOEXPERIMENT=goroutineleakprofile to have the goroutineleak profile check it")
@@ -324,9 +354,7 @@ func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
 	}
 	if f.Subject != "" && bytes.Contains(data, []byte(f.Subject)) {
 		note := "confirmed: the runtime's goroutineleak profile reports goroutines leaked at " + f.Subject + ": they are blocked on primitives no other goroutine can reach"
-		if a.detection.engine.Amend(f.ID, findings.Amendment{Level: model.LevelCritical, Cause: detectors.CauseConfirmed, Evidence: model.Evidence{Notes: []string{note}}}) {
-			a.detection.countFired(f.Detector, model.LevelCritical)
-		}
+		c.sink.Amend(f.ID, findings.Amendment{Level: model.LevelCritical, Cause: detectors.CauseConfirmed, Evidence: model.Evidence{Notes: []string{note}}})
 	} else {
 		ev.Notes = append(ev.Notes, "the runtime's goroutineleak profile does not list "+f.Subject+": the goroutines wait on something still reachable (a long-lived channel or context), which the runtime cannot prove leaked")
 	}
@@ -334,7 +362,7 @@ func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
 
 // save writes one capture atomically (a temporary file renamed into
 // place), adds it to the index and enforces the bounds.
-func (c *capturer) save(kind, format, finding string, write func(io.Writer) error) (model.Capture, error) {
+func (c *Capturer) save(kind, format, finding string, write func(io.Writer) error) (model.Capture, error) {
 	now := time.Now().UTC()
 	c.mu.Lock()
 	c.seq++
@@ -372,7 +400,7 @@ func (c *capturer) save(kind, format, finding string, write func(io.Writer) erro
 }
 
 // enforceLocked deletes the oldest captures beyond the bounds.
-func (c *capturer) enforceLocked() {
+func (c *Capturer) enforceLocked() {
 	var total int64
 	for _, f := range c.index {
 		total += f.Bytes
@@ -389,7 +417,7 @@ func (c *capturer) enforceLocked() {
 
 // loadIndex indexes captures left in Dir by an earlier run, so the bounds
 // hold across restarts.
-func (c *capturer) loadIndex() {
+func (c *Capturer) loadIndex() {
 	ents, err := os.ReadDir(c.opts.Dir)
 	if err != nil {
 		return
@@ -415,6 +443,12 @@ func (c *capturer) loadIndex() {
 	c.enforceLocked()
 }
 
+// FileName returns the name of a capture's file, as the agent offers it
+// for download.
+func FileName(cp model.Capture) string {
+	return capturePrefix + cp.ID + extOf(cp.Format)
+}
+
 func extOf(format string) string {
 	switch format {
 	case "pprof":
@@ -434,8 +468,8 @@ func splitExt(name string) (id, format string) {
 	return name, "text"
 }
 
-// list returns the captures, newest first.
-func (c *capturer) list() []model.Capture {
+// List returns the captures, newest first.
+func (c *Capturer) List() []model.Capture {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]model.Capture, 0, len(c.index))
@@ -445,8 +479,9 @@ func (c *capturer) list() []model.Capture {
 	return out
 }
 
-// open returns the capture with id and its file, opened.
-func (c *capturer) open(id string) (model.Capture, *os.File, error) {
+// Open returns the capture with id and its file, opened; the error is
+// os.ErrNotExist for an unknown id.
+func (c *Capturer) Open(id string) (model.Capture, *os.File, error) {
 	c.mu.Lock()
 	var found *captureFile
 	for i := range c.index {
