@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
@@ -228,7 +229,7 @@ func TestStreamSendsEverySnapshot(t *testing.T) {
 func TestSlowStreamClientDoesNotBlock(t *testing.T) {
 	// No budget: this test counts collections, and on a loaded machine
 	// a 10 ms interval would otherwise be stretched.
-	a := start(t, Options{Interval: 10 * time.Millisecond, CPUBudget: -1})
+	a := start(t, Options{Interval: 10 * time.Millisecond, NoBudget: true})
 	for range 3 {
 		c, err := net.Dial("tcp", a.Addr())
 		if err != nil {
@@ -501,7 +502,7 @@ func TestAPIErrorsAreJSON(t *testing.T) {
 }
 
 func TestHistoryStreamsValidJSON(t *testing.T) {
-	a := start(t, Options{Interval: 10 * time.Millisecond, CPUBudget: -1})
+	a := start(t, Options{Interval: 10 * time.Millisecond, NoBudget: true})
 	waitSeq(t, a, 5)
 	for _, q := range []string{"", "?limit=2", "?since=2000-01-01T00:00:00Z"} {
 		code, body := get(t, "http://"+a.Addr()+"/api/v1/history"+q)
@@ -527,5 +528,15 @@ func TestFindingsUnknownDetectorIs400(t *testing.T) {
 	}
 	if code, _ := get(t, "http://"+a.Addr()+"/api/v1/findings?detector=goroutine-leak"); code != 200 {
 		t.Errorf("detector=goroutine-leak: %d, want 200", code)
+	}
+}
+
+// TestStartRejectsNegativeOptions: "off" is said with a NoX field, so a
+// negative number is a mistake (it used to mean "off" for some fields)
+// and Start says which field.
+func TestStartRejectsNegativeOptions(t *testing.T) {
+	_, err := Start(context.Background(), Options{NoListen: true, CPUBudget: -1, Capture: capture.Options{CPUProfile: -time.Second}})
+	if err == nil || !strings.Contains(err.Error(), "Options.CPUBudget") || !strings.Contains(err.Error(), "Options.Capture.CPUProfile") {
+		t.Fatalf("Start with negative options: %v, want an error naming CPUBudget and Capture.CPUProfile", err)
 	}
 }

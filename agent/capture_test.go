@@ -29,8 +29,8 @@ func TestFlightRecorderCapture(t *testing.T) {
 	a := start(t, Options{
 		Interval:  100 * time.Millisecond,
 		Detectors: []model.Detector{always{}},
-		Findings:  findings.Config{Rules: map[string]findings.Rule{"always": {For: -1}}},
-		Capture:   capture.Options{Dir: t.TempDir(), Trace: true, TraceWindow: time.Second, CPUProfile: -1},
+		Lifecycle: findings.Config{Rules: map[string]findings.Rule{"always": {For: -1}}},
+		Capture:   capture.Options{Dir: t.TempDir(), Trace: true, TraceWindow: time.Second, NoCPUProfile: true},
 	})
 	f := waitFinding(t, a.Addr(), "always", 30*time.Second, func(f model.Finding) bool {
 		return hasKinds(f.Evidence.Captures, "goroutine", "trace", "block", "mutex")

@@ -75,7 +75,7 @@ func newDetection(opts Options) (*detection, error) {
 	if opts.NoDetectors {
 		ds = nil
 	}
-	e, err := findings.NewEngine(opts.Findings, ds...)
+	e, err := findings.NewEngine(opts.Lifecycle, ds...)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}
@@ -171,7 +171,7 @@ func (a *Agent) startFindings(opts Options) error {
 		return err
 	}
 	a.detection = d
-	if !opts.Capture.Disabled {
+	if !opts.NoCapture {
 		c := capture.New(opts.Capture, a.log, captureSink{d})
 		d.capture = c
 		a.wg.Go(func() {

@@ -121,7 +121,7 @@ func TestLeakFindingEndToEnd(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewLeak(detectors.LeakConfig{MinSpan: 3 * time.Second})},
-		Findings:   findings.Config{Rules: map[string]findings.Rule{detectors.LeakName: {For: -1}}},
+		Lifecycle:  findings.Config{Rules: map[string]findings.Rule{detectors.LeakName: {For: -1}}},
 		Capture:    capture.Options{Dir: dir, CPUProfile: 200 * time.Millisecond},
 	})
 	site := markerSite(t, "agent-leak-site")
@@ -221,7 +221,7 @@ func TestStarvationNamesHotFunction(t *testing.T) {
 	}
 	a := start(t, Options{
 		Detectors: []model.Detector{detectors.NewStarvation(detectors.StarvationConfig{})},
-		Findings:  findings.Config{Rules: map[string]findings.Rule{detectors.StarvationName: {For: -1}}},
+		Lifecycle: findings.Config{Rules: map[string]findings.Rule{detectors.StarvationName: {For: -1}}},
 		Capture:   capture.Options{Dir: t.TempDir(), CPUProfile: time.Second},
 	})
 	// The profiler credits a sample to whichever line of the loop the
@@ -266,7 +266,7 @@ func TestStuckRequestWithStack(t *testing.T) {
 	a := start(t, Options{
 		Detectors: []model.Detector{detectors.NewStuckRequests(detectors.StuckConfig{After: time.Second})},
 		Requests:  collectors.RequestsOptions{StackAfter: 500 * time.Millisecond},
-		Capture:   capture.Options{Disabled: true},
+		NoCapture: true,
 	})
 	h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		<-release // stuck-handler-site
@@ -337,7 +337,7 @@ func TestDeadlockFindingEndToEnd(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewStall(detectors.StallConfig{StallFor: 3 * time.Second})},
-		Capture:    capture.Options{Dir: t.TempDir(), CPUProfile: -1},
+		Capture:    capture.Options{Dir: t.TempDir(), NoCPUProfile: true},
 	})
 	f := waitFinding(t, a.Addr(), detectors.StallName, 60*time.Second, func(model.Finding) bool { return true })
 	if f.Cause != detectors.CauseLockCycle || f.Level != model.LevelCritical {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -55,7 +54,7 @@ func TestQuiescenceChild(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewStall(detectors.StallConfig{StallFor: 3 * time.Second})},
-		Capture:    capture.Options{Disabled: true},
+		NoCapture:  true,
 	})
 	if err != nil {
 		fmt.Println("ERROR", err)

@@ -59,8 +59,6 @@ const (
 // opt-in, the last seconds of a runtime/trace flight recorder. The zero
 // value captures with the defaults below.
 type Options struct {
-	// Disabled turns evidence capture off. Optional. Default false.
-	Disabled bool
 	// Dir is where captures are written; it is created at the first
 	// capture, so an agent in a read-only file system starts and only
 	// its captures fail (each failure is logged and noted in the
@@ -77,8 +75,11 @@ type Options struct {
 	// captured. Optional. Default 1 minute.
 	Every time.Duration
 	// CPUProfile is the length of the CPU profile taken when a finding
-	// fires. Optional. Default 5 s; negative takes none.
+	// fires. Optional. Default 5 s.
 	CPUProfile time.Duration
+	// NoCPUProfile takes no CPU profile when a finding fires. Optional.
+	// Default false.
+	NoCPUProfile bool
 	// Trace runs a runtime/trace flight recorder all the time and saves
 	// its window when a finding fires. It costs a few percent of CPU,
 	// hence the opt-in. Optional. Default false.
@@ -152,7 +153,7 @@ func New(opts Options, log *slog.Logger, sink Findings) *Capturer {
 	if opts.Every <= 0 {
 		opts.Every = defaultCaptureEvery
 	}
-	if opts.CPUProfile == 0 {
+	if opts.CPUProfile <= 0 {
 		opts.CPUProfile = defaultCaptureCPU
 	}
 	if opts.TraceWindow <= 0 {
@@ -294,7 +295,7 @@ func (c *Capturer) slow(ctx context.Context, j captureJob) {
 	if f.Detector == detectors.LeakName {
 		c.leakProfile(f, &ev)
 	}
-	if c.opts.CPUProfile > 0 {
+	if !c.opts.NoCPUProfile {
 		var buf bytes.Buffer
 		if err := pprof.StartCPUProfile(&buf); err != nil {
 			// Only one CPU profile may run at a time in a process:
