@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/asyncmon/asyncmon/agent/client"
+	"github.com/asyncmon/asyncmon/internal/testenv"
 )
 
 func TestRegistryListsAndForgetsAgents(t *testing.T) {
@@ -52,7 +53,7 @@ func TestRegistryPrunesDeadAndMarksSilentAgents(t *testing.T) {
 	// A process that has exited: its entry is litter from a crash.
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
-		t.Skip("no true(1):", err)
+		testenv.Missing(t, "true(1) runs: "+err.Error())
 	}
 	dead := cmd.Process.Pid
 	write := func(pid int, addr string) string {
