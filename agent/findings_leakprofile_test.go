@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -16,7 +18,7 @@ import (
 // Go 1.26 built without GOEXPERIMENT=goroutineleakprofile.
 func needLeakProfile(t *testing.T) {
 	t.Helper()
-	if pprof.Lookup(goroutineLeakProfile) == nil {
+	if pprof.Lookup("goroutineleak") == nil {
 		t.Skip("no goroutineleak profile: needs Go 1.27, or GOEXPERIMENT=goroutineleakprofile on Go 1.26")
 	}
 }
@@ -60,8 +62,8 @@ func TestLeakConfirmedByRuntime(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewLeak(detectors.LeakConfig{MinSpan: 3 * time.Second})},
-		Findings:   detectors.Config{Rules: map[string]detectors.Rule{detectors.LeakName: {For: -1}}},
-		Capture:    CaptureOptions{Dir: t.TempDir(), CPUProfile: -1},
+		Lifecycle:  findings.Config{Rules: map[string]findings.Rule{detectors.LeakName: {For: -1}}},
+		Capture:    capture.Options{Dir: t.TempDir(), NoCPUProfile: true},
 	})
 	site := markerSite(t, "unreachable-leak-site")
 	f := waitFinding(t, a.Addr(), detectors.LeakName, 60*time.Second, func(f model.Finding) bool {
@@ -79,7 +81,7 @@ func TestLeakConfirmedByRuntime(t *testing.T) {
 // product promises (the deadline here is generous for a loaded machine).
 func TestOneLeakConfirmedAtDefaults(t *testing.T) {
 	needLeakProfile(t)
-	a := start(t, Options{Capture: CaptureOptions{Dir: t.TempDir(), CPUProfile: -1}})
+	a := start(t, Options{Capture: capture.Options{Dir: t.TempDir(), NoCPUProfile: true}})
 	go handOver(make(chan int))
 	site := markerSite(t, "one-leak-site")
 	f := waitFinding(t, a.Addr(), detectors.LeakName, 90*time.Second, func(f model.Finding) bool {

@@ -154,6 +154,7 @@ func sameMembers(old, cur *model.GoroutineGroup) bool {
 // they run in the user's goroutines.
 const ownFuncs = "github.com/asyncmon/asyncmon/agent.(*Agent)." +
 	"|github.com/asyncmon/asyncmon/agent.(*capturer)." +
+	"|github.com/asyncmon/asyncmon/agent/capture.(*Capturer)." +
 	"|github.com/asyncmon/asyncmon/agent.(*broker)." +
 	"|github.com/asyncmon/asyncmon/agent.Start." +
 	"|github.com/asyncmon/asyncmon/collectors.(*Scheduler)." +

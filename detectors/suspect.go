@@ -171,7 +171,7 @@ func (d *Leak) heuristic(g *model.GoroutineGroup, cause string, age time.Duratio
 		stacks = append(stacks, groupStack(o)...)
 	}
 	return model.Finding{
-		ID:       FindingID(LeakName, g.Key),
+		ID:       model.FindingID(LeakName, g.Key),
 		Detector: LeakName,
 		Level:    model.LevelWarning,
 		Title:    title,

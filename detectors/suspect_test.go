@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -219,7 +220,7 @@ func TestLeakHeuristicsRealGoroutines(t *testing.T) {
 
 	s := newSampler(false)
 	defer s.close()
-	e, err := detectors.NewEngine(detectors.Config{Rules: map[string]detectors.Rule{detectors.LeakName: {For: -1}}},
+	e, err := findings.NewEngine(findings.Config{Rules: map[string]findings.Rule{detectors.LeakName: {For: -1}}},
 		detectors.NewLeak(detectors.LeakConfig{SuspectFor: 2 * time.Second, MinSpan: 3 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
