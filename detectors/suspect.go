@@ -67,7 +67,7 @@ func (d *Leak) suspects(w model.Window, x *groupIndex, reported map[string]bool)
 		if !stuckWait(g.WaitReason) || ownGoroutine(g) || !g.Site().IsUser() || progress[g.Site().Site()] {
 			return 0, false
 		}
-		age, ok := x.persisted(g, d.cfg.SuspectFor)
+		age, ok := x.steady(g, d.cfg.SuspectFor)
 		if ok {
 			stuck[g.Key] = age
 		}
@@ -96,6 +96,25 @@ func (d *Leak) suspects(w model.Window, x *groupIndex, reported map[string]bool)
 		}
 	}
 	return out
+}
+
+// steady is persisted checked on every table of the span, not a few: a
+// judgement without proof needs all the evidence there is that the group
+// never moved (a count that fell once is progress).
+func (x *groupIndex) steady(g *model.GoroutineGroup, need time.Duration) (time.Duration, bool) {
+	age, ok := x.persisted(g, need)
+	if !ok || g.MaxWait >= need {
+		return age, ok
+	}
+	n := len(x.samples)
+	from := groupTime(x.samples[n-1]).Add(-age)
+	for i := n - 2; i >= 0 && !groupTime(x.samples[i]).Before(from); i-- {
+		old := x.lookup(i, g.Key)
+		if old == nil || !sameMembers(old, g) {
+			return 0, false
+		}
+	}
+	return age, true
 }
 
 // stuckSend judges a group that has waited to send with the same
