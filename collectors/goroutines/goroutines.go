@@ -90,7 +90,8 @@ type Options struct {
 	LeakMaxPause time.Duration
 	// LeakInterval is the spacing of reads when the expected pause is
 	// above LeakMaxPause, and how long a group checked and not proven
-	// leaked waits before it is checked again (unless it grows). The
+	// leaked waits before it is checked again (unless it grows; the
+	// first recheck comes after a minute). The
 	// profile, which marks goroutines blocked on primitives no other
 	// goroutine can reach (GoroutineGroup.Leaked), exists in Go 1.27,
 	// and in Go 1.26 with GOEXPERIMENT=goroutineleakprofile (the
