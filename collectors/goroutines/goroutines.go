@@ -263,8 +263,11 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 	full := c.opts.MaxPause > 0 && time.Duration(n)*c.pausePerG < c.opts.MaxPause
 	// Before the stacks: the leak profile's GC also marks the leaked
 	// goroutines "(leaked)" in the headers of a full dump. It is read
-	// when the last table had suspects (see leakcheck.go).
+	// when the last table had suspects (see leakcheck.go), on a budget
+	// of its own: its cost must not space out the table's refreshes.
+	leakStart := time.Now()
 	c.readLeaks(now)
+	leakTime := time.Since(leakStart)
 	if full {
 		var d *dump.Dump
 		d, err = c.fullDump()
@@ -274,7 +277,7 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 	} else {
 		t, err = c.profileTable()
 	}
-	cost := time.Since(now)
+	cost := time.Since(now) - leakTime
 	pause := pauses.max()
 	if full && n > 0 && pause > 0 {
 		// Learn the real pause per goroutine, rounded up by the
