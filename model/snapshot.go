@@ -174,7 +174,10 @@ type Request struct {
 	Path        string    `json:"path"`
 	Started     time.Time `json:"started"`
 	AgeSeconds  float64   `json:"age_seconds"`
-	GoroutineID int64     `json:"goroutine_id,omitempty"`
+	// GoroutineID is the handler goroutine's ID, filled with Stack (the
+	// middleware does not read it per request; it is found in the dump
+	// that reads the stack).
+	GoroutineID int64 `json:"goroutine_id,omitempty"`
 	// Stack is the handler goroutine's stack, filled for requests older
 	// than the stuck threshold.
 	Stack []Frame `json:"stack,omitempty"`
