@@ -170,10 +170,10 @@ type CollectorStatus struct {
 
 // Request is an HTTP request in flight, seen by the agent's middleware.
 type Request struct {
-	Method      string    `json:"method"`
-	Path        string    `json:"path"`
-	Started     time.Time `json:"started"`
-	AgeSeconds  float64   `json:"age_seconds"`
+	Method     string    `json:"method"`
+	Path       string    `json:"path"`
+	Started    time.Time `json:"started"`
+	AgeSeconds float64   `json:"age_seconds"`
 	// GoroutineID is the handler goroutine's ID, filled with Stack (the
 	// middleware does not read it per request; it is found in the dump
 	// that reads the stack).
