@@ -1,9 +1,11 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"runtime/debug"
+	"sync"
 
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,18 +20,70 @@ const namespace = "asyncmon"
 // registerMetrics registers client_golang's Go collector (with the
 // runtime's scheduler and GC metrics on), its process collector, and the
 // asyncmon metrics derived from the agent's latest snapshot.
+//
+// The process collector and the asyncmon metrics are derived once per
+// collection, not per scrape (see [perCollection]): the process collector
+// alone reads five files under /proc, about as much CPU as everything
+// else in a scrape together. The Go collector reads runtime/metrics, which
+// is cheap, at scrape time as it does everywhere else.
 func registerMetrics(reg *prometheus.Registry, a *Agent) error {
+	latest := func() any { return a.Latest() }
 	return errors.Join(
 		reg.Register(promcollectors.NewGoCollector(promcollectors.WithGoCollectorRuntimeMetrics(
 			promcollectors.MetricsScheduler, promcollectors.MetricsGC))),
-		reg.Register(promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{})),
-		reg.Register(&snapshotCollector{a: a, sets: []metricSet{
+		reg.Register(&perCollection{inner: promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}), key: latest}),
+		reg.Register(&perCollection{inner: &snapshotCollector{a: a, sets: []metricSet{
 			newCoreMetrics(),
 			newGoroutineMetrics(),
 			newFindingMetrics(),
 			newConnMetrics(),
-		}}),
+		}}, key: latest}),
 	)
+}
+
+// perCollection is a collector that replays what its inner collector
+// produced for the agent's latest snapshot: the inner one runs at most
+// once per collection, whatever the number of scrapes. Its metrics are
+// immutable (const metrics), so replaying them is safe; concurrent
+// scrapes of a new snapshot wait for the first one to derive them.
+type perCollection struct {
+	inner prometheus.Collector
+	key   func() any // the latest snapshot; a new value means derive again
+
+	mu      sync.Mutex // guards at and metrics
+	at      any
+	metrics []prometheus.Metric
+}
+
+func (c *perCollection) Describe(ch chan<- *prometheus.Desc) { c.inner.Describe(ch) }
+
+func (c *perCollection) Collect(ch chan<- prometheus.Metric) {
+	key := c.key()
+	c.mu.Lock()
+	if c.metrics == nil || c.at != key {
+		c.at, c.metrics = key, c.derive()
+	}
+	ms := c.metrics
+	c.mu.Unlock()
+	for _, m := range ms {
+		ch <- m
+	}
+}
+
+// derive runs the inner collector into a slice. Collect sends on a
+// channel, so it runs on its own goroutine, joined before derive returns.
+func (c *perCollection) derive() []prometheus.Metric {
+	ch := make(chan prometheus.Metric, 64)
+	go func() {
+		defer close(ch)
+		labelOwn(context.Background())
+		c.inner.Collect(ch)
+	}()
+	ms := make([]prometheus.Metric, 0, 64)
+	for m := range ch {
+		ms = append(ms, m)
+	}
+	return ms
 }
 
 // metricSet is one group of asyncmon metrics derived from a snapshot.
@@ -70,6 +124,7 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 // coreMetrics are the agent core's metrics: scheduler, goroutines, GC and
 // the agent's own health.
 type coreMetrics struct {
+	version                             string // asyncmon's module version, read once
 	schedLatency, probeLag              *prometheus.Desc
 	schedWindow, probeWindow            *prometheus.Desc
 	pauseMax, mutexWait                 *prometheus.Desc
@@ -81,6 +136,7 @@ type coreMetrics struct {
 
 func newCoreMetrics() *coreMetrics {
 	return &coreMetrics{
+		version: moduleVersion(),
 		schedLatency: newDesc("sched_latency_seconds",
 			"Time goroutines spent runnable before running, from the runtime's /sched/latencies histogram, in fine buckets (1µs to 10s)."),
 		probeLag: newDesc("sched_probe_lag_seconds",
@@ -158,7 +214,7 @@ func (m *coreMetrics) collect(a *Agent, s *model.Snapshot, ch chan<- prometheus.
 	n := a.history.Len()
 	a.mu.RUnlock()
 	ch <- prometheus.MustNewConstMetric(m.historySnaps, prometheus.GaugeValue, float64(n))
-	ch <- prometheus.MustNewConstMetric(m.buildInfo, prometheus.GaugeValue, 1, moduleVersion(), runtime.Version())
+	ch <- prometheus.MustNewConstMetric(m.buildInfo, prometheus.GaugeValue, 1, m.version, runtime.Version())
 }
 
 // constHistogram turns a model histogram into a Prometheus classic one.
