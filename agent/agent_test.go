@@ -414,6 +414,9 @@ func TestNextWait(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%s: nextWait = %v, want %v", tt.name, got, tt.want)
 		}
+		if stretched := tt.budget > 0 && got+tt.cycles[len(tt.cycles)-1] > time.Second; a.stretched != stretched {
+			t.Errorf("%s: stretched = %v, want %v", tt.name, a.stretched, stretched)
+		}
 	}
 }
 
@@ -528,4 +531,25 @@ func TestFindingsUnknownDetectorIs400(t *testing.T) {
 	if code, _ := get(t, "http://"+a.Addr()+"/api/v1/findings?detector=goroutine-leak"); code != 200 {
 		t.Errorf("detector=goroutine-leak: %d, want 200", code)
 	}
+}
+
+// TestBudgetSaysWhatItSkipped: a collection that reuses the goroutine
+// table (its refresh budget said to wait) marks the collector skipped and
+// counts it.
+func TestBudgetSaysWhatItSkipped(t *testing.T) {
+	a := start(t, Options{Interval: time.Hour})
+	a.collect(context.Background()) // right after Start's: the table is reused
+	status := func(s *model.Snapshot) model.CollectorStatus {
+		for _, c := range s.Collectors {
+			if c.Name == "goroutines" {
+				return c
+			}
+		}
+		t.Fatal("no goroutines collector status")
+		return model.CollectorStatus{}
+	}
+	if c := status(a.Latest()); !c.Skipped || c.SkippedTotal != 1 {
+		t.Errorf("second collection within the refresh interval: skipped %v, total %d; want true, 1", c.Skipped, c.SkippedTotal)
+	}
+
 }

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus"
@@ -132,6 +133,7 @@ type coreMetrics struct {
 	gcCPU, gcAssist                     *prometheus.Desc
 	collections, colDuration, colErrors *prometheus.Desc
 	colPanics, buildInfo, historySnaps  *prometheus.Desc
+	colSkipped, cycleCPU, stretches     *prometheus.Desc
 }
 
 func newCoreMetrics() *coreMetrics {
@@ -165,6 +167,12 @@ func newCoreMetrics() *coreMetrics {
 			"Failed collector runs, panics included.", "collector"),
 		colPanics: newDesc("collector_panics_total",
 			"Collector runs that panicked and were recovered.", "collector"),
+		colSkipped: newDesc("collector_skipped_total",
+			"Collections in which a collector reused its previous result because its own CPU budget said to wait (the goroutine group table).", "collector"),
+		cycleCPU: newDesc("collection_cpu_seconds_total",
+			"CPU time of the agent's collection cycles (the collecting thread; its rate is the share of one core the agent spends collecting)."),
+		stretches: newDesc("collection_stretched_total",
+			"Waits between collections that the agent's CPU budget made longer than its interval."),
 		historySnaps: newDesc("history_snapshots",
 			"Snapshots held in the agent's history."),
 		buildInfo: newDesc("build_info",
@@ -175,7 +183,7 @@ func newCoreMetrics() *coreMetrics {
 func (m *coreMetrics) describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.schedLatency, m.probeLag, m.schedWindow, m.probeWindow,
 		m.pauseMax, m.mutexWait, m.goroutines, m.created, m.gcCPU, m.gcAssist, m.collections,
-		m.colDuration, m.colErrors, m.colPanics, m.historySnaps, m.buildInfo} {
+		m.colDuration, m.colErrors, m.colPanics, m.colSkipped, m.cycleCPU, m.stretches, m.historySnaps, m.buildInfo} {
 		ch <- d
 	}
 }
@@ -209,7 +217,10 @@ func (m *coreMetrics) collect(a *Agent, s *model.Snapshot, ch chan<- prometheus.
 		ch <- prometheus.MustNewConstMetric(m.colDuration, prometheus.GaugeValue, c.DurationSeconds, c.Name)
 		ch <- prometheus.MustNewConstMetric(m.colErrors, prometheus.CounterValue, float64(c.ErrorsTotal), c.Name)
 		ch <- prometheus.MustNewConstMetric(m.colPanics, prometheus.CounterValue, float64(c.PanicsTotal), c.Name)
+		ch <- prometheus.MustNewConstMetric(m.colSkipped, prometheus.CounterValue, float64(c.SkippedTotal), c.Name)
 	}
+	ch <- prometheus.MustNewConstMetric(m.cycleCPU, prometheus.CounterValue, time.Duration(a.cycleCPU.Load()).Seconds())
+	ch <- prometheus.MustNewConstMetric(m.stretches, prometheus.CounterValue, float64(a.stretches.Load()))
 	a.mu.RLock()
 	n := a.history.Len()
 	a.mu.RUnlock()
