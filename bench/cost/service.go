@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
-	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/felixge/fgprof"
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
@@ -95,8 +94,8 @@ func serve(mode string, parked, rounds int) error {
 	case modeDefaults, modeMiddleware, modeProfiling:
 		opts := agent.Options{NoListen: true}
 		if mode == modeProfiling {
-			opts.BlockProfileRate = collectors.DefaultBlockProfileRate
-			opts.MutexProfileFraction = collectors.DefaultMutexProfileFraction
+			opts.BlockProfileRate = agent.DefaultBlockProfileRate
+			opts.MutexProfileFraction = agent.DefaultMutexProfileFraction
 		}
 		a, err = agent.Start(ctx, opts)
 		if err != nil {
