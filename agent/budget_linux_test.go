@@ -51,7 +51,9 @@ func TestBudgetStretchesInterval(t *testing.T) {
 // cycles' CPU is totalled for the metric.
 func TestBudgetSaysItStretched(t *testing.T) {
 	a := start(t, Options{Interval: 20 * time.Millisecond, CPUBudget: 0.05, Collectors: []model.Collector{spin{5 * time.Millisecond}}})
-	s := waitSeq(t, a, 4)
+	// At seq 5 the loop has finished the cycles of seq 2 to 4 (a snapshot
+	// is published before its cycle's CPU is added).
+	s := waitSeq(t, a, 5)
 	if !s.BudgetStretched || a.stretches.Load() == 0 {
 		t.Errorf("5 ms of CPU per 20 ms cycle with a 5%% budget: stretched %v, %d stretches; want the waits stretched", s.BudgetStretched, a.stretches.Load())
 	}
