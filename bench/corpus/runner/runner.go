@@ -137,6 +137,11 @@ type Result struct {
 	// Alarms are the firing warning or critical findings that named no
 	// marked site: on a healthy program all of them, each a false alarm.
 	Alarms []Alarm `json:"alarms,omitempty"`
+	// Stuck counts the goroutines blocked at a marked site at the end of
+	// the run, from the program's own goroutine profile: it shows that the
+	// bug really happened, whatever the detectors said. -1 when the
+	// profile could not be read.
+	Stuck int `json:"stuck"`
 	// Polls counts the successful reads of the findings.
 	Polls int `json:"polls"`
 	// Err is set when the program could not be run or watched.
@@ -193,7 +198,10 @@ func (r Result) line() string {
 	case r.Found:
 		verdict = fmt.Sprintf("found in %s by %s", r.FoundAfter.Round(time.Second), r.FoundBy.Detector)
 	}
-	s := fmt.Sprintf("%-18s %-26s %s", r.Class, r.Name, verdict)
+	if !r.Healthy() {
+		verdict += fmt.Sprintf(" [%d stuck at marked sites]", r.Stuck)
+	}
+	s := fmt.Sprintf("%-18s %-16s %s", r.Class, r.Name, verdict)
 	for _, a := range r.Alarms {
 		s += "\n    alarm: " + a.String()
 	}
@@ -203,9 +211,13 @@ func (r Result) line() string {
 // runOne starts one program, polls its findings until the timeout or
 // ctx ends, then kills and reaps it.
 func runOne(ctx context.Context, bin, tmp string, e Entry, o Options) Result {
-	r := Result{Entry: e}
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	r := Result{Entry: e, Stuck: -1}
+	// ctx ends the process; watch ends the polling, a little earlier, so
+	// that the goroutine profile can be read before the kill.
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout+10*time.Second)
 	defer cancel()
+	watch, stopWatch := context.WithTimeout(ctx, o.Timeout)
+	defer stopWatch()
 	cmd := exec.CommandContext(ctx, bin, "-run", e.Name)
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = os.Environ()
@@ -233,7 +245,7 @@ func runOne(ctx context.Context, bin, tmp string, e Entry, o Options) Result {
 		cancel()
 		err := cmd.Wait()
 		r.Exited = true
-		if r.Err == "" && ctx.Err() == nil && err != nil {
+		if r.Err == "" && watch.Err() == nil && err != nil {
 			r.Err = fmt.Sprintf("exited: %v: %s", err, stderr.String())
 		}
 	}()
@@ -258,7 +270,7 @@ func runOne(ctx context.Context, bin, tmp string, e Entry, o Options) Result {
 			return r
 		}
 		addr, r.GoVersion = f[1], f[2]
-	case <-ctx.Done():
+	case <-watch.Done():
 		r.Err = "no agent address before the timeout: " + stderr.String()
 		return r
 	}
@@ -269,14 +281,17 @@ func runOne(ctx context.Context, bin, tmp string, e Entry, o Options) Result {
 	defer tick.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-watch.Done():
 			if r.Polls == 0 && r.Err == "" {
 				r.Err = "the findings were never read: " + stderr.String()
+			}
+			if ctx.Err() == nil {
+				r.Stuck = stuck(ctx, client, addr, e.Sites)
 			}
 			return r
 		case <-tick.C:
 		}
-		fs, err := findings(ctx, client, addr)
+		fs, err := findings(watch, client, addr)
 		if err != nil {
 			continue // a slow answer under load, or the end: poll again
 		}
@@ -340,6 +355,57 @@ func findings(ctx context.Context, c *http.Client, addr string) ([]model.Finding
 		return nil, fmt.Errorf("GET /api/v1/findings: %w", err)
 	}
 	return fs, nil
+}
+
+// stuck reads the program's goroutine profile (debug=1: one record per
+// distinct stack, with its count) and counts the goroutines with a frame
+// at a marked site's file:line.
+func stuck(ctx context.Context, c *http.Client, addr string, sites []corpus.Site) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/goroutine?debug=1", nil)
+	if err != nil {
+		return -1
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return -1
+	}
+	n, count, counted := 0, 0, false
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.Contains(line, " @ 0x") { // "12 @ 0x43a1b0 0x4402a5 ..."
+			count, counted = 0, false
+			fmt.Sscan(line, &count)
+			continue
+		}
+		// "#\t0x4a1b2c\tpkg.fn+0x45\t/path/file.go:43"
+		f := strings.Split(line, "\t")
+		if counted || len(f) < 4 || f[0] != "#" {
+			continue
+		}
+		file, ln, ok := strings.Cut(strings.TrimSpace(f[3]), ":")
+		if !ok {
+			continue
+		}
+		var lnum int
+		fmt.Sscan(ln, &lnum)
+		for _, s := range sites {
+			if s.MatchFrame(model.Frame{File: file, Line: lnum}) {
+				n += count
+				counted = true
+				break
+			}
+		}
+	}
+	if sc.Err() != nil {
+		return -1
+	}
+	return n
 }
 
 // tailBuffer keeps the last 4 KiB written to it.

@@ -46,6 +46,7 @@ func (c *Cache) follow(name string, depth int) string {
 	if rec.cname == "" {
 		return rec.addr
 	}
+	time.Sleep(200 * time.Microsecond) // check the record's TTL
 	return c.hop(rec.cname, depth+1)
 }
 
