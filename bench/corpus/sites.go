@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -55,7 +56,28 @@ func (s Site) MatchFrame(f model.Frame) bool {
 // MatchText reports whether a finding's text (title, summary, subject)
 // names this site: its function or its file:line.
 func (s Site) MatchText(text string) bool {
-	return strings.Contains(text, s.Short()) || strings.Contains(text, s.FileLine())
+	return containsWord(text, s.Short()) || containsWord(text, s.FileLine())
+}
+
+// containsWord reports whether sub occurs in text not followed by a
+// letter, digit or underscore: "f.go:18" is not in "f.go:181", nor
+// "pkg.Get" in "pkg.GetAll".
+func containsWord(text, sub string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], sub)
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(sub)
+		if end == len(text) || !isWordByte(text[end]) {
+			return true
+		}
+		i += j + 1
+	}
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
 }
 
 // Sites returns the marked sites of a program, read from its source
@@ -101,7 +123,7 @@ func Sites(p Program) ([]Site, error) {
 	case !p.Healthy() && len(sites) == 0:
 		return nil, fmt.Errorf("%s: no %q marker on the blocking line in %s", p.Name, Marker, p.Dir)
 	}
-	slices.SortFunc(sites, func(a, b Site) int { return strings.Compare(a.FileLine(), b.FileLine()) })
+	slices.SortFunc(sites, func(a, b Site) int { return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line)) })
 	return sites, nil
 }
 

@@ -146,7 +146,9 @@ type Result struct {
 	Polls int `json:"polls"`
 	// Err is set when the program could not be run or watched.
 	Err string `json:"error,omitempty"`
-	// Exited is set once the process has been reaped.
+	// PID is the program's process ID; Exited is set once the process has
+	// been reaped.
+	PID    int  `json:"pid,omitempty"`
 	Exited bool `json:"exited"`
 }
 
@@ -241,6 +243,7 @@ func runOne(ctx context.Context, bin, tmp string, e Entry, o Options) Result {
 		r.Err, r.Exited = err.Error(), true
 		return r
 	}
+	r.PID = cmd.Process.Pid
 	defer func() {
 		cancel()
 		err := cmd.Wait()

@@ -17,6 +17,8 @@
 //	                  "local,go1.27.3"
 //	-json             print every result as JSON
 //	-markdown         print the summary as a Markdown table
+//	-load FILE        print a run saved with -json again (with -markdown:
+//	                  as a table) instead of running anything
 //
 // It exits 1 on an error (a program that does not build, start or answer)
 // and kills every child it started before it exits, on Ctrl-C too.
@@ -46,7 +48,20 @@ func main() {
 	asJSON := flag.Bool("json", false, "print every result as JSON")
 	markdown := flag.Bool("markdown", false, "print the summary as a Markdown table")
 	quiet := flag.Bool("q", false, "no progress lines on stderr")
+	load := flag.String("load", "", "print a run saved with -json instead of running")
 	flag.Parse()
+	if *load != "" {
+		sets, err := loadSets(*load)
+		if err != nil {
+			fail(err)
+		}
+		if *markdown {
+			runner.Markdown(os.Stdout, sets)
+		} else {
+			runner.Text(os.Stdout, sets)
+		}
+		return
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -107,12 +122,7 @@ func main() {
 	case *asJSON:
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			Date    time.Time    `json:"date"`
-			Timeout string       `json:"timeout"`
-			Summary []runner.Row `json:"summary"`
-			Sets    []runner.Set `json:"sets"`
-		}{time.Now().UTC(), timeout.String(), runner.Summarize(sets), sets}); err != nil {
+		if err := enc.Encode(saved{time.Now().UTC(), timeout.String(), runner.Summarize(sets), sets}); err != nil {
 			fail(err)
 		}
 	case *markdown:
@@ -127,6 +137,29 @@ func main() {
 	if errs > 0 {
 		os.Exit(1)
 	}
+}
+
+// saved is what -json prints and -load reads.
+type saved struct {
+	Date    time.Time    `json:"date"`
+	Timeout string       `json:"timeout"`
+	Summary []runner.Row `json:"summary"`
+	Sets    []runner.Set `json:"sets"`
+}
+
+func loadSets(name string) ([]runner.Set, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var s saved
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: not the output of -json: %w", name, err)
+	}
+	if len(s.Sets) == 0 {
+		return nil, fmt.Errorf("%s: no results", name)
+	}
+	return s.Sets, nil
 }
 
 func fail(err error) {
