@@ -188,4 +188,45 @@ func Markdown(w io.Writer, sets []Set) {
 		}
 		fmt.Fprintln(w, "| "+strings.Join(append([]string{name, fmt.Sprint(row.Programs)}, cells(row, row.Class == corpus.Healthy)...), " | ")+" |")
 	}
+	for _, s := range sets {
+		var missed, alarmed, broken []string
+		for _, r := range s.Results {
+			switch {
+			case r.Err != "":
+				broken = append(broken, fmt.Sprintf("`%s` (%s)", r.Name, r.Err))
+			case !r.Healthy() && !r.Found:
+				missed = append(missed, "`"+r.Name+"`")
+			}
+			for _, a := range r.Alarms {
+				alarmed = append(alarmed, fmt.Sprintf("`%s`: %s %s at %s", r.Name, a.Detector, a.Level, shortPath(a.Subject)))
+			}
+		}
+		fmt.Fprintf(w, "\n%s: missed %s.", s.GoVersion, orNone(missed))
+		if len(alarmed) > 0 {
+			fmt.Fprintf(w, " Alarms: %s.", strings.Join(alarmed, "; "))
+		}
+		if len(broken) > 0 {
+			fmt.Fprintf(w, " Errors: %s.", strings.Join(broken, "; "))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// shortPath cuts a site's file to start at the corpus's progs/ or at the
+// Go tree's src/, so that the table does not carry this machine's paths.
+func shortPath(site string) string {
+	if i := strings.LastIndex(site, "/progs/"); i >= 0 {
+		return site[i+1:]
+	}
+	if i := strings.LastIndex(site, "/src/"); i >= 0 {
+		return "$GOROOT" + site[i:]
+	}
+	return site
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }

@@ -212,8 +212,8 @@ func (r Result) line() string {
 
 // runOne starts one program, polls its findings until the timeout or
 // ctx ends, then kills and reaps it.
-func runOne(ctx context.Context, bin, tmp string, e Entry, o Options) Result {
-	r := Result{Entry: e, Stuck: -1}
+func runOne(ctx context.Context, bin, tmp string, e Entry, o Options) (r Result) {
+	r = Result{Entry: e, Stuck: -1}
 	// ctx ends the process; watch ends the polling, a little earlier, so
 	// that the goroutine profile can be read before the kill.
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout+10*time.Second)

@@ -5,10 +5,12 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,7 +18,15 @@ import (
 	"github.com/asyncmon/asyncmon/bench/corpus"
 )
 
-// build compiles the corpus once per test binary.
+var (
+	buildOnce sync.Once
+	builtBin  string
+	builtList []Entry
+	buildErr  error
+)
+
+// build compiles the corpus once per test binary, into a directory
+// removed by TestMain.
 func build(t *testing.T) (string, []Entry) {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
@@ -25,17 +35,30 @@ func build(t *testing.T) (string, []Entry) {
 		}
 		t.Skipf("SKIPPED LOUDLY: the go command is needed to build the corpus: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin, err := Build(ctx, "local", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	buildOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if builtBin, buildErr = Build(ctx, "local", buildDir); buildErr == nil {
+			builtList, buildErr = List(ctx, builtBin)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	es, err := List(ctx, bin)
-	if err != nil {
-		t.Fatal(err)
+	return builtBin, builtList
+}
+
+var buildDir string
+
+func TestMain(m *testing.M) {
+	var err error
+	if buildDir, err = os.MkdirTemp("", "asyncmon-corpus-test-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	return bin, es
+	code := m.Run()
+	os.RemoveAll(buildDir)
+	os.Exit(code)
 }
 
 // alive reports whether a process exists (signal 0 reaches it).

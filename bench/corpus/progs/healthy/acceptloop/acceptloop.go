@@ -14,7 +14,7 @@ import (
 
 func init() {
 	corpus.Register(corpus.Program{
-		Name: "acceptloop", Class: corpus.Healthy, Short: true,
+		Name: "acceptloop", Class: corpus.Healthy,
 		Doc: "TCP server: accept loop and 40 handlers in reads, clients writing every ~20 s",
 		Run: run,
 	})

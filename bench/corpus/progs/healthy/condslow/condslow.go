@@ -13,7 +13,7 @@ import (
 
 func init() {
 	corpus.Register(corpus.Program{
-		Name: "condslow", Class: corpus.Healthy,
+		Name: "condslow", Class: corpus.Healthy, Short: true,
 		Doc: "8 consumers in Cond.Wait, a producer adding an item every 3 s",
 		Run: run,
 	})

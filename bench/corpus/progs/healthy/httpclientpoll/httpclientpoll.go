@@ -16,7 +16,7 @@ import (
 
 func init() {
 	corpus.Register(corpus.Program{
-		Name: "httpclientpoll", Class: corpus.Healthy,
+		Name: "httpclientpoll", Class: corpus.Healthy, Short: true,
 		Doc: "HTTP clients polling every 2 s and posting every 30 s; idle transport connections",
 		Run: run,
 	})

@@ -12,7 +12,7 @@ import (
 
 func init() {
 	corpus.Register(corpus.Program{
-		Name: "idlepool", Class: corpus.Healthy, Short: true,
+		Name: "idlepool", Class: corpus.Healthy,
 		Doc: "32 pool workers idle on a jobs channel after a start-up burst",
 		Run: run,
 	})

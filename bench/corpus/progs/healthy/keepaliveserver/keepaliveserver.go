@@ -17,7 +17,7 @@ import (
 
 func init() {
 	corpus.Register(corpus.Program{
-		Name: "keepaliveserver", Class: corpus.Healthy, Short: true,
+		Name: "keepaliveserver", Class: corpus.Healthy,
 		Doc: "HTTP server with 20 keep-alive connections idle between requests every 15 s",
 		Run: run,
 	})

@@ -15,7 +15,7 @@ import (
 
 func init() {
 	corpus.Register(corpus.Program{
-		Name: "lockcontention", Class: corpus.Healthy, Short: true,
+		Name: "lockcontention", Class: corpus.Healthy,
 		Doc: "50 goroutines contending for one mutex, each holding it ~1 ms",
 		Run: run,
 	})

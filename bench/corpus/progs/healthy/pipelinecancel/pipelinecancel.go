@@ -12,7 +12,7 @@ import (
 
 func init() {
 	corpus.Register(corpus.Program{
-		Name: "pipelinecancel", Class: corpus.Healthy,
+		Name: "pipelinecancel", Class: corpus.Healthy, Short: true,
 		Doc: "a 3-stage, 20-goroutine pipeline started every 5 s and cancelled half way; all stages exit",
 		Run: run,
 	})

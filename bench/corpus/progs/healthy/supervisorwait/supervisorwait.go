@@ -15,7 +15,7 @@ import (
 
 func init() {
 	corpus.Register(corpus.Program{
-		Name: "supervisorwait", Class: corpus.Healthy,
+		Name: "supervisorwait", Class: corpus.Healthy, Short: true,
 		Doc: "a supervisor in wg.Wait for the process's life, its 6 workers busy on tickers",
 		Run: run,
 	})
