@@ -13,7 +13,7 @@ import (
 
 func init() {
 	corpus.Register(corpus.Program{
-		Name: "actorinbox", Class: corpus.Healthy, Short: true,
+		Name: "actorinbox", Class: corpus.Healthy,
 		Doc: "100 actors selecting on inbox and quit; a few messages every few seconds",
 		Run: run,
 	})

@@ -14,7 +14,7 @@ import (
 
 func init() {
 	corpus.Register(corpus.Program{
-		Name: "idlesubscribers", Class: corpus.Healthy, Short: true,
+		Name: "idlesubscribers", Class: corpus.Healthy,
 		Doc: "200 subscribers waiting on their channels; a publish every 20 s",
 		Run: run,
 	})
