@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -44,8 +46,8 @@ func TestLeakConfirmedByRuntime(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewLeak(detectors.LeakConfig{MinSpan: 3 * time.Second})},
-		Findings:   detectors.Config{Rules: map[string]detectors.Rule{detectors.LeakName: {For: -1}}},
-		Capture:    CaptureOptions{Dir: t.TempDir(), CPUProfile: -1},
+		Lifecycle:  findings.Config{Rules: map[string]findings.Rule{detectors.LeakName: {For: -1}}},
+		Capture:    capture.Options{Dir: t.TempDir(), NoCPUProfile: true},
 	})
 	site := markerSite(t, "unreachable-leak-site")
 	f := waitFinding(t, a.Addr(), detectors.LeakName, 60*time.Second, func(f model.Finding) bool {

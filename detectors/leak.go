@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -114,8 +115,8 @@ func (*Leak) Name() string { return LeakName }
 // DefaultRule fires once the condition has held for 5s (the trend itself
 // already needs MinSpan, a good fit and recent growth) and resolves after
 // 1m without.
-func (*Leak) DefaultRule() Rule {
-	return Rule{For: 5 * time.Second, Clear: time.Minute, Cooldown: 10 * time.Minute}
+func (*Leak) DefaultRule() findings.Rule {
+	return findings.Rule{For: 5 * time.Second, Clear: time.Minute, Cooldown: 10 * time.Minute}
 }
 
 // parkedWait reports the wait reasons of goroutines waiting for another
@@ -319,7 +320,7 @@ func (d *Leak) growing(g *model.GoroutineGroup, tr *trend, now time.Time) (model
 		notes = append(notes, fmt.Sprintf("confirmed: the runtime's goroutineleak profile reports %d of them blocked on primitives no other goroutine can reach", g.Leaked))
 	}
 	return model.Finding{
-		ID:       FindingID(LeakName, g.Key),
+		ID:       model.FindingID(LeakName, g.Key),
 		Detector: LeakName,
 		Level:    level,
 		Title:    fmt.Sprintf("Goroutine leak: %d goroutines growing at %s", g.Count, subjectOf(g)),
@@ -353,7 +354,7 @@ func (d *Leak) parked(x *groupIndex, g *model.GoroutineGroup, now time.Time) (mo
 	summary := fmt.Sprintf("%s, the same goroutines for at least %s with no progress. %s %s",
 		describeGroup(g), age.Round(time.Second), why, leakAdvice(g))
 	return model.Finding{
-		ID:       FindingID(LeakName, g.Key),
+		ID:       model.FindingID(LeakName, g.Key),
 		Detector: LeakName,
 		Level:    level,
 		Title:    fmt.Sprintf("Goroutines parked for %s at %s", age.Round(time.Second), subjectOf(g)),

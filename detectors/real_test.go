@@ -23,6 +23,7 @@ import (
 	"github.com/asyncmon/asyncmon/collectors/dump"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -121,7 +122,7 @@ func (s *sampler) take(t *testing.T) model.Window {
 
 // waitFiring samples every step and runs the engine until a finding of the
 // detector fires, or fails at the deadline.
-func waitFiring(t *testing.T, s *sampler, e *detectors.Engine, name string, step, deadline time.Duration) model.Finding {
+func waitFiring(t *testing.T, s *sampler, e *findings.Engine, name string, step, deadline time.Duration) model.Finding {
 	t.Helper()
 	end := time.Now().Add(deadline)
 	tick := time.NewTicker(step)
@@ -182,7 +183,7 @@ func TestLeakRealGoroutines(t *testing.T) {
 
 	s := newSampler(false)
 	defer s.close()
-	e, err := detectors.NewEngine(detectors.Config{Rules: map[string]detectors.Rule{detectors.LeakName: {For: -1}}},
+	e, err := findings.NewEngine(findings.Config{Rules: map[string]findings.Rule{detectors.LeakName: {For: -1}}},
 		detectors.NewLeak(detectors.LeakConfig{MinSpan: 3 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +264,7 @@ func TestStallRealDeadlock(t *testing.T) {
 
 	s := newSampler(false)
 	defer s.close()
-	e, err := detectors.NewEngine(detectors.Config{}, detectors.NewStall(detectors.StallConfig{StallFor: 2 * time.Second}))
+	e, err := findings.NewEngine(findings.Config{}, detectors.NewStall(detectors.StallConfig{StallFor: 2 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +306,7 @@ func TestStarvationRealSpin(t *testing.T) {
 	}
 	s := newSampler(true)
 	defer s.close()
-	e, err := detectors.NewEngine(detectors.Config{Rules: map[string]detectors.Rule{detectors.StarvationName: {For: -1}}},
+	e, err := findings.NewEngine(findings.Config{Rules: map[string]findings.Rule{detectors.StarvationName: {For: -1}}},
 		detectors.NewStarvation(detectors.StarvationConfig{}))
 	if err != nil {
 		t.Fatal(err)

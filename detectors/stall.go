@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -67,8 +68,8 @@ func (*Stall) Name() string { return StallName }
 
 // DefaultRule fires at once (the condition already needs StallFor) and
 // resolves after 30s without.
-func (*Stall) DefaultRule() Rule {
-	return Rule{For: -1, Clear: 30 * time.Second, Cooldown: 5 * time.Minute}
+func (*Stall) DefaultRule() findings.Rule {
+	return findings.Rule{For: -1, Clear: 30 * time.Second, Cooldown: 5 * time.Minute}
 }
 
 // stalled is one group blocked with no progress, and for how long.
@@ -225,7 +226,7 @@ func (d *Stall) lockCycle(locks, others []stalled) model.Finding {
 		summary += fmt.Sprintf(" Also blocked behind them: %s.", describeAll(others))
 	}
 	return model.Finding{
-		ID:       FindingID(StallName, "lock-cycle"),
+		ID:       model.FindingID(StallName, "lock-cycle"),
 		Detector: StallName,
 		Level:    model.LevelCritical,
 		Title:    fmt.Sprintf("Deadlock-like stall: %d lock waits blocked at %s", len(locks), sites(locks)),
@@ -247,7 +248,7 @@ func (d *Stall) lockHeld(l stalled, others []stalled) model.Finding {
 		summary += fmt.Sprintf(" Also blocked: %s.", describeAll(others))
 	}
 	return model.Finding{
-		ID:       FindingID(StallName, subjectOf(l.g)),
+		ID:       model.FindingID(StallName, subjectOf(l.g)),
 		Detector: StallName,
 		Level:    model.LevelWarning,
 		Title:    fmt.Sprintf("Lock stalled for %s at %s", l.age.Round(time.Second), subjectOf(l.g)),
@@ -260,7 +261,7 @@ func (d *Stall) lockHeld(l stalled, others []stalled) model.Finding {
 
 func (d *Stall) quiescence(ss []stalled) model.Finding {
 	return model.Finding{
-		ID:       FindingID(StallName, stallSubjectProc),
+		ID:       model.FindingID(StallName, stallSubjectProc),
 		Detector: StallName,
 		Level:    model.LevelCritical,
 		Title:    "Process stalled: no goroutine can make progress",
