@@ -253,8 +253,11 @@ func runOne(ctx context.Context, bin, tmp string, e Entry, o Options) (r Result)
 		}
 	}()
 
-	first := make(chan string, 1)
+	// The first line carries the address; the end of stdout means the
+	// program has exited (or is being killed).
+	first, eof := make(chan string, 1), make(chan struct{})
 	go func() {
+		defer close(eof)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			select {
@@ -262,19 +265,21 @@ func runOne(ctx context.Context, bin, tmp string, e Entry, o Options) (r Result)
 			default:
 			}
 		}
-		close(first)
 	}()
 	var addr string
 	select {
-	case line, ok := <-first:
+	case line := <-first:
 		f := strings.Fields(line)
-		if !ok || len(f) < 3 || f[0] != "asyncmon-agent" {
+		if len(f) < 3 || f[0] != "asyncmon-agent" {
 			r.Err = fmt.Sprintf("no agent address on stdout (got %q): %s", line, stderr.String())
 			return r
 		}
 		addr, r.GoVersion = f[1], f[2]
 	case <-watch.Done():
 		r.Err = "no agent address before the timeout: " + stderr.String()
+		return r
+	case <-eof:
+		r.Err = "exited before printing the agent's address: " + stderr.String()
 		return r
 	}
 
@@ -292,6 +297,12 @@ func runOne(ctx context.Context, bin, tmp string, e Entry, o Options) (r Result)
 				r.Stuck = stuck(ctx, client, addr, e.Sites)
 			}
 			return r
+		case <-eof:
+			if watch.Err() == nil {
+				r.Err = "exited during the watch: " + stderr.String()
+				return r
+			}
+			continue
 		case <-tick.C:
 		}
 		fs, err := findings(watch, client, addr)

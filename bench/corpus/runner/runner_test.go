@@ -185,3 +185,26 @@ func TestCancelKillsChildren(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenProgram checks that a program that dies, or never says where
+// its agent listens, is an error and not a quiet result.
+func TestBrokenProgram(t *testing.T) {
+	dir := t.TempDir()
+	for name, script := range map[string]string{
+		"dies":   "#!/bin/sh\necho boom >&2\nexit 3\n",
+		"silent": "#!/bin/sh\necho hello\nexec sleep 30\n",
+		"exits":  "#!/bin/sh\necho asyncmon-agent 127.0.0.1:1 go0\nsleep 2\nexit 0\n",
+	} {
+		bin := filepath.Join(dir, name)
+		if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		e := Entry{Program: corpus.Program{Name: name, Class: corpus.Healthy}}
+		res := Run(context.Background(), bin, []Entry{e}, Options{Timeout: 5 * time.Second})
+		if r := res[0]; r.Err == "" || !r.Exited {
+			t.Errorf("%s: Err %q, Exited %v; want an error, reaped", name, r.Err, r.Exited)
+		} else {
+			t.Logf("%s: %s", name, r.Err)
+		}
+	}
+}
