@@ -47,10 +47,12 @@ func run(ctx context.Context) {
 	users := b.Subscribe("user.created")
 	go func() {
 		for ev := range users {
-			// Welcome mails are sent by a handler created per user.
+			// Welcome mails are sent by a handler created per user. Once
+			// the bus is deadlocked nothing can publish to it again, so
+			// these handlers are stuck by the bug too.
 			mails := b.Subscribe("mail." + ev)
 			go func() {
-				for range mails {
+				for range mails { // want
 				}
 			}()
 		}
