@@ -42,6 +42,13 @@ type LeakConfig struct {
 	// happened in the second half of the span, so that a ramp-up that has
 	// levelled off does not count. Default 0.25.
 	RecentShare float64
+	// TailShare is the least share of the net growth that must have
+	// happened in the last quarter of the span: the newest tables must
+	// still be rising. A group that ramped up at start-up and then
+	// levelled off still shows most of its growth in the second half for
+	// a while after the plateau begins; its last quarter is flat.
+	// Default 0.15 (a steady line puts 0.25 there).
+	TailShare float64
 	// ParkedFor is how long a group must stay parked on a channel,
 	// select or sync.Cond with the same goroutines to be reported.
 	// Default 5m (the agent keeps 10 minutes of history by default, so
@@ -82,6 +89,9 @@ func (c LeakConfig) withDefaults() LeakConfig {
 	}
 	if c.RecentShare <= 0 {
 		c.RecentShare = 0.25
+	}
+	if c.TailShare <= 0 {
+		c.TailShare = 0.15
 	}
 	if c.ParkedFor <= 0 {
 		c.ParkedFor = 5 * time.Minute
@@ -141,7 +151,7 @@ func parkedWait(reason string) bool {
 // trend is a least-squares fit of one group's size over time.
 type trend struct {
 	n, sx, sy, sxx, sxy, syy float64
-	first, mid, last         int
+	first, mid, tail, last   int // counts at the start, half, three quarters and end of the span
 	firstT, lastT            time.Time
 }
 
@@ -264,7 +274,8 @@ func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
 		return nil
 	}
 	t0 := groupTime(used[0])
-	midT := t0.Add(groupTime(used[len(used)-1]).Sub(t0) / 2)
+	spanT := groupTime(used[len(used)-1]).Sub(t0)
+	midT, tailT := t0.Add(spanT/2), t0.Add(3*spanT/4)
 	seen := make(map[string]bool, len(cand))
 	for _, s := range used {
 		at := groupTime(s)
@@ -275,6 +286,9 @@ func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
 				tr.add(at.Sub(t0).Seconds(), g.Count, at)
 				if !at.After(midT) {
 					tr.mid = g.Count
+				}
+				if !at.After(tailT) {
+					tr.tail = g.Count
 				}
 				seen[g.Key] = true
 			}
@@ -287,6 +301,9 @@ func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
 				tr.add(at.Sub(t0).Seconds(), 0, at)
 				if !at.After(midT) {
 					tr.mid = 0
+				}
+				if !at.After(tailT) {
+					tr.tail = 0
 				}
 			}
 		}
@@ -302,7 +319,14 @@ func (d *Leak) growing(g *model.GoroutineGroup, tr *trend, now time.Time, lc *mo
 	if net < d.cfg.MinGrowth || slope <= 0 || r2 < d.cfg.MinR2 || span < d.cfg.MinSpan {
 		return model.Finding{}, false
 	}
-	if float64(tr.last-tr.mid) < d.cfg.RecentShare*float64(net) {
+	if float64(tr.last-tr.mid) < d.cfg.RecentShare*float64(net) ||
+		float64(tr.last-tr.tail) < d.cfg.TailShare*float64(net) {
+		return model.Finding{}, false
+	}
+	if g.WaitReason == model.WaitSleep && span < 3*d.cfg.MinSpan {
+		// Sleeping goroutines wake by themselves: a group of them that
+		// grows is most often a start-up ramp of pollers or clients.
+		// Only growth sustained over a much longer span counts.
 		return model.Finding{}, false
 	}
 	level := model.LevelWarning
