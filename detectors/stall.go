@@ -133,6 +133,12 @@ func (d *Stall) Detect(w model.Window) []model.Finding {
 			others = append(others, stalled{g, age, ""})
 		}
 	}
+	if len(locks) > 0 && locksMoving(w, top, locks, d.cfg.StallFor) {
+		// Without goroutine IDs a saturated lock looks the same as a
+		// stuck one; the runtime's wait-time counter tells them apart.
+		locks = nil
+		quiet = false
+	}
 	if len(locks) == 0 && !(quiet && blocked > 0 && len(others) > 0) {
 		return nil
 	}
@@ -299,4 +305,47 @@ func completedWaits(w model.Window, t time.Time) map[string]bool {
 		}
 	}
 	return sites
+}
+
+// locksMoving reports whether the runtime's /sync/mutex/wait/total:seconds
+// counter says that the lock waits of the stalled groups are ending. The
+// runtime credits a goroutine's time blocked on a sync.Mutex or RWMutex
+// when the wait ends (sampled, one wait in eight, scaled back up), plus
+// its own internal lock waits, which are small. While n goroutines stay
+// queued on locks that keep changing hands, the counter grows by about
+// n seconds a second; while they are stuck it does not grow for them at
+// all. So with all the mutex waiters of the newest table, and the stuck
+// ones among them, the counter must grow by at least
+// (all - stuck/2) seconds a second, over a span of at least half of span,
+// for the stalled groups to count as moving. A lock group stuck for ever
+// next to another saturated lock therefore still fires, as long as the
+// other lock's waiters are not far more numerous than the stuck ones.
+// Where the counter is missing (no scheduler collector) nothing changes.
+func locksMoving(w model.Window, top *model.Snapshot, locks []stalled, span time.Duration) bool {
+	var first, last *model.Snapshot
+	for _, s := range sinceTime(w, groupTime(top).Add(-span)).Snapshots {
+		if s.Scheduler.MutexWaitSecondsTotal <= 0 {
+			continue
+		}
+		if first == nil {
+			first = s
+		}
+		last = s
+	}
+	if first == nil || last.Time.Sub(first.Time) < span/2 {
+		return false
+	}
+	all, stuck := 0, 0
+	for i := range top.Groups {
+		if g := &top.Groups[i]; g.WaitReason == model.WaitMutex && !ownGoroutine(g) {
+			all += g.Count
+		}
+	}
+	for _, l := range locks {
+		stuck += l.g.Count
+	}
+	all = max(all, stuck)
+	grew := last.Scheduler.MutexWaitSecondsTotal - first.Scheduler.MutexWaitSecondsTotal
+	need := (float64(all) - float64(stuck)/2) * last.Time.Sub(first.Time).Seconds()
+	return grew >= need
 }
