@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/asyncmon/asyncmon/model"
@@ -27,17 +28,23 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/stream", a.handleStream)
 	mux.HandleFunc("GET /api/v1/goroutines", a.handleGoroutines)
 	mux.HandleFunc("GET /api/v1/findings", a.handleFindings)
-	mux.HandleFunc("GET /api/v1/captures", a.handleCaptures)
-	mux.HandleFunc("GET /api/v1/captures/{id}", a.handleCapture)
 	mux.HandleFunc("GET /api/v1/connections", a.handleConnections)
 
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("GET /debug/fgprof", a.handleFgprof)
+	if !a.off.captures {
+		mux.HandleFunc("GET /api/v1/captures", a.handleCaptures)
+		mux.HandleFunc("GET /api/v1/captures/{id}", a.handleCapture)
+	}
+	if !a.off.pprof {
+		mux.HandleFunc("GET /debug/pprof/", a.handlePprof)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", a.handleProfile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+		if !a.off.trace {
+			mux.HandleFunc("GET /debug/pprof/trace", a.handleTrace)
+		}
+		mux.HandleFunc("GET /debug/fgprof", a.handleFgprof)
+	}
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -45,16 +52,30 @@ func (a *Agent) routes() http.Handler {
 			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: the API is read-only (GET)", r.Method))
 			return
 		}
+		if msg := a.off.why(r.URL.Path); msg != "" {
+			writeError(w, http.StatusNotFound, msg)
+			return
+		}
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	return a.authorize(mux)
 }
 
-// maxProfileSeconds bounds the duration of a wall-clock profile.
-const maxProfileSeconds = 300
+// why says which option switched off the endpoint at path, "" if none.
+func (o endpointsOff) why(path string) string {
+	switch {
+	case o.captures && strings.HasPrefix(path, "/api/v1/captures"):
+		return "the captures endpoints are switched off in this agent (Options.NoCaptures)"
+	case o.pprof && (strings.HasPrefix(path, "/debug/pprof/") || path == "/debug/fgprof"):
+		return "the profiling endpoints are switched off in this agent (Options.NoPprof)"
+	case o.trace && path == "/debug/pprof/trace":
+		return "the execution trace endpoint is switched off in this agent (Options.NoTrace)"
+	}
+	return ""
+}
 
 // handleFgprof serves a wall-clock (on- and off-CPU) profile for
-// ?seconds=N (default 30, at most 300), in ?format=pprof (default) or
+// ?seconds=N (default 30, at most maxProfileSeconds), in ?format=pprof (default) or
 // folded. Unlike fgprof's own handler it stops when the client goes away
 // or the agent closes, so an abandoned request does not keep sampling.
 func (a *Agent) handleFgprof(w http.ResponseWriter, r *http.Request) {
@@ -63,14 +84,10 @@ func (a *Agent) handleFgprof(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	secs := 30
-	if v := q.Get("seconds"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxProfileSeconds {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("seconds: want 1 to %d, got %q", maxProfileSeconds, v))
-			return
-		}
-		secs = n
+	d, err := parseSeconds(r, 30, false)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	format := fgprof.FormatPprof
 	switch v := q.Get("format"); v {
@@ -81,16 +98,15 @@ func (a *Agent) handleFgprof(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("format: want pprof or folded, got %q", v))
 		return
 	}
+	if !a.guard.acquire(w) {
+		return
+	}
+	defer a.guard.release()
+	extendDeadline(w, d)
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="fgprof"`)
 	stop := fgprof.Start(w, format)
-	t := time.NewTimer(time.Duration(secs) * time.Second)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-r.Context().Done():
-	case <-a.ctx.Done():
-	}
+	a.wait(r, d)
 	if err := stop(); err != nil {
 		a.log.Debug("fgprof failed", "err", err)
 	}
@@ -110,7 +126,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
-	_ = enc.Encode(v) // the client went away; nothing to tell
+	enc.SetEscapeHTML(false) // a JSON API: "<token>" reads as it is
+	_ = enc.Encode(v)        // the client went away; nothing to tell
 }
 
 func (a *Agent) handleHealthz(w http.ResponseWriter, r *http.Request) {

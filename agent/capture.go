@@ -91,6 +91,7 @@ type capturer struct {
 	// if it is empty.
 	tempDir bool
 	log     *slog.Logger
+	cnt     *counters // the agent's; nil in tests of the capturer alone
 	jobs    chan captureJob
 	flight  *trace.FlightRecorder
 
@@ -205,6 +206,7 @@ func (c *capturer) allow(detector string, now time.Time) bool {
 // at firing time) and queues the slow part.
 func (c *capturer) onFiring(a *Agent, f model.Finding) {
 	if !c.allow(f.Detector, time.Now()) {
+		c.cnt.hit(LimitCaptureRate)
 		a.findings.engine.Annotate(f.ID, model.Evidence{Notes: []string{
 			fmt.Sprintf("no evidence captured: capture is rate limited to %d at once, then one per %s, per detector", defaultCaptureBurst, c.opts.Every)}})
 		return
@@ -243,6 +245,7 @@ func (c *capturer) onFiring(a *Agent, f model.Finding) {
 	select {
 	case c.jobs <- captureJob{finding: f}:
 	default:
+		c.cnt.hit(LimitCaptureQueue)
 		a.log.Warn("capture queue full", "finding", f.ID)
 	}
 }
@@ -334,6 +337,15 @@ func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
 // save writes one capture atomically (a temporary file renamed into
 // place), adds it to the index and enforces the bounds.
 func (c *capturer) save(kind, format, finding string, write func(io.Writer) error) (model.Capture, error) {
+	cp, err := c.write(kind, format, finding, write)
+	if err != nil {
+		c.cnt.hit(LimitCaptureFailed)
+	}
+	return cp, err
+}
+
+// write is save without the failure count.
+func (c *capturer) write(kind, format, finding string, write func(io.Writer) error) (model.Capture, error) {
 	now := time.Now().UTC()
 	c.mu.Lock()
 	c.seq++
@@ -383,6 +395,7 @@ func (c *capturer) enforceLocked() {
 		}
 		total -= old.Bytes
 		c.index = c.index[1:]
+		c.cnt.hit(LimitCaptureEvicted)
 	}
 }
 

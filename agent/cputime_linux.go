@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// perThreadCPU says cycleCost measures a thread's CPU time, so the costs
+// of collectors run on their own goroutines add up.
+const perThreadCPU = true
+
 // rusageThread is RUSAGE_THREAD, which the syscall package does not name.
 const rusageThread = 1
 

@@ -142,6 +142,7 @@ func (a *Agent) startFindings(opts Options) error {
 		if err != nil {
 			return err
 		}
+		c.cnt = a.cnt
 		capt = c
 	}
 	f, err := newFindings(opts, capt)

@@ -22,12 +22,13 @@ const streamWriteTimeout = 10 * time.Second
 // not taken the previous snapshot gets the newer one in its place. A slow
 // client therefore sees fewer snapshots, never stalls the agent.
 type broker struct {
+	cnt  *counters  // counts refused clients and dropped snapshots
 	mu   sync.Mutex // guards subs
 	subs map[chan *model.Snapshot]struct{}
 }
 
-func newBroker() *broker {
-	return &broker{subs: make(map[chan *model.Snapshot]struct{})}
+func newBroker(cnt *counters) *broker {
+	return &broker{cnt: cnt, subs: make(map[chan *model.Snapshot]struct{})}
 }
 
 // subscribe returns a mailbox, or nil when there are too many subscribers.
@@ -35,6 +36,7 @@ func (b *broker) subscribe() chan *model.Snapshot {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.subs) >= maxSubscribers {
+		b.cnt.hit(LimitStreamClients)
 		return nil
 	}
 	ch := make(chan *model.Snapshot, 1)
@@ -59,6 +61,7 @@ func (b *broker) publish(s *model.Snapshot) {
 		}
 		select { // full: drop the stale snapshot, keep the newest
 		case <-ch:
+			b.cnt.hit(LimitStreamDropped)
 		default:
 		}
 		select {
@@ -79,10 +82,14 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	ch := a.stream.subscribe()
 	if ch == nil {
+		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("too many stream clients (limit %d)", maxSubscribers))
 		return
 	}
 	defer a.stream.unsubscribe(ch)
+	// The stream outlives the server's ReadTimeout, whose expiry would
+	// cancel the request; each write below has its own deadline.
+	_ = rc.SetReadDeadline(time.Time{})
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

@@ -42,6 +42,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	kind := fs.String("kind", "cpu", "what to capture: "+strings.Join(kinds, ", "))
 	seconds := fs.Int("seconds", 10, "duration for cpu, wall, trace, and the delta window of block and mutex")
 	out := fs.String("o", "", "output `FILE` (- for standard output)")
+	creds := addCredFlags(fs)
 	pos, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
@@ -64,7 +65,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if timed {
 		path += "?seconds=" + strconv.Itoa(*seconds)
 	}
-	c, err := clientFor(ctx, pos)
+	c, err := clientFor(ctx, pos, creds)
 	if err != nil {
 		return err
 	}

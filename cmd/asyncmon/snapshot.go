@@ -20,11 +20,12 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("snapshot", "[ADDR|PID] [--json]",
 		"Prints the latest snapshot of the agent at ADDR or of process PID (default: the only local agent, else "+agent.DefaultAddr+").", stderr)
 	asJSON := fs.Bool("json", false, "print the snapshot as JSON")
+	creds := addCredFlags(fs)
 	pos, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
 	}
-	c, err := clientFor(ctx, pos)
+	c, err := clientFor(ctx, pos, creds)
 	if err != nil {
 		return err
 	}
