@@ -15,35 +15,56 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes builds the API mux. Every endpoint is GET-only; the catch-all
-// answers unknown paths with a JSON 404.
-func (a *Agent) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
-		ErrorHandling: promhttp.ContinueOnError,
-	}))
-	mux.HandleFunc("GET /healthz", a.handleHealthz)
-	mux.HandleFunc("GET /api/v1/snapshot", a.handleSnapshot)
-	mux.HandleFunc("GET /api/v1/history", a.handleHistory)
-	mux.HandleFunc("GET /api/v1/stream", a.handleStream)
-	mux.HandleFunc("GET /api/v1/goroutines", a.handleGoroutines)
-	mux.HandleFunc("GET /api/v1/findings", a.handleFindings)
-	mux.HandleFunc("GET /api/v1/connections", a.handleConnections)
+// route is one endpoint of the API: a ServeMux pattern and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
 
+// endpoints lists the API's endpoints, without those Options switched
+// off. routes mounts exactly these, so the access tests that walk this
+// list cover every endpoint there is.
+func (a *Agent) endpoints() []route {
+	hf := func(pattern string, h http.HandlerFunc) route { return route{pattern, h} }
+	rs := []route{
+		{"GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
+			ErrorHandling: promhttp.ContinueOnError,
+		})},
+		hf("GET /healthz", a.handleHealthz),
+		hf("GET /api/v1/snapshot", a.handleSnapshot),
+		hf("GET /api/v1/history", a.handleHistory),
+		hf("GET /api/v1/stream", a.handleStream),
+		hf("GET /api/v1/goroutines", a.handleGoroutines),
+		hf("GET /api/v1/findings", a.handleFindings),
+		hf("GET /api/v1/connections", a.handleConnections),
+	}
 	if !a.off.captures {
-		mux.HandleFunc("GET /api/v1/captures", a.handleCaptures)
-		mux.HandleFunc("GET /api/v1/captures/{id}", a.handleCapture)
+		rs = append(rs,
+			hf("GET /api/v1/captures", a.handleCaptures),
+			hf("GET /api/v1/captures/{id}", a.handleCapture))
 	}
 	if !a.off.pprof {
-		mux.HandleFunc("GET /debug/pprof/", a.handlePprof)
-		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("GET /debug/pprof/profile", a.handleProfile)
-		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+		rs = append(rs,
+			hf("GET /debug/pprof/", a.handlePprof),
+			hf("GET /debug/pprof/cmdline", pprof.Cmdline),
+			hf("GET /debug/pprof/profile", a.handleProfile),
+			hf("GET /debug/pprof/symbol", pprof.Symbol),
+			hf("POST /debug/pprof/symbol", pprof.Symbol),
+			hf("GET /debug/fgprof", a.handleFgprof))
 		if !a.off.trace {
-			mux.HandleFunc("GET /debug/pprof/trace", a.handleTrace)
+			rs = append(rs, hf("GET /debug/pprof/trace", a.handleTrace))
 		}
-		mux.HandleFunc("GET /debug/fgprof", a.handleFgprof)
+	}
+	return rs
+}
+
+// routes builds the API: the endpoints behind the access checks. Every
+// endpoint is GET-only (but pprof's symbol lookup); the catch-all answers
+// unknown paths with a JSON 404.
+func (a *Agent) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range a.endpoints() {
+		mux.Handle(r.pattern, r.handler)
 	}
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -246,6 +246,10 @@ func (a *Agent) wait(r *http.Request, d time.Duration) {
 // profile, and a goroutine dump with debug=2, which stops the world, is
 // rate limited like ?full=1.
 func (a *Agent) handlePprof(w http.ResponseWriter, r *http.Request) {
+	if msg := a.off.why(r.URL.Path); msg != "" { // /debug/pprof/trace under NoTrace
+		writeError(w, http.StatusNotFound, msg)
+		return
+	}
 	name := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	if name == "" {
 		if err := checkParams(r); err != nil {

@@ -127,3 +127,10 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// count returns the number of subscribers.
+func (b *broker) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs)
+}
