@@ -471,8 +471,8 @@ func TestDumpRateLimit(t *testing.T) {
 		{"a", time.Second, false}, // per client
 		{"b", time.Second, true},
 		{"c", time.Second, true},
-		{"d", time.Second, false},                // overall burst spent
-		{"d", time.Second + dumpEvery, true},     // refilled
+		{"d", time.Second, false},                 // overall burst spent
+		{"d", time.Second + dumpEvery, true},      // refilled
 		{"a", dumpPerClient - time.Second, false}, // overall still empty
 		{"a", dumpPerClient + dumpEvery, true},
 	}
