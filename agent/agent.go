@@ -201,9 +201,6 @@ type Agent struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	// colWG joins the collector goroutines; Close waits for a hung one
-	// only up to shutdownTimeout.
-	colWG sync.WaitGroup
 	// colTimeout overrides collectorTimeout when positive (tests).
 	colTimeout atomic.Int64
 	closeOnce  sync.Once
@@ -224,6 +221,9 @@ type collectorState struct {
 	running atomic.Bool
 	// hungSince is when the collector last timed out; loop only.
 	hungSince time.Time
+	// finished is closed when the collector's latest run returns; set
+	// by the loop before the run starts.
+	finished chan struct{}
 }
 
 // collectorResult is what a collector's run hands back to the loop.
@@ -529,8 +529,11 @@ func (a *Agent) collectorTimeout() time.Duration {
 	return max(minCollectorTimeout, 5*a.interval)
 }
 
-// minCollectorTimeout is collectorTimeout's floor.
-const minCollectorTimeout = 5 * time.Second
+// minCollectorTimeout is collectorTimeout's floor: a goroutine profile of
+// 100k goroutines under the race detector on a loaded machine takes
+// several seconds, and a collector abandoned while merely slow loses
+// its run.
+const minCollectorTimeout = 30 * time.Second
 
 // runCollector runs one collector on a goroutine of its own, recovering a
 // panic into its status. The collector writes a copy of snap, copied back
@@ -548,8 +551,10 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 	start := time.Now()
 	scratch := *snap
 	done := make(chan collectorResult, 1)
+	finished := make(chan struct{})
+	cs.finished = finished
 	cs.running.Store(true)
-	a.colWG.Go(func() {
+	go func() {
 		labelOwn(a.ctx)
 		var r collectorResult
 		defer func() {
@@ -558,9 +563,10 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 			}
 			cs.running.Store(false)
 			done <- r
+			close(finished)
 		}()
 		r.cost = cycleCost(func() { r.err = cs.c.Collect(ctx, &scratch) })
-	})
+	}()
 	t := time.NewTimer(a.collectorTimeout())
 	defer t.Stop()
 	select {
@@ -609,9 +615,7 @@ func (a *Agent) Close() error {
 			cancel()
 		}
 		a.wg.Wait()
-		if !waitTimeout(&a.colWG, shutdownTimeout) {
-			a.log.Error("a hung collector did not return; closing without it")
-		}
+		a.joinHung()
 		errs = append(errs, a.closeAll())
 		a.closeErr = errors.Join(errs...)
 		a.log.Info("agent closed")
@@ -630,16 +634,22 @@ func (a *Agent) closeAll() error {
 	return errors.Join(errs...)
 }
 
-// waitTimeout waits for wg up to d and reports whether it finished.
-func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	t := time.NewTimer(d)
+// joinHung waits, up to shutdownTimeout in all, for the collectors
+// abandoned as hung; the loop has ended, so no other run is in flight.
+// A collector still blocked after that is left behind, logged: nothing
+// can stop a call that ignores its context.
+func (a *Agent) joinHung() {
+	t := time.NewTimer(shutdownTimeout)
 	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		return false
+	for _, cs := range a.cols {
+		if cs.finished == nil {
+			continue
+		}
+		select {
+		case <-cs.finished:
+		case <-t.C:
+			a.log.Error("a hung collector did not return; closing without it", "collector", cs.c.Name())
+			return
+		}
 	}
 }

@@ -109,10 +109,12 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush()
 	}
+	var last uint64 // the newest sequence number sent
 	if s := a.Latest(); s != nil {
 		if send(s) != nil {
 			return
 		}
+		last = s.Seq
 	}
 	for {
 		select {
@@ -121,9 +123,14 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 		case <-a.ctx.Done():
 			return
 		case s := <-ch:
+			// Published between subscribe and Latest: already sent.
+			if s.Seq <= last {
+				continue
+			}
 			if send(s) != nil {
 				return
 			}
+			last = s.Seq
 		}
 	}
 }
