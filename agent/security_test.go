@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/client"
+	"github.com/asyncmon/asyncmon/detectors"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -609,4 +610,73 @@ func TestStreamClientKilledMidStream(t *testing.T) {
 	}
 	seq := a.Latest().Seq
 	waitSeq(t, a, seq+3)
+}
+
+// TestSlowStreamReaderIsDroppedNotBuffered: a subscriber that does not
+// read keeps one snapshot, the newest; the ones it missed are counted,
+// and subscribers past the bound are refused and counted.
+func TestSlowStreamReaderIsDroppedNotBuffered(t *testing.T) {
+	cnt := newCounters()
+	b := newBroker(cnt)
+	ch := b.subscribe()
+	for i := range uint64(5) {
+		b.publish(&model.Snapshot{Seq: i + 1})
+	}
+	if len(ch) != 1 || (<-ch).Seq != 5 {
+		t.Error("the slow reader's mailbox does not hold just the newest snapshot")
+	}
+	if n := cnt.status().LimitsHit[LimitStreamDropped]; n != 4 {
+		t.Errorf("dropped snapshots counted %d, want 4", n)
+	}
+	for range maxSubscribers - 1 {
+		if b.subscribe() == nil {
+			t.Fatal("refused below the bound")
+		}
+	}
+	if b.subscribe() != nil {
+		t.Fatal("a subscriber past the bound was accepted")
+	}
+	if n := cnt.status().LimitsHit[LimitStreamClients]; n != 1 {
+		t.Errorf("refused subscribers counted %d, want 1", n)
+	}
+}
+
+// truncating stands for a table cut to its bound: it marks the group
+// table and the connection list truncated, as the real collectors do
+// past their bounds.
+type truncating struct{}
+
+func (truncating) Name() string { return "truncating" }
+func (truncating) Collect(_ context.Context, s *model.Snapshot) error {
+	s.GroupsTruncated, s.Connections.Truncated = true, true
+	return nil
+}
+
+// flood is a detector that reports more conditions than the engine keeps.
+type flood struct{}
+
+func (flood) Name() string { return "flood" }
+func (flood) Detect(model.Window) []model.Finding {
+	out := make([]model.Finding, 20)
+	for i := range out {
+		out[i] = model.Finding{Detector: "flood", Level: model.LevelWarning, Title: "flood", Subject: fmt.Sprint("site-", i)}
+	}
+	return out
+}
+
+// TestBoundsHitAreCountedAndShown: cut tables and dropped findings are
+// counted, in the snapshot and as metrics.
+func TestBoundsHitAreCountedAndShown(t *testing.T) {
+	a := start(t, Options{Interval: 20 * time.Millisecond, Collectors: []model.Collector{truncating{}},
+		Detectors: []model.Detector{flood{}}, Findings: detectors.Config{MaxActive: 5}})
+	s := waitSeq(t, a, a.Latest().Seq+3)
+	for _, l := range []string{LimitGroups, LimitConns, LimitFindings} {
+		if s.Agent.LimitsHit[l] == 0 {
+			t.Errorf("snapshot limits_hit[%s] = 0, want counted (%v)", l, s.Agent.LimitsHit)
+		}
+	}
+	_, body := get(t, "http://"+a.Addr()+"/metrics")
+	if !strings.Contains(body, `asyncmon_limit_hits_total{limit="findings"}`) || strings.Contains(body, `asyncmon_limit_hits_total{limit="findings"} 0`) {
+		t.Errorf("findings bound not in the metrics")
+	}
 }
