@@ -47,7 +47,7 @@ func TestLoadManyClientsOverManyGoroutines(t *testing.T) {
 
 	heapBefore := liveHeap()
 	t.Logf("phase: parked in %s", time.Since(t0))
-	a := start(t, Options{Interval: 100 * time.Millisecond, Capture: CaptureOptions{Disabled: true}})
+	a := start(t, Options{Interval: 100 * time.Millisecond, NoCapture: true})
 	first := a.Latest().Seq
 	addr := a.Addr()
 
