@@ -111,10 +111,10 @@ type Options struct {
 	// NoTrace switches off /debug/pprof/trace, the execution trace,
 	// alone. Optional. Default false.
 	NoTrace bool
-	// NoCaptures switches off /api/v1/captures and its downloads (the
+	// NoCaptureEndpoints switches off /api/v1/captures and its downloads (the
 	// evidence files hold goroutine dumps and profiles). Captures are
 	// still taken unless NoCapture. Optional. Default false.
-	NoCaptures bool
+	NoCaptureEndpoints bool
 	// MaxExpensive bounds the profile, trace, full dump and capture
 	// download requests served at once; past it the API answers 429
 	// with Retry-After. Optional. Default 2.
@@ -344,7 +344,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	a.cnt = newCounters()
 	a.stream = newBroker(a.cnt)
 	a.guard = newGuard(opts.MaxExpensive, a.cnt)
-	a.off = endpointsOff{pprof: opts.NoPprof, trace: opts.NoTrace, captures: opts.NoCaptures}
+	a.off = endpointsOff{pprof: opts.NoPprof, trace: opts.NoTrace, captures: opts.NoCaptureEndpoints}
 	tok, err := loadToken(opts)
 	if err != nil {
 		a.cancel()

@@ -86,7 +86,7 @@ func (a *Agent) routes() http.Handler {
 func (o endpointsOff) why(path string) string {
 	switch {
 	case o.captures && strings.HasPrefix(path, "/api/v1/captures"):
-		return "the captures endpoints are switched off in this agent (Options.NoCaptures)"
+		return "the captures endpoints are switched off in this agent (Options.NoCaptureEndpoints)"
 	case o.pprof && (strings.HasPrefix(path, "/debug/pprof/") || path == "/debug/fgprof"):
 		return "the profiling endpoints are switched off in this agent (Options.NoPprof)"
 	case o.trace && path == "/debug/pprof/trace":

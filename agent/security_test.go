@@ -487,18 +487,18 @@ func TestDumpRateLimit(t *testing.T) {
 	}
 }
 
-// TestEndpointsSwitchedOff: NoPprof, NoTrace and NoCaptures remove their
+// TestEndpointsSwitchedOff: NoPprof, NoTrace and NoCaptureEndpoints remove their
 // endpoints and say which option did.
 func TestEndpointsSwitchedOff(t *testing.T) {
-	a := start(t, Options{Interval: time.Hour, NoPprof: true, NoCaptures: true})
+	a := start(t, Options{Interval: time.Hour, NoPprof: true, NoCaptureEndpoints: true})
 	base := "http://" + a.Addr()
 	for path, opt := range map[string]string{
 		"/debug/pprof/":          "NoPprof",
 		"/debug/pprof/heap":      "NoPprof",
 		"/debug/pprof/profile":   "NoPprof",
 		"/debug/fgprof":          "NoPprof",
-		"/api/v1/captures":       "NoCaptures",
-		"/api/v1/captures/x-cpu": "NoCaptures",
+		"/api/v1/captures":       "NoCaptureEndpoints",
+		"/api/v1/captures/x-cpu": "NoCaptureEndpoints",
 	} {
 		if code, body := get(t, base+path); code != http.StatusNotFound || !strings.Contains(body, opt) {
 			t.Errorf("%s: %d %s, want 404 naming %s", path, code, body, opt)
