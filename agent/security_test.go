@@ -425,13 +425,18 @@ func TestBadInputBeforeAnyDump(t *testing.T) {
 func TestExpensiveRequestsAreLimited(t *testing.T) {
 	a := start(t, Options{Interval: time.Hour, MaxExpensive: 1})
 	base := "http://" + a.Addr()
+	// A client of its own, whose idle connections are closed before the
+	// agent: a connection dialed but never used would hold Close's
+	// graceful shutdown for its full timeout.
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/debug/fgprof?seconds=60", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		if resp, err := hc.Do(req); err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
@@ -440,7 +445,7 @@ func TestExpensiveRequestsAreLimited(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	for _, path := range []string{"/debug/pprof/profile?seconds=1", "/debug/pprof/heap", "/api/v1/goroutines?full=1"} {
-		resp, err := http.Get(base + path)
+		resp, err := hc.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -450,8 +455,10 @@ func TestExpensiveRequestsAreLimited(t *testing.T) {
 		}
 	}
 	// Cheap endpoints are not limited.
-	if code, _ := get(t, base+"/api/v1/snapshot"); code != http.StatusOK {
-		t.Errorf("snapshot while the slot is taken: %d", code)
+	if resp, err := hc.Get(base + "/api/v1/snapshot"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("snapshot while the slot is taken: %v", err)
+	} else {
+		resp.Body.Close()
 	}
 	if n := a.status().LimitsHit[LimitExpensive]; n != 3 {
 		t.Errorf("expensive refusals counted %d, want 3", n)
