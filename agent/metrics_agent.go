@@ -30,8 +30,8 @@ func (m *agentMetrics) describe(ch chan<- *prometheus.Desc) {
 	ch <- m.dumps
 }
 
-func (m *agentMetrics) collect(a *Agent, _ *model.Snapshot, ch chan<- prometheus.Metric) {
-	st := a.status() // live counts, newer than the snapshot's
+func (m *agentMetrics) collect(_ *Agent, s *model.Snapshot, ch chan<- prometheus.Metric) {
+	st := s.Agent // as of the snapshot, like every asyncmon metric
 	for _, n := range LimitNames() {
 		ch <- prometheus.MustNewConstMetric(m.limits, prometheus.CounterValue, float64(st.LimitsHit[n]), n)
 	}
