@@ -464,7 +464,7 @@ func TestAbandonedFgprofStops(t *testing.T) {
 	a := start(t, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.Addr()+"/debug/fgprof?seconds=300", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.Addr()+"/debug/fgprof?seconds=60", nil)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
