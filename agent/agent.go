@@ -139,6 +139,7 @@ type Agent struct {
 	collections atomic.Uint64
 	findings    *findings
 	requests    *collectors.Requests
+	panics      *collectors.Panics
 
 	ln  net.Listener
 	srv *http.Server
@@ -223,6 +224,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	}))
 	// After the goroutine groups, so tracked bodies get their read-loop group.
 	a.initConns(opts)
+	a.panics = collectors.NewPanics()
 	for _, c := range opts.Collectors {
 		if c != nil {
 			a.cols = append(a.cols, &collectorState{c: c})

@@ -130,8 +130,8 @@ type levelCount struct {
 // startFindings sets up the request middleware's collector, the detector
 // engine and evidence capture, and starts the capture goroutine.
 func (a *Agent) startFindings(opts Options) error {
-	a.requests = collectors.NewRequests(opts.Requests)
-	a.cols = append(a.cols, &collectorState{c: a.requests})
+	a.requests = collectors.NewRequests(a.requestsOptions(opts))
+	a.cols = append(a.cols, &collectorState{c: a.requests}, &collectorState{c: a.panics})
 	if !opts.NoDetectors && !a.hasCollector("goroutines") {
 		// The leak and stall detectors need the goroutine group table.
 		a.addBuiltin(goroutines.NewCollector(goroutines.Options{Logger: opts.Logger}))

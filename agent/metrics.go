@@ -28,6 +28,7 @@ func registerMetrics(reg *prometheus.Registry, a *Agent) error {
 			newGoroutineMetrics(),
 			newFindingMetrics(),
 			newConnMetrics(),
+			newFailureMetrics(),
 		}}),
 	)
 }

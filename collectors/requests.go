@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
@@ -44,6 +45,9 @@ type RequestsOptions struct {
 	// MaxRequests bounds the requests reported per snapshot, oldest
 	// first. Optional. Default 100.
 	MaxRequests int
+	// Panics records the handlers' panics (see [Panics]). Optional.
+	// Default nil: panics pass through unrecorded.
+	Panics *Panics
 }
 
 // Requests tracks HTTP requests in flight through its [Requests.Middleware]
@@ -56,6 +60,9 @@ type Requests struct {
 	mu       sync.Mutex // guards inflight and next
 	inflight map[uint64]*inflight
 	next     uint64
+
+	// started and completed count requests for Snapshot.RequestLoad.
+	started, completed atomic.Uint64
 
 	// Collect only.
 	stacks   map[int64][]model.Frame
@@ -100,11 +107,14 @@ func (r *Requests) Middleware(h http.Handler) http.Handler {
 		id := r.next
 		r.inflight[id] = in
 		r.mu.Unlock()
+		r.started.Add(1)
 		defer func() {
 			r.mu.Lock()
 			delete(r.inflight, id)
 			r.mu.Unlock()
+			r.completed.Add(1)
 		}()
+		defer r.opts.Panics.recoverHandler(req)
 		h.ServeHTTP(w, req)
 	})
 }
@@ -134,6 +144,7 @@ func (r *Requests) Collect(ctx context.Context, s *model.Snapshot) error {
 		reqs = append(reqs, *in)
 	}
 	r.mu.Unlock()
+	s.RequestLoad = r.load(now, reqs)
 	if len(reqs) == 0 {
 		clear(r.stacks)
 		return nil

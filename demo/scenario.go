@@ -29,6 +29,7 @@ func Scenarios() []Scenario {
 		leakScenario(),
 		deadlockScenario(),
 		connLeakScenario(),
+		panicScenario(),
 	}
 }
 

@@ -137,6 +137,10 @@ func TestScenarios(t *testing.T) {
 			return f.Subject == site(t, "scenario_connleak.go", "opens the body that leaks below") ||
 				f.Subject == site(t, "scenario_connleak.go", "opens the rows that leak below")
 		}},
+		{"panic", "panic", 75 * time.Second, func(t *testing.T, f model.Finding) bool {
+			return f.Subject == site(t, "scenario_panic.go", "panics: index out of range") &&
+				strings.Contains(f.Summary, "index out of range") && strings.Contains(f.Title, "handlers panic at")
+		}},
 		{"starvation", "starvation", 90 * time.Second, func(t *testing.T, f model.Finding) bool {
 			// The function and its file, not the line: the profiler may
 			// credit the loop header or the call inside it.
