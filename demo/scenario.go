@@ -30,6 +30,7 @@ func Scenarios() []Scenario {
 		deadlockScenario(),
 		connLeakScenario(),
 		panicScenario(),
+		noTimeoutScenario(),
 	}
 }
 

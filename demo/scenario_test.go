@@ -141,6 +141,10 @@ func TestScenarios(t *testing.T) {
 			return f.Subject == site(t, "scenario_panic.go", "panics: index out of range") &&
 				strings.Contains(f.Summary, "index out of range") && strings.Contains(f.Title, "handlers panic at")
 		}},
+		{"no-timeout", "no-deadline", 75 * time.Second, func(t *testing.T, f model.Finding) bool {
+			return f.Subject == site(t, "scenario_notimeout.go", "the call without a deadline") &&
+				strings.Contains(f.Title, "without a deadline")
+		}},
 		{"starvation", "starvation", 90 * time.Second, func(t *testing.T, f model.Finding) bool {
 			// The function and its file, not the line: the profiler may
 			// credit the loop header or the call inside it.

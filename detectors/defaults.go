@@ -14,5 +14,6 @@ func Defaults() []model.Detector {
 		NewStuckRequests(StuckConfig{}),
 		NewConnLeak(ConnLeakConfig{}),
 		NewPanics(PanicConfig{}),
+		NewNoDeadline(NoDeadlineConfig{}),
 	}
 }
