@@ -31,6 +31,7 @@ func Scenarios() []Scenario {
 		connLeakScenario(),
 		panicScenario(),
 		noTimeoutScenario(),
+		overloadScenario(),
 	}
 }
 

@@ -145,6 +145,9 @@ func TestScenarios(t *testing.T) {
 			return f.Subject == site(t, "scenario_notimeout.go", "the call without a deadline") &&
 				strings.Contains(f.Title, "without a deadline")
 		}},
+		{"overload", "overload", 75 * time.Second, func(t *testing.T, f model.Finding) bool {
+			return f.Cause == "no-shedding" && strings.Contains(strings.Join(f.Evidence.Notes, "\n"), "GET /api/report")
+		}},
 		{"starvation", "starvation", 90 * time.Second, func(t *testing.T, f model.Finding) bool {
 			// The function and its file, not the line: the profiler may
 			// credit the loop header or the call inside it.

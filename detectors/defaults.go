@@ -15,5 +15,6 @@ func Defaults() []model.Detector {
 		NewConnLeak(ConnLeakConfig{}),
 		NewPanics(PanicConfig{}),
 		NewNoDeadline(NoDeadlineConfig{}),
+		NewOverload(OverloadConfig{}),
 	}
 }
