@@ -113,6 +113,11 @@ type Options struct {
 	// Requests configures the tracking of requests in flight through
 	// [Agent.Middleware]. Optional.
 	Requests collectors.RequestsOptions
+	// Crash configures the keeping of crash reports: the runtime's
+	// output of a fatal crash is kept and reported at the next start.
+	// Optional. Default: on, in the user's state directory (see
+	// CrashOptions for where, and for what it changes process-wide).
+	Crash CrashOptions
 }
 
 // Agent collects diagnostics in the background and serves them. Its
@@ -140,6 +145,8 @@ type Agent struct {
 	findings    *findings
 	requests    *collectors.Requests
 	panics      *collectors.Panics
+	// crash is the previous run's crash found at start, nil if none.
+	crash *model.Crash
 
 	ln  net.Listener
 	srv *http.Server
@@ -243,6 +250,9 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("asyncmon: %w", err)
 	}
 	a.handler = a.routes()
+	a.initCrash(opts.Crash)
+	a.saveCrashCapture()
+	a.cols = append(a.cols, &collectorState{c: crashCollector{a.crash}})
 
 	a.collect(ctx) // so Latest is never nil once Start returns
 

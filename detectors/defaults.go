@@ -16,5 +16,6 @@ func Defaults() []model.Detector {
 		NewPanics(PanicConfig{}),
 		NewNoDeadline(NoDeadlineConfig{}),
 		NewOverload(OverloadConfig{}),
+		NewCrash(CrashConfig{}),
 	}
 }
