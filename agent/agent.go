@@ -414,12 +414,14 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 	return st
 }
 
-// Close stops collecting, shuts the API down (waiting up to two seconds
-// for requests in flight), closes the collectors that need it and joins
-// every goroutine the agent started. It is idempotent and safe to call
+// Close logs what did not drain (see [Agent.Undrained]), stops
+// collecting, shuts the API down (waiting up to two seconds for requests
+// in flight), closes the collectors that need it and joins every
+// goroutine the agent started. It is idempotent and safe to call
 // concurrently; later calls return the first call's result.
 func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
+		a.Undrained()
 		if err := a.reg.unregister(); err != nil {
 			a.log.Warn("local unregistration failed", "err", err)
 		}
