@@ -10,14 +10,14 @@ import (
 
 // The overload scenario is a service that queues work without bound: GET
 // /api/report renders a report on a pool of one renderer that takes
-// 200 ms a report (5 a second), while clients ask for 20 a second. Each
+// 250 ms a report (4 a second), while clients ask for 16 a second. Each
 // handler waits for the renderer for up to 28 s before giving up, so
-// requests pile up by about 15 a second and every one waits longer than
+// requests pile up by about 12 a second and every one waits longer than
 // the one before; nothing answers "busy" early. (28 s keeps each request
 // under the stuck-request detector's 30 s: this is a queue, not a stall.)
 const (
-	overloadRate     = 20 // report requests per second
-	overloadRender   = 200 * time.Millisecond
+	overloadRate     = 16 // report requests per second
+	overloadRender   = 250 * time.Millisecond
 	overloadWait     = 28 * time.Second
 	overloadMaxInFly = 1000 // the clients' own bound, so the demo stays bounded
 )
@@ -25,7 +25,7 @@ const (
 func overloadScenario() Scenario {
 	return Scenario{
 		Name:        "overload",
-		Description: "GET /api/report queues requests for a renderer that serves 5 a second while 20 a second arrive, shedding nothing",
+		Description: "GET /api/report queues requests for a renderer that serves 4 a second while 16 a second arrive, shedding nothing",
 		Run:         runOverload,
 	}
 }

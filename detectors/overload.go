@@ -39,7 +39,8 @@ type OverloadConfig struct {
 	// Default 0.8.
 	MinR2 float64
 	// MinRatio is the least ratio of arrivals to completions over the
-	// window. Default 1.2: completions fall behind by a fifth.
+	// window, all routes together. Default 1.1: completions fall behind
+	// by a tenth (a healthy route's traffic dilutes a piling one's).
 	MinRatio float64
 	// SchedLatencyP99 and ProbeLagP99 are the scheduler latencies over
 	// which an interval counts as starved, for naming starvation as the
@@ -59,7 +60,7 @@ func (c OverloadConfig) withDefaults() OverloadConfig {
 		c.MinR2 = 0.8
 	}
 	if c.MinRatio <= 0 {
-		c.MinRatio = 1.2
+		c.MinRatio = 1.1
 	}
 	if c.SchedLatencyP99 <= 0 {
 		c.SchedLatencyP99 = 25 * time.Millisecond

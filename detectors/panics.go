@@ -100,7 +100,7 @@ func (d *Panics) Detect(w model.Window) []model.Finding {
 			ID:       FindingID(PanicName, ps.Kind+" "+subj),
 			Detector: PanicName,
 			Level:    level,
-			Title:    fmt.Sprintf("%s at %s, %d times in %s", who, subj, n, fmtWindow(d.cfg.Window)),
+			Title:    fmt.Sprintf("%s at %s, %s in %s", who, subj, times(n), fmtWindow(d.cfg.Window)),
 			Summary: fmt.Sprintf("%s at %s (%s)%s: %d panic(s) in the last %s, %d since the agent started, the latest at %s with %q. %s",
 				connUpperFirst(who), subj, shortFunc(ps.Site.Func), where, n, fmtWindow(d.cfg.Window), ps.Count,
 				ps.Last.UTC().Format(time.RFC3339), ps.Value, advice),
@@ -110,6 +110,14 @@ func (d *Panics) Detect(w model.Window) []model.Finding {
 		})
 	}
 	return out
+}
+
+// times writes "once", "2 times"...
+func times(n int64) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 // baseline returns the newest snapshot taken at or before t, nil when the
