@@ -160,7 +160,9 @@ func TestScenarios(t *testing.T) {
 				strings.Contains(f.Title, "without a deadline")
 		}},
 		{"overload", "overload", 75 * time.Second, func(t *testing.T, f model.Finding) bool {
-			return f.Cause == "no-shedding" && strings.Contains(strings.Join(f.Evidence.Notes, "\n"), "GET /api/report")
+			// On a loaded test machine the scheduler may be starved as
+			// well, and the finding then says so; never "stuck".
+			return (f.Cause == "no-shedding" || f.Cause == "starved") && strings.Contains(strings.Join(f.Evidence.Notes, "\n"), "GET /api/report")
 		}},
 		{"crash", "crash", 30 * time.Second, func(t *testing.T, f model.Finding) bool {
 			return f.Subject == site(t, "scenario_crash.go", "fatal error: unlock of unlocked mutex") &&

@@ -43,8 +43,9 @@ type OverloadConfig struct {
 	// by a tenth (a healthy route's traffic dilutes a piling one's).
 	MinRatio float64
 	// SchedLatencyP99 and ProbeLagP99 are the scheduler latencies over
-	// which an interval counts as starved, for naming starvation as the
-	// cause. Defaults 25ms and 50ms, the starvation detector's own.
+	// which an interval counts as starved; starvation is named as the
+	// cause when 80% of the window's intervals are, as the starvation
+	// detector requires. Defaults 25ms and 50ms, that detector's own.
 	SchedLatencyP99 time.Duration
 	ProbeLagP99     time.Duration
 }
@@ -134,7 +135,7 @@ func (d *Overload) Detect(w model.Window) []model.Finding {
 	case done == 0:
 		cause, why = CauseStuck, "No request completed in the window: they are stuck, not merely queued. "+
 			"Look at the stuck-request finding and the handlers' stacks for what they wait on."
-	case starved*2 >= len(win.Snapshots):
+	case starved*5 >= len(win.Snapshots)*4:
 		cause, why = CauseStarved, fmt.Sprintf("Requests complete (%.1f/s against %.1f/s arriving) slowly because the scheduler is starved: "+
 			"goroutines wait for a CPU. The starvation finding names the cause (CPU, GC, throttling); fix that first.", outRate, inRate)
 	}
