@@ -23,6 +23,7 @@ func panickingHandler(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/boom":
 		var m map[string]int
+		//lint:ignore SA5000 the handler panics on purpose
 		m["x"] = 1 // the handler panics here
 	case "/abort":
 		panic(http.ErrAbortHandler)
