@@ -9,14 +9,17 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
-	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
+	"github.com/asyncmon/asyncmon/internal/registry"
 	"github.com/asyncmon/asyncmon/internal/ring"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,8 +32,8 @@ const DefaultAddr = "127.0.0.1:7071"
 const (
 	defaultInterval = time.Second
 	defaultHistory  = 10 * time.Minute
-	// defaultCPUBudget is 2% of one core: 20 ms per 1 s interval, about
-	// 400 times what the built-in collectors cost (docs/perf.md).
+	// defaultCPUBudget is 2% of one core: 20 ms per 1 s interval, far
+	// above what the built-in collectors cost (docs/perf.md).
 	defaultCPUBudget = 0.02
 	// maxStretch bounds how far the budget may stretch the interval.
 	maxStretch = 10
@@ -43,8 +46,30 @@ const (
 // ErrClosed is returned by methods called after Close.
 var ErrClosed = errors.New("asyncmon: agent closed")
 
+// Recommended values for Options.BlockProfileRate and
+// Options.MutexProfileFraction. Neither profile is turned on unless asked,
+// because both settings are process-wide; docs/perf.md has what they cost.
+const (
+	// DefaultBlockProfileRate samples, on average, one blocking event per
+	// 10 µs spent blocked, so every wait of 10 µs or more is recorded.
+	// Any rate makes the runtime timestamp every blocking operation,
+	// which is why the block profile is off by default.
+	DefaultBlockProfileRate = 10_000
+	// DefaultMutexProfileFraction records one contention event in 10;
+	// the runtime scales the samples back up. The mutex profile costs
+	// only on contended unlocks.
+	DefaultMutexProfileFraction = 10
+)
+
 // Options configures an Agent. The zero value is ready to use.
+//
+// One convention turns things off: a feature that is on by default has a
+// bool field NoX that turns it off. Numbers are never negative: a zero
+// duration, rate or budget means its default, and Start rejects a negative
+// one.
 type Options struct {
+	// Serving the API.
+
 	// Addr is the TCP address the API listens on, e.g. "127.0.0.1:7071",
 	// ":0" for any free port on all interfaces, "127.0.0.1:0" for a free
 	// loopback port. Optional. Default DefaultAddr (loopback only).
@@ -52,20 +77,20 @@ type Options struct {
 	// NoListen makes Start bind nothing; serve Handler from your own
 	// server instead. Optional. Default false.
 	NoListen bool
+	// Logger receives the agent's own logs. Optional. Default nil: silent.
+	Logger *slog.Logger
+
+	// Collection.
+
 	// Interval is the time between two collections. Optional. Default 1 s.
 	// Values under 10 ms are raised to 10 ms.
 	Interval time.Duration
 	// History is how far back snapshots are kept. Optional. Default 10
 	// minutes, i.e. 600 snapshots at the default interval. Memory grows
 	// with what a snapshot holds, chiefly goroutine groups and tracked
-	// connections: the demo service's history is about 10 MiB (see
-	// docs/perf.md); a shorter History bounds it further.
+	// connections (docs/perf.md has measured figures); a shorter History
+	// bounds it further.
 	History time.Duration
-	// Logger receives the agent's own logs. Optional. Default nil: silent.
-	Logger *slog.Logger
-	// Collectors are extra collectors, run after the built-in ones at
-	// every interval. Optional.
-	Collectors []model.Collector
 	// CPUBudget is the share of one core that collection may use on
 	// average, e.g. 0.02 for 2%. A cycle's cost is the CPU time of the
 	// collecting thread (wall time outside Linux). When cycles cost more
@@ -74,27 +99,41 @@ type Options struct {
 	// instead of loading the host. A cycle that is slow but cheap, as in
 	// a process starved of CPU, does not slow sampling. Every snapshot
 	// stays complete; its IntervalSeconds shows the actual interval.
-	// Optional. Default 0.02. Negative disables the budget.
+	// Optional. Default 0.02.
 	CPUBudget float64
+	// NoBudget collects every Interval whatever a cycle costs. Optional.
+	// Default false.
+	NoBudget bool
+	// ProbePeriod is how often the scheduler's timer probe wakes.
+	// Optional. Default 5 ms.
+	ProbePeriod time.Duration
+	// NoProbe runs no timer probe: the scheduler latency then comes from
+	// the runtime's histogram alone. Optional. Default false.
+	NoProbe bool
 	// BlockProfileRate, when positive, turns on the runtime's block
 	// profile (runtime.SetBlockProfileRate, process-wide) while the
 	// agent runs; Close turns it off again. Optional. Default 0: leave
-	// it as the process set it. collectors.DefaultBlockProfileRate
-	// (10 µs) is the measured-safe value; see docs/goroutines.md.
+	// it as the process set it. DefaultBlockProfileRate is the
+	// recommended value.
 	BlockProfileRate int
 	// MutexProfileFraction, when positive, sets
 	// runtime.SetMutexProfileFraction while the agent runs; Close
 	// restores the previous value. Optional. Default 0: leave it as the
-	// process set it. collectors.DefaultMutexProfileFraction (10) costs
-	// next to nothing.
+	// process set it. DefaultMutexProfileFraction is the recommended
+	// value.
 	MutexProfileFraction int
-	// ProbePeriod is how often the scheduler's timer probe wakes.
-	// Optional. Default 5 ms; negative disables the probe.
-	ProbePeriod time.Duration
+	// Collectors are extra collectors, run after the built-in ones at
+	// every interval. Optional.
+	Collectors []model.Collector
 	// Conns is the connection tracker to report. Optional. Default: the
 	// agent's own, reachable with Agent.Conns and the Agent's wrapper
 	// shortcuts (WrapListener, HTTPTransport, OpenDB, TrackDB).
 	Conns *conns.Tracker
+	// Requests configures the tracking of requests in flight through
+	// [Agent.Middleware]. Optional.
+	Requests collectors.RequestsOptions
+
+	// Findings.
 
 	// Detectors run over the history after every collection. Optional.
 	// Default detectors.Defaults() (starvation, goroutine leak, deadlock,
@@ -103,28 +142,64 @@ type Options struct {
 	// NoDetectors runs no detectors at all, not even the defaults.
 	// Optional. Default false.
 	NoDetectors bool
-	// Findings sets the findings' lifecycle per detector (silence, a
+	// Lifecycle sets the findings' lifecycle per detector (silence, a
 	// raised level, for/clear/cooldown durations) and their retention.
 	// Optional. Default: each detector's own rule.
-	Findings detectors.Config
+	Lifecycle findings.Config
 	// Capture configures the evidence captured when a finding fires.
-	// Optional. Default: on, in $TMPDIR/asyncmon-<pid>, bounded.
-	Capture CaptureOptions
-	// Requests configures the tracking of requests in flight through
-	// [Agent.Middleware]. Optional.
-	Requests collectors.RequestsOptions
+	// Optional. Default: on, in $TMPDIR/asyncmon-captures-<pid>, bounded.
+	Capture capture.Options
+	// NoCapture captures no evidence when findings fire. Optional.
+	// Default false.
+	NoCapture bool
+
+	// Crash reports.
+
 	// Crash configures the keeping of crash reports: the runtime's
 	// output of a fatal crash is kept and reported at the next start.
-	// Optional. Default: on, in the user's state directory (see
-	// CrashOptions for where, and for what it changes process-wide).
+	// Optional. Default: in the user's state directory (see CrashOptions
+	// for where, and for what it changes process-wide).
 	Crash CrashOptions
+	// NoCrash leaves the runtime's crash output alone: no crash reports
+	// are kept or reported. Optional. Default false.
+	NoCrash bool
+}
+
+// validate rejects negative numbers: "off" is said with a NoX field.
+func (o *Options) validate() error {
+	var bad []string
+	for _, f := range []struct {
+		name string
+		neg  bool
+	}{
+		{"Interval", o.Interval < 0},
+		{"History", o.History < 0},
+		{"CPUBudget", o.CPUBudget < 0},
+		{"ProbePeriod", o.ProbePeriod < 0},
+		{"BlockProfileRate", o.BlockProfileRate < 0},
+		{"MutexProfileFraction", o.MutexProfileFraction < 0},
+		{"Capture.MaxFiles", o.Capture.MaxFiles < 0},
+		{"Capture.MaxBytes", o.Capture.MaxBytes < 0},
+		{"Capture.Every", o.Capture.Every < 0},
+		{"Capture.CPUProfile", o.Capture.CPUProfile < 0},
+		{"Capture.TraceWindow", o.Capture.TraceWindow < 0},
+		{"Crash.Keep", o.Crash.Keep < 0},
+	} {
+		if f.neg {
+			bad = append(bad, f.name)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("negative Options.%s: zero means the default, and a NoX field turns a feature off", strings.Join(bad, ", Options."))
+	}
+	return nil
 }
 
 // Agent collects diagnostics in the background and serves them. Its
 // methods are safe for concurrent use.
 type Agent struct {
 	interval time.Duration
-	budget   float64       // share of one core; <= 0 means no budget
+	budget   float64       // share of one core; 0 means no budget
 	cost     time.Duration // moving average of a cycle's CPU time; loop only
 	log      *slog.Logger
 	cols     []*collectorState
@@ -142,7 +217,7 @@ type Agent struct {
 	registry    *prometheus.Registry
 	handler     http.Handler
 	collections atomic.Uint64
-	findings    *findings
+	detection   *detection
 	requests    *collectors.Requests
 	panics      *collectors.Panics
 	// crash is the previous run's crash found at start, nil if none.
@@ -159,8 +234,8 @@ type Agent struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// reg is the local registry entry (see registry.go), nil if none.
-	reg *registration
+	// reg is the local registry entry (see internal/registry), nil if none.
+	reg *registry.Registration
 }
 
 // collectorState is the agent's bookkeeping for one collector. It is only
@@ -182,6 +257,9 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("asyncmon: start: %w", err)
 	}
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("asyncmon: %w", err)
+	}
 	a := &Agent{
 		interval: opts.Interval,
 		log:      opts.Logger,
@@ -193,6 +271,9 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	a.budget = opts.CPUBudget
 	if a.budget == 0 {
 		a.budget = defaultCPUBudget
+	}
+	if opts.NoBudget {
+		a.budget = 0
 	}
 	a.interval = max(a.interval, 10*time.Millisecond)
 	if a.log == nil {
@@ -219,7 +300,11 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 		a.ln = ln
 	}
 
-	sched := collectors.NewScheduler(collectors.SchedulerOptions{ProbePeriod: opts.ProbePeriod})
+	probe := opts.ProbePeriod
+	if opts.NoProbe {
+		probe = -1 // the scheduler collector's "no probe"
+	}
+	sched := collectors.NewScheduler(collectors.SchedulerOptions{ProbePeriod: probe})
 	a.addBuiltin(sched)
 	a.addBuiltin(collectors.NewRuntime())
 	a.goroutines = goroutines.NewCollector(goroutines.Options{Logger: opts.Logger})
@@ -250,8 +335,10 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("asyncmon: %w", err)
 	}
 	a.handler = a.routes()
-	a.initCrash(opts.Crash)
-	a.saveCrashCapture()
+	if !opts.NoCrash {
+		a.initCrash(opts.Crash)
+		a.saveCrashCapture()
+	}
 	a.cols = append(a.cols, &collectorState{c: crashCollector{a.crash}})
 
 	a.collect(ctx) // so Latest is never nil once Start returns
@@ -273,7 +360,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 			}
 		})
 		a.log.Info("agent started", "addr", a.ln.Addr().String(), "interval", a.interval)
-		if reg, err := register(a.ln.Addr().String()); err != nil {
+		if reg, err := registry.Register(a.ln.Addr().String()); err != nil {
 			a.log.Warn("local registration failed; asyncmon ls will not list this agent", "err", err)
 		} else {
 			a.reg = reg
@@ -422,7 +509,7 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
 		a.Undrained()
-		if err := a.reg.unregister(); err != nil {
+		if err := a.reg.Unregister(); err != nil {
 			a.log.Warn("local unregistration failed", "err", err)
 		}
 		a.cancel()

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -33,8 +34,8 @@ func (a *Agent) handleFindings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("state: want firing, pending, resolved or active, got %q", state))
 		return
 	}
-	if detector != "" && a.findings != nil {
-		known := a.findings.engine.Detectors()
+	if detector != "" && a.detection != nil {
+		known := a.detection.engine.Detectors()
 		if _, ok := known[detector]; !ok {
 			names := slices.Sorted(maps.Keys(known))
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("detector: no detector %q runs here (running: %s)", detector, strings.Join(names, ", ")))
@@ -64,8 +65,8 @@ func (a *Agent) handleCaptures(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []model.Capture{}
-	if a.findings != nil && a.findings.capture != nil {
-		out = a.findings.capture.list()
+	if a.detection != nil && a.detection.capture != nil {
+		out = a.detection.capture.List()
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -74,11 +75,11 @@ func (a *Agent) handleCaptures(w http.ResponseWriter, r *http.Request) {
 // goroutine dump, or a runtime/trace file.
 func (a *Agent) handleCapture(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if a.findings == nil || a.findings.capture == nil {
+	if a.detection == nil || a.detection.capture == nil {
 		writeError(w, http.StatusNotFound, "evidence capture is disabled")
 		return
 	}
-	cp, f, err := a.findings.capture.open(id)
+	cp, f, err := a.detection.capture.Open(id)
 	if errors.Is(err, os.ErrNotExist) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no capture %q", id))
 		return
@@ -93,7 +94,7 @@ func (a *Agent) handleCapture(w http.ResponseWriter, r *http.Request) {
 		ctype = "text/plain; charset=utf-8"
 	}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", capturePrefix+cp.ID+extOf(cp.Format)))
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", capture.FileName(cp)))
 	w.Header().Set("Content-Length", strconv.FormatInt(cp.Bytes, 10))
 	_, _ = io.Copy(w, f) // the client went away; nothing to tell
 }

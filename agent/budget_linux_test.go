@@ -28,14 +28,14 @@ func (s spin) Collect(ctx context.Context, _ *model.Snapshot) error {
 // TestBudgetStretchesInterval runs a collector that burns 15 ms of CPU per
 // cycle with a 20 ms interval and a 25% budget: the agent must slow to
 // about one cycle per 60 ms, and all collectors still run every cycle.
+// Only the lower bound is checked here, which a loaded machine cannot
+// break (it only makes cycles later); the cap of maxStretch intervals is
+// TestNextWait's, on the computed wait rather than the wall clock.
 func TestBudgetStretchesInterval(t *testing.T) {
 	a := start(t, Options{Interval: 20 * time.Millisecond, CPUBudget: 0.25, Collectors: []model.Collector{spin{15 * time.Millisecond}}})
 	s := waitSeq(t, a, 12)
 	if s.IntervalSeconds < 0.05 {
 		t.Errorf("interval %.3fs with a 15ms collector under a 25%% budget, want >= 0.05s", s.IntervalSeconds)
-	}
-	if s.IntervalSeconds > 0.2+0.1 { // capped at 10x the interval, plus scheduling slack
-		t.Errorf("interval %.3fs, want at most about 10x 20ms", s.IntervalSeconds)
 	}
 	ran := map[string]bool{}
 	for _, c := range s.Collectors {
@@ -43,5 +43,23 @@ func TestBudgetStretchesInterval(t *testing.T) {
 	}
 	if !ran["spin"] || !ran["scheduler"] || !ran["runtime"] || s.Scheduler.ProbePeriod == 0 || s.Goroutines.Total == 0 {
 		t.Errorf("stretched snapshot is incomplete: collectors %v", ran)
+	}
+}
+
+// TestWaitingCycleCostsNoCPU: a cycle that is slow in wall time but waits
+// (the process is starved, or a collector waits on I/O) is charged its CPU
+// time, a small part of its wall time, so the budget does not stretch the
+// interval when sampling matters most. TestNextWait checks that a cheap
+// cost keeps the interval whatever the wall time.
+func TestWaitingCycleCostsNoCPU(t *testing.T) {
+	w := slow{20 * time.Millisecond}
+	var wall time.Duration
+	cost := cycleCost(func() {
+		start := time.Now()
+		_ = w.Collect(context.Background(), nil)
+		wall = time.Since(start)
+	})
+	if cost*4 > wall {
+		t.Errorf("a cycle that waited %v was charged %v of CPU, want under a quarter of its wall time", wall, cost)
 	}
 }

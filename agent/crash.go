@@ -30,8 +30,9 @@ const (
 	maxCrashRead = 4 << 20
 )
 
-// CrashOptions configures the keeping of crash reports. The zero value
-// keeps them, in the user's state directory.
+// CrashOptions configures the keeping of crash reports (Options.NoCrash
+// turns it off). The zero value keeps them, in the user's state
+// directory.
 //
 // # How it works
 //
@@ -56,16 +57,13 @@ const (
 //
 // The crash output is one per process and the runtime offers no way to
 // read it, so the agent cannot tell whether the host set one. A program
-// that sets its own must either set Disabled, or call
+// that sets its own must either set Options.NoCrash, or call
 // debug.SetCrashOutput after agent.Start: the later call wins, and the
 // agent's file then stays empty. Close leaves the crash output in place,
 // so that a crash while the program shuts down (a panic that runs
 // main's deferred Close) is still kept. With several agents in one
 // process, the last one started holds it.
 type CrashOptions struct {
-	// Disabled leaves the runtime's crash output alone: no crash
-	// reports are kept or reported. Optional. Default false.
-	Disabled bool
 	// Dir is the directory for this program's crash reports. Optional.
 	// Default $XDG_STATE_HOME/asyncmon/crash/<program>-<hash of the
 	// executable's path> (XDG_STATE_HOME defaults to ~/.local/state),
@@ -74,7 +72,7 @@ type CrashOptions struct {
 	// (and no Dir), crash reports are off.
 	Dir string
 	// Keep bounds the crash reports kept in Dir; the oldest go first.
-	// Optional. Default 5.
+	// Optional. Default 5. Negative is rejected.
 	Keep int
 }
 
@@ -106,9 +104,6 @@ func crashDir(opts CrashOptions) (string, error) {
 // points the runtime's crash output at a fresh file. Failures are logged:
 // crash reports are a help, never a reason not to start.
 func (a *Agent) initCrash(opts CrashOptions) {
-	if opts.Disabled {
-		return
-	}
 	dir, err := crashDir(opts)
 	if err == nil {
 		err = os.MkdirAll(dir, 0o700)
@@ -201,19 +196,17 @@ func pruneCrashes(dir string, keep int) {
 // its finding.
 func (a *Agent) saveCrashCapture() {
 	c := a.crash
-	if c == nil || c.Path == "" || a.findings == nil || a.findings.capture == nil {
+	if c == nil || c.Path == "" || a.detection == nil || a.detection.capture == nil {
 		return
 	}
-	id := detectors.FindingID(detectors.CrashName, detectors.CrashSubject(c))
-	cp, err := a.findings.capture.save("crash", "text", id, func(w io.Writer) error {
-		f, err := os.Open(c.Path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(w, io.LimitReader(f, maxCrashRead))
-		return err
-	})
+	f, err := os.Open(c.Path)
+	if err != nil {
+		a.log.Warn("crash report not captured", "err", err)
+		return
+	}
+	defer f.Close()
+	id := model.FindingID(detectors.CrashName, detectors.CrashSubject(c))
+	cp, err := a.detection.capture.SaveText("crash", id, f, maxCrashRead)
 	if err != nil {
 		a.log.Warn("crash report not captured", "err", err)
 		return

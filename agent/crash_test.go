@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/asyncmon/asyncmon/agent"
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -25,7 +26,7 @@ func TestCrashReportOfThePreviousRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, err := agent.Start(context.Background(), agent.Options{NoListen: true, Crash: agent.CrashOptions{Dir: dir},
-		Capture: agent.CaptureOptions{Dir: t.TempDir(), CPUProfile: -1}})
+		Capture: capture.Options{Dir: t.TempDir(), NoCPUProfile: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

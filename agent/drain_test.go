@@ -39,7 +39,7 @@ func (l *lockedBuffer) String() string {
 func TestUndrained(t *testing.T) {
 	var logs lockedBuffer
 	a, err := agent.Start(context.Background(), agent.Options{NoListen: true, NoDetectors: true,
-		Crash: agent.CrashOptions{Disabled: true}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		NoCrash: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,15 +4,19 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -21,14 +25,42 @@ const detectEvery = time.Second
 
 // findings runs the detector engine after each collection, counts firings
 // for the metrics and starts evidence capture for findings that fire.
-type findings struct {
-	engine  *detectors.Engine
-	capture *capturer // nil when capture is disabled
+type detection struct {
+	engine  *findings.Engine
+	capture evidence // nil when capture is disabled
 	// lastRun is when the detectors last ran; collection goroutine only.
 	lastRun time.Time
 
 	mu    sync.Mutex // guards fired
 	fired map[levelKey]uint64
+}
+
+// evidence is what the agent needs of evidence capture
+// (*capture.Capturer): start capturing for a finding that fired, and serve
+// what was captured.
+type evidence interface {
+	OnFiring(model.Finding)
+	SaveText(kind, finding string, r io.Reader, max int64) (model.Capture, error)
+	List() []model.Capture
+	Open(id string) (model.Capture, *os.File, error)
+}
+
+// captureSink is the findings engine as evidence capture sees it: a level
+// that an amendment raises counts as a firing, like one the engine reports.
+type captureSink struct{ d *detection }
+
+func (s captureSink) Annotate(id string, ev model.Evidence) bool {
+	return s.d.engine.Annotate(id, ev)
+}
+
+func (s captureSink) Amend(id string, am findings.Amendment) bool {
+	if !s.d.engine.Amend(id, am) {
+		return false
+	}
+	if f, ok := s.d.engine.Finding(id); ok {
+		s.d.countFired(f.Detector, f.Level)
+	}
+	return true
 }
 
 // levelKey labels a firing count.
@@ -37,7 +69,7 @@ type levelKey struct {
 	level    model.Level
 }
 
-func newFindings(opts Options, capt *capturer) (*findings, error) {
+func newDetection(opts Options) (*detection, error) {
 	ds := opts.Detectors
 	if len(ds) == 0 && !opts.NoDetectors {
 		ds = detectors.Defaults()
@@ -45,40 +77,40 @@ func newFindings(opts Options, capt *capturer) (*findings, error) {
 	if opts.NoDetectors {
 		ds = nil
 	}
-	e, err := detectors.NewEngine(opts.Findings, ds...)
+	e, err := findings.NewEngine(opts.Lifecycle, ds...)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	return &findings{engine: e, capture: capt, fired: make(map[levelKey]uint64)}, nil
+	return &detection{engine: e, fired: make(map[levelKey]uint64)}, nil
 }
 
 // detect runs the detectors over the history followed by snap, which is
 // not in the history yet, and records the active findings in snap so the
 // stream carries them. It is called from the collection goroutine only.
 func (a *Agent) detect(snap *model.Snapshot) {
-	if a.findings == nil {
+	if a.detection == nil {
 		return
 	}
 	// Detectors judge seconds-long trends: at short intervals, running
 	// them more than once a second costs without telling more.
-	if snap.Time.Sub(a.findings.lastRun) < detectEvery {
+	if snap.Time.Sub(a.detection.lastRun) < detectEvery {
 		a.activeFindings(snap)
 		return
 	}
-	a.findings.lastRun = snap.Time
+	a.detection.lastRun = snap.Time
 	w := a.Window(0)
 	w.Snapshots = append(slices.Clip(w.Snapshots), snap)
-	res := a.findings.engine.Run(w)
+	res := a.detection.engine.Run(w)
 	for _, err := range res.Errors {
 		a.log.Error("detector panicked", "err", err)
 	}
 	for _, f := range res.Fired {
-		a.findings.countFired(f.Detector, f.Level)
+		a.detection.countFired(f.Detector, f.Level)
 	}
 	for _, f := range res.Fired {
 		a.log.Warn("finding firing", "detector", f.Detector, "level", string(f.Level), "subject", f.Subject, "title", f.Title)
-		if a.findings.capture != nil {
-			a.findings.capture.onFiring(a, f)
+		if a.detection.capture != nil {
+			a.detection.capture.OnFiring(f)
 		}
 	}
 	for _, f := range res.Resolved {
@@ -91,7 +123,7 @@ func (a *Agent) detect(snap *model.Snapshot) {
 // findings in snap: every snapshot of the history holds them, so the
 // summary and the evidence (stacks, notes) are left to /api/v1/findings.
 func (a *Agent) activeFindings(snap *model.Snapshot) {
-	for _, f := range a.findings.engine.Findings() {
+	for _, f := range a.detection.engine.Findings() {
 		if f.State != model.StateResolved {
 			f.Summary, f.Evidence = "", model.Evidence{}
 			snap.Findings = append(snap.Findings, f)
@@ -102,14 +134,14 @@ func (a *Agent) activeFindings(snap *model.Snapshot) {
 // Findings returns the agent's findings: firing and pending ones first
 // (most severe first), then recently resolved ones, newest first.
 func (a *Agent) Findings() []model.Finding {
-	if a.findings == nil {
+	if a.detection == nil {
 		return nil
 	}
-	return a.findings.engine.Findings()
+	return a.detection.engine.Findings()
 }
 
 // firedCounts returns the firings per detector and level, sorted.
-func (f *findings) firedCounts() []levelCount {
+func (f *detection) firedCounts() []levelCount {
 	f.mu.Lock()
 	out := make([]levelCount, 0, len(f.fired))
 	for k, n := range f.fired {
@@ -136,26 +168,17 @@ func (a *Agent) startFindings(opts Options) error {
 		// The leak and stall detectors need the goroutine group table.
 		a.addBuiltin(goroutines.NewCollector(goroutines.Options{Logger: opts.Logger}))
 	}
-	var capt *capturer
-	if !opts.Capture.Disabled {
-		c, err := newCapturer(opts.Capture, a.log)
-		if err != nil {
-			return err
-		}
-		capt = c
-	}
-	f, err := newFindings(opts, capt)
+	d, err := newDetection(opts)
 	if err != nil {
-		if capt != nil && capt.flight != nil {
-			capt.flight.Stop()
-		}
 		return err
 	}
-	a.findings = f
-	if capt != nil {
+	a.detection = d
+	if !opts.NoCapture {
+		c := capture.New(opts.Capture, a.log, captureSink{d})
+		d.capture = c
 		a.wg.Go(func() {
 			labelOwn(a.ctx)
-			capt.run(a.ctx, a)
+			c.Run(a.ctx)
 		})
 	}
 	return nil
@@ -180,7 +203,7 @@ func (a *Agent) hasCollector(name string) bool {
 }
 
 // countFired counts one firing (or rise in level) for the metrics.
-func (f *findings) countFired(detector string, level model.Level) {
+func (f *detection) countFired(detector string, level model.Level) {
 	f.mu.Lock()
 	f.fired[levelKey{detector, level}]++
 	f.mu.Unlock()

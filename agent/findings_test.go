@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/capture"
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -119,8 +121,8 @@ func TestLeakFindingEndToEnd(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewLeak(detectors.LeakConfig{MinSpan: 3 * time.Second})},
-		Findings:   detectors.Config{Rules: map[string]detectors.Rule{detectors.LeakName: {For: -1}}},
-		Capture:    CaptureOptions{Dir: dir, CPUProfile: 200 * time.Millisecond},
+		Lifecycle:  findings.Config{Rules: map[string]findings.Rule{detectors.LeakName: {For: -1}}},
+		Capture:    capture.Options{Dir: dir, CPUProfile: 200 * time.Millisecond},
 	})
 	site := markerSite(t, "agent-leak-site")
 	f := waitFinding(t, a.Addr(), detectors.LeakName, 60*time.Second, func(f model.Finding) bool { return f.Subject == site })
@@ -219,8 +221,8 @@ func TestStarvationNamesHotFunction(t *testing.T) {
 	}
 	a := start(t, Options{
 		Detectors: []model.Detector{detectors.NewStarvation(detectors.StarvationConfig{})},
-		Findings:  detectors.Config{Rules: map[string]detectors.Rule{detectors.StarvationName: {For: -1}}},
-		Capture:   CaptureOptions{Dir: t.TempDir(), CPUProfile: time.Second},
+		Lifecycle: findings.Config{Rules: map[string]findings.Rule{detectors.StarvationName: {For: -1}}},
+		Capture:   capture.Options{Dir: t.TempDir(), CPUProfile: time.Second},
 	})
 	// The profiler credits a sample to whichever line of the loop the
 	// signal lands on (the header or the body, as the compiler lays them
@@ -264,7 +266,7 @@ func TestStuckRequestWithStack(t *testing.T) {
 	a := start(t, Options{
 		Detectors: []model.Detector{detectors.NewStuckRequests(detectors.StuckConfig{After: time.Second})},
 		Requests:  collectors.RequestsOptions{StackAfter: 500 * time.Millisecond},
-		Capture:   CaptureOptions{Disabled: true},
+		NoCapture: true,
 	})
 	h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		<-release // stuck-handler-site
@@ -335,7 +337,7 @@ func TestDeadlockFindingEndToEnd(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewStall(detectors.StallConfig{StallFor: 3 * time.Second})},
-		Capture:    CaptureOptions{Dir: t.TempDir(), CPUProfile: -1},
+		Capture:    capture.Options{Dir: t.TempDir(), NoCPUProfile: true},
 	})
 	f := waitFinding(t, a.Addr(), detectors.StallName, 60*time.Second, func(model.Finding) bool { return true })
 	if f.Cause != detectors.CauseLockCycle || f.Level != model.LevelCritical {

@@ -54,7 +54,7 @@ func TestQuiescenceChild(t *testing.T) {
 		Interval:   200 * time.Millisecond,
 		Collectors: []model.Collector{liveGroups()},
 		Detectors:  []model.Detector{detectors.NewStall(detectors.StallConfig{StallFor: 3 * time.Second})},
-		Capture:    CaptureOptions{Disabled: true},
+		NoCapture:  true,
 	})
 	if err != nil {
 		fmt.Println("ERROR", err)

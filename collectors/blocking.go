@@ -17,23 +17,7 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// Sampling settings worth opting in with, measured on a 2-core VM (see
-// docs/goroutines.md and docs/perf.md). Neither is applied unless asked:
-// both are process-wide.
 const (
-	// DefaultBlockProfileRate samples, on average, one blocking event
-	// per 10 µs spent blocked; every wait of 10 µs or more is recorded.
-	// In a channel ping-pong, where every operation blocks, rate 1 (every
-	// event, with its stack) cost +120–210% per round trip and 10 µs +47–62%:
-	// once any rate is set, the runtime timestamps every blocking
-	// operation, which is what remains at 10 µs. Hence off by default,
-	// and 10 µs, not 1, when turned on.
-	DefaultBlockProfileRate = 10_000
-	// DefaultMutexProfileFraction records one contention event in 10.
-	// The mutex profile costs only on contended unlocks; fraction 10 was
-	// within noise of off on a contended-mutex benchmark, and the
-	// runtime scales the samples back up.
-	DefaultMutexProfileFraction = 10
 	// defaultTopSites bounds Blocking.Block and Blocking.Mutex.
 	defaultTopSites = 10
 	// defaultBlockingInterval spaces the profile reads.
@@ -50,14 +34,13 @@ type BlockingOptions struct {
 	// sets it back to 0 (the runtime offers no way to read the previous
 	// rate, and 0 is its default). Optional. Default 0: leave the
 	// process's setting alone and report whatever the block profile
-	// holds. DefaultBlockProfileRate is the measured-safe value to opt in
-	// with.
+	// holds. agent.DefaultBlockProfileRate is the recommended value.
 	BlockProfileRate int
 	// MutexProfileFraction, when positive, is set with
 	// runtime.SetMutexProfileFraction while the collector is open; Close
 	// restores the previous fraction. Optional. Default 0: leave the
-	// process's setting alone. DefaultMutexProfileFraction is the value
-	// to opt in with.
+	// process's setting alone. agent.DefaultMutexProfileFraction is the
+	// recommended value.
 	MutexProfileFraction int
 	// TopSites bounds the sites reported per profile. Optional.
 	// Default 10.

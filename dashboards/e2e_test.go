@@ -40,9 +40,6 @@ const (
 	// e2eDeadline bounds the wait for data and alerts, from the moment
 	// Prometheus is ready.
 	e2eDeadline = 150 * time.Second
-	// e2eFireMargin is how much later than activeAt + for an alert may
-	// reach firing (rule evaluation runs every second).
-	e2eFireMargin = 10 * time.Second
 )
 
 // e2eAlerts are the alerts the demo's scenarios must fire.
@@ -125,8 +122,11 @@ scrape_configs:
 			if _, ok := fired[name]; !ok {
 				fired[name] = time.Since(ready)
 				t.Logf("%s firing after %v (active since %v)", name, fired[name].Round(time.Second), a.ActiveAt.Sub(ready).Round(time.Second))
-				if late := time.Since(a.ActiveAt) - e2eFor; late > e2eFireMargin {
-					t.Errorf("%s: firing %v after its for: elapsed, want within %v", name, late.Round(time.Second), e2eFireMargin)
+				// Ordering, not latency: an alert fires only once its for:
+				// has passed, which shows the test copy of the rules kept
+				// it. How much later it fires depends on the machine's load.
+				if held := time.Since(a.ActiveAt); held < e2eFor {
+					t.Errorf("%s: firing %v after it became active, before its for: of %v", name, held.Round(time.Millisecond), e2eFor)
 				}
 			}
 		}

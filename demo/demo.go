@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
-	"github.com/asyncmon/asyncmon/collectors"
 )
 
 // DefaultAddr is where the demo service listens by default.
@@ -106,10 +105,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	// profiles on at the measured-cheap rates; an embedding service
 	// opts in the same way.
 	if ao.BlockProfileRate == 0 {
-		ao.BlockProfileRate = collectors.DefaultBlockProfileRate
+		ao.BlockProfileRate = agent.DefaultBlockProfileRate
 	}
 	if ao.MutexProfileFraction == 0 {
-		ao.MutexProfileFraction = collectors.DefaultMutexProfileFraction
+		ao.MutexProfileFraction = agent.DefaultMutexProfileFraction
 	}
 	d.agent, err = agent.Start(ctx, ao)
 	if err != nil {

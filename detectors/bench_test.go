@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -76,7 +77,7 @@ func BenchmarkDetectorPass(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			var run func()
 			if d == nil {
-				e, err := NewEngine(Config{}, Defaults()...)
+				e, err := findings.NewEngine(findings.Config{}, Defaults()...)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -96,7 +97,7 @@ func BenchmarkDetectorPass(b *testing.B) {
 // service: 10 minutes of history, 30 groups, tables refreshed every 2s.
 func BenchmarkEngineSmallService(b *testing.B) {
 	w := benchWindow(30, 2*time.Second)
-	e, err := NewEngine(Config{}, Defaults()...)
+	e, err := findings.NewEngine(findings.Config{}, Defaults()...)
 	if err != nil {
 		b.Fatal(err)
 	}

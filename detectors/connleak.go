@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -157,8 +158,8 @@ func (d *ConnLeak) Name() string { return ConnLeakName }
 // DefaultRule fires at once: a definite leak is certain, and the suspected
 // conditions already need time (HeldIdle, the pool's rising waits, the
 // window's growth). Findings resolve after 1m without their condition.
-func (*ConnLeak) DefaultRule() Rule {
-	return Rule{For: -1, Clear: time.Minute, Cooldown: 5 * time.Minute}
+func (*ConnLeak) DefaultRule() findings.Rule {
+	return findings.Rule{For: -1, Clear: time.Minute, Cooldown: 5 * time.Minute}
 }
 
 // Detect implements [model.Detector].

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -43,8 +44,8 @@ func NewCrash(cfg CrashConfig) *Crash { return &Crash{cfg: cfg.withDefaults()} }
 func (*Crash) Name() string { return CrashName }
 
 // DefaultRule fires at once and resolves a minute after ReportFor.
-func (*Crash) DefaultRule() Rule {
-	return Rule{For: -1, Clear: time.Minute, Cooldown: time.Hour}
+func (*Crash) DefaultRule() findings.Rule {
+	return findings.Rule{For: -1, Clear: time.Minute, Cooldown: time.Hour}
 }
 
 // CrashSubject is the subject of a crash's finding: its site's
@@ -104,7 +105,7 @@ func (d *Crash) Detect(w model.Window) []model.Finding {
 		ev.Numbers = map[string]float64{"goroutines_in_report": float64(c.Goroutines)}
 	}
 	return []model.Finding{{
-		ID:       FindingID(CrashName, subj),
+		ID:       model.FindingID(CrashName, subj),
 		Detector: CrashName,
 		Level:    model.LevelCritical,
 		Title:    fmt.Sprintf("Crashed%s: %s: %s", where, c.Kind, c.Message),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -52,8 +53,8 @@ func (*NoDeadline) Name() string { return NoDeadlineName }
 
 // DefaultRule fires at once (the calls were made) and resolves a minute
 // after the site's last call left the window.
-func (*NoDeadline) DefaultRule() Rule {
-	return Rule{For: -1, Clear: time.Minute, Cooldown: 10 * time.Minute}
+func (*NoDeadline) DefaultRule() findings.Rule {
+	return findings.Rule{For: -1, Clear: time.Minute, Cooldown: 10 * time.Minute}
 }
 
 // Detect implements [model.Detector].
@@ -95,7 +96,7 @@ func (d *NoDeadline) Detect(w model.Window) []model.Finding {
 			ev.Stacks = []model.Stack{{Label: "a sampled call stack without a deadline", Frames: c.Stack}}
 		}
 		out = append(out, model.Finding{
-			ID:       FindingID(NoDeadlineName, c.Kind+" "+subj),
+			ID:       model.FindingID(NoDeadlineName, c.Kind+" "+subj),
 			Detector: NoDeadlineName,
 			Level:    model.LevelWarning,
 			Title:    fmt.Sprintf("%s without a deadline at %s, %d in %s", what, subj, n, fmtWindow(d.cfg.Window)),

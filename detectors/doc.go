@@ -28,34 +28,17 @@
 //
 // # Lifecycle
 //
-// The [Engine] runs the detectors after every collection and keeps the
-// lifecycle of their findings, matched across passes by [model.Finding.ID]:
-//
-//	(new) ──held for Rule.For──> firing ──clear for Rule.Clear──> resolved
-//	  │                            ▲
-//	  └── pending ─────────────────┘   (not before Rule.Cooldown after the
-//	                                    last resolution of the same ID)
-//
-// A pending finding whose condition stops holding is dropped: detectors
-// smooth their own input over the window, so one quiet pass means the
-// condition was not sustained. A firing finding stays firing until its
-// condition has been absent for Rule.Clear (hysteresis, so it does not
-// flap), and a finding that resolved cannot fire again before Rule.Cooldown
-// has passed. Resolved findings are kept for a while, bounded in number.
-//
-// What is learnt after a finding fired (the runtime confirming a leak, a
-// CPU profile naming the hot code) is added with [Engine.Annotate] and
-// [Engine.Amend], and survives the detector's later reports.
-//
-// Users can silence a detector or raise the level of its findings with a
-// [Rule] in [Config.Rules]. Each detector suggests its own rule by
-// implementing [Ruler]; the user's rule overrides it field by field.
+// Detectors only say what holds now. Package findings
+// ([github.com/asyncmon/asyncmon/findings]) runs them after every
+// collection and keeps their findings' lifecycle (pending, firing,
+// resolved, cooldown); a detector suggests its own [findings.Rule] by
+// implementing [findings.Ruler].
 //
 // # Writing a detector
 //
 // Implement [model.Detector]; set Finding.Detector to Name() and give
-// Finding.ID a value that is stable for one subject (use [FindingID]). Name
-// the subject's file:line where one exists ([model.Frame.Site]). Put the
+// Finding.ID a value that is stable for one subject (use
+// [model.FindingID]). Name the subject's file:line where one exists ([model.Frame.Site]). Put the
 // numbers the decision was made on in Evidence.Numbers, keyed with their
-// unit. Optionally implement [Ruler] to suggest a lifecycle rule.
+// unit. Optionally implement [findings.Ruler] to suggest a lifecycle rule.
 package detectors

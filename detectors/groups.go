@@ -149,18 +149,26 @@ func sameMembers(old, cur *model.GoroutineGroup) bool {
 
 // ownFuncs are the functions of asyncmon's agent and collectors that run
 // in goroutines of their own (the collection loop, the timer probe, the
-// capture worker, the API server).
+// capture worker, the API server). asyncmon's wrappers (the request
+// middleware, tracked connections, bodies and rows) are not among them:
+// they run in the user's goroutines.
 const ownFuncs = "github.com/asyncmon/asyncmon/agent.(*Agent)." +
 	"|github.com/asyncmon/asyncmon/agent.(*capturer)." +
+	"|github.com/asyncmon/asyncmon/agent/capture.(*Capturer)." +
 	"|github.com/asyncmon/asyncmon/agent.(*broker)." +
 	"|github.com/asyncmon/asyncmon/agent.Start." +
-	"|github.com/asyncmon/asyncmon/collectors.(*" +
-	"|github.com/asyncmon/asyncmon/collectors/conns.(*" +
-	"|github.com/asyncmon/asyncmon/collectors/dump.(*" +
+	"|github.com/asyncmon/asyncmon/collectors.(*Scheduler)." +
 	"|github.com/asyncmon/asyncmon/collectors/goroutines.(*"
 
 // ownGoroutine reports whether g belongs to asyncmon's own agent or
-// collectors, which detectors leave out of process-wide judgements.
+// collectors, which detectors leave out of process-wide judgements: it
+// carries the agent's label, or was created by or runs one of ownFuncs
+// with none of the user's code on its stack. A user's goroutine that
+// passes through asyncmon's wrappers (a handler under the request
+// middleware, a read through a tracked connection) stays the user's:
+// Go 1.27 names the middleware's closure after the middleware itself, so
+// a rule on any asyncmon frame took every deadlocked handler for the
+// agent's own.
 func ownGoroutine(g *model.GoroutineGroup) bool {
 	if g.Labels[model.AgentLabel] != "" {
 		return true
@@ -168,12 +176,14 @@ func ownGoroutine(g *model.GoroutineGroup) bool {
 	if isOwnFunc(g.CreatedBy.Func) {
 		return true
 	}
+	own := false
 	for _, f := range g.Stack {
-		if isOwnFunc(f.Func) {
-			return true
+		if f.IsUser() {
+			return false
 		}
+		own = own || isOwnFunc(f.Func)
 	}
-	return false
+	return own
 }
 
 func isOwnFunc(fn string) bool {

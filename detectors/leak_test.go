@@ -126,3 +126,6 @@ func TestLeakParkedFromOneDump(t *testing.T) {
 		t.Fatalf("got %+v, want one parked finding from the dump's wait time", fs)
 	}
 }
+
+// t0 is the time of the first snapshot in the tests' windows.
+var t0 = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)

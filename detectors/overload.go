@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -92,8 +93,8 @@ func (*Overload) Name() string { return OverloadName }
 
 // DefaultRule fires once the pile-up has lasted 5s more (25s in all)
 // and resolves after a minute without it.
-func (*Overload) DefaultRule() Rule {
-	return Rule{For: 5 * time.Second, Clear: time.Minute, Cooldown: 5 * time.Minute}
+func (*Overload) DefaultRule() findings.Rule {
+	return findings.Rule{For: 5 * time.Second, Clear: time.Minute, Cooldown: 5 * time.Minute}
 }
 
 // Detect implements [model.Detector].
@@ -150,7 +151,7 @@ func (d *Overload) Detect(w model.Window) []model.Finding {
 	}}
 	ev.Notes = routesInFlight(latest.Requests)
 	return []model.Finding{{
-		ID:       FindingID(OverloadName, "process"),
+		ID:       model.FindingID(OverloadName, "process"),
 		Detector: OverloadName,
 		Level:    model.LevelWarning,
 		Title:    fmt.Sprintf("Requests pile up: %d in flight, +%d in %s", l1.InFlight, growth, fmtWindow(win.Span().Round(time.Second))),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -52,8 +53,8 @@ func (*Panics) Name() string { return PanicName }
 
 // DefaultRule fires at once (a panic has already happened) and resolves a
 // minute after the site's last panic left the window.
-func (*Panics) DefaultRule() Rule {
-	return Rule{For: -1, Clear: time.Minute, Cooldown: 5 * time.Minute}
+func (*Panics) DefaultRule() findings.Rule {
+	return findings.Rule{For: -1, Clear: time.Minute, Cooldown: 5 * time.Minute}
 }
 
 // Detect implements [model.Detector].
@@ -97,7 +98,7 @@ func (d *Panics) Detect(w model.Window) []model.Finding {
 			advice = "Unless something recovers it, such a panic kills the process: fix the bug at that line."
 		}
 		out = append(out, model.Finding{
-			ID:       FindingID(PanicName, ps.Kind+" "+subj),
+			ID:       model.FindingID(PanicName, ps.Kind+" "+subj),
 			Detector: PanicName,
 			Level:    level,
 			Title:    fmt.Sprintf("%s at %s, %s in %s", who, subj, times(n), fmtWindow(d.cfg.Window)),

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -19,7 +20,7 @@ const (
 	CauseLockHeld    = "lock-held"  // one lock group blocked with no progress
 	CauseQuiescence  = "quiescence" // nothing in the process can make progress
 	stallMaxSamples  = 64
-	defaultStallFor  = 30 * time.Second
+	defaultStallFor  = 20 * time.Second
 	stallSubjectProc = "process"
 )
 
@@ -27,9 +28,10 @@ const (
 // The zero value means the defaults documented on each field.
 type StallConfig struct {
 	// StallFor is how long a group must stay blocked with the same
-	// goroutines to count as stalled. Default 30s: locks in healthy code
-	// are held for microseconds to milliseconds, so 30s with the very same
-	// waiters is no contention but a stall.
+	// goroutines to count as stalled. Default 20s: locks in healthy code
+	// are held for microseconds to milliseconds, so 20s with the very same
+	// waiters is no contention but a stall, and a deadlock of one or two
+	// goroutines is reported well within a minute.
 	StallFor time.Duration
 	// MaxSamples bounds the group tables looked at per pass. Default 64.
 	MaxSamples int
@@ -67,8 +69,8 @@ func (*Stall) Name() string { return StallName }
 
 // DefaultRule fires at once (the condition already needs StallFor) and
 // resolves after 30s without.
-func (*Stall) DefaultRule() Rule {
-	return Rule{For: -1, Clear: 30 * time.Second, Cooldown: 5 * time.Minute}
+func (*Stall) DefaultRule() findings.Rule {
+	return findings.Rule{For: -1, Clear: 30 * time.Second, Cooldown: 5 * time.Minute}
 }
 
 // stalled is one group blocked with no progress, and for how long.
@@ -225,7 +227,7 @@ func (d *Stall) lockCycle(locks, others []stalled) model.Finding {
 		summary += fmt.Sprintf(" Also blocked behind them: %s.", describeAll(others))
 	}
 	return model.Finding{
-		ID:       FindingID(StallName, "lock-cycle"),
+		ID:       model.FindingID(StallName, "lock-cycle"),
 		Detector: StallName,
 		Level:    model.LevelCritical,
 		Title:    fmt.Sprintf("Deadlock-like stall: %d lock waits blocked at %s", len(locks), sites(locks)),
@@ -247,7 +249,7 @@ func (d *Stall) lockHeld(l stalled, others []stalled) model.Finding {
 		summary += fmt.Sprintf(" Also blocked: %s.", describeAll(others))
 	}
 	return model.Finding{
-		ID:       FindingID(StallName, subjectOf(l.g)),
+		ID:       model.FindingID(StallName, subjectOf(l.g)),
 		Detector: StallName,
 		Level:    model.LevelWarning,
 		Title:    fmt.Sprintf("Lock stalled for %s at %s", l.age.Round(time.Second), subjectOf(l.g)),
@@ -260,7 +262,7 @@ func (d *Stall) lockHeld(l stalled, others []stalled) model.Finding {
 
 func (d *Stall) quiescence(ss []stalled) model.Finding {
 	return model.Finding{
-		ID:       FindingID(StallName, stallSubjectProc),
+		ID:       model.FindingID(StallName, stallSubjectProc),
 		Detector: StallName,
 		Level:    model.LevelCritical,
 		Title:    "Process stalled: no goroutine can make progress",

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -131,8 +132,8 @@ func (*Starvation) Name() string { return StarvationName }
 
 // DefaultRule fires after 5s more of starvation (on top of Sustain) and
 // resolves after 30s without.
-func (*Starvation) DefaultRule() Rule {
-	return Rule{For: 5 * time.Second, Clear: 30 * time.Second, Cooldown: 5 * time.Minute}
+func (*Starvation) DefaultRule() findings.Rule {
+	return findings.Rule{For: 5 * time.Second, Clear: 30 * time.Second, Cooldown: 5 * time.Minute}
 }
 
 // starvedInterval reports whether s counts as starved, and its worse
@@ -221,7 +222,7 @@ func (d *Starvation) Detect(w model.Window) []model.Finding {
 		notes = append(notes, "also seen: "+strings.Join(v.also, ", "))
 	}
 	return []model.Finding{{
-		ID:       FindingID(StarvationName, "process"),
+		ID:       model.FindingID(StarvationName, "process"),
 		Detector: StarvationName,
 		Level:    level,
 		Title:    "Scheduler starvation (" + v.cause + ")",

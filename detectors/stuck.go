@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -51,8 +52,8 @@ func (*StuckRequests) Name() string { return StuckName }
 
 // DefaultRule fires at once (a request is already After old) and resolves
 // after 30s without stuck requests.
-func (*StuckRequests) DefaultRule() Rule {
-	return Rule{For: -1, Clear: 30 * time.Second, Cooldown: 5 * time.Minute}
+func (*StuckRequests) DefaultRule() findings.Rule {
+	return findings.Rule{For: -1, Clear: 30 * time.Second, Cooldown: 5 * time.Minute}
 }
 
 // stuckSite is where a stuck request's handler is: the innermost frame
@@ -139,7 +140,7 @@ func (d *StuckRequests) Detect(w model.Window) []model.Finding {
 			}
 		}
 		out = append(out, model.Finding{
-			ID:       FindingID(StuckName, subj),
+			ID:       model.FindingID(StuckName, subj),
 			Detector: StuckName,
 			Level:    level,
 			Title:    fmt.Sprintf("%d request(s) stuck at %s", len(s.reqs), subj),

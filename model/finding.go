@@ -37,6 +37,12 @@ const (
 	StateResolved State = "resolved"
 )
 
+// FindingID returns the conventional ID of a finding: the detector name and
+// the subject, so one subject has one finding per detector.
+func FindingID(detector, subject string) string {
+	return detector + ":" + subject
+}
+
 // Finding is what a detector says is wrong, in plain words, with evidence.
 type Finding struct {
 	// ID is stable for one detector and subject, so a finding keeps its

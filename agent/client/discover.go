@@ -2,16 +2,13 @@ package client
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/asyncmon/asyncmon/internal/registry"
 )
 
 // LocalAgent is an agent found in this user's local registry.
@@ -29,48 +26,20 @@ const discoverTimeout = time.Second
 
 // RegistryDir returns the per-user directory where listening agents
 // register: $XDG_RUNTIME_DIR/asyncmon, or <os.TempDir()>/asyncmon-<uid>.
-// It matches the agent's side (agent/registry.go).
-func RegistryDir() string {
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "asyncmon")
-	}
-	return filepath.Join(os.TempDir(), "asyncmon-"+strconv.Itoa(os.Getuid()))
-}
+func RegistryDir() string { return registry.Dir() }
 
 // Discover lists the agents registered by this user's processes, ordered
 // by PID, each checked with /healthz (LocalAgent.Err says when it did not
 // answer). Entries whose process is gone are removed from the registry. A
 // missing registry is no error: it means no agent has run.
 func Discover(ctx context.Context) ([]LocalAgent, error) {
-	dir := RegistryDir()
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	entries, err := registry.List()
 	if err != nil {
-		return nil, fmt.Errorf("client: read agent registry: %w", err)
+		return nil, fmt.Errorf("client: %w", err)
 	}
-	var agents []LocalAgent
-	for _, e := range ents {
-		name := e.Name()
-		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
-			continue
-		}
-		path := filepath.Join(dir, name)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			continue // removed meanwhile
-		}
-		var a LocalAgent
-		if json.Unmarshal(data, &a) != nil || a.PID <= 0 || a.Addr == "" {
-			continue
-		}
-		if processGone(a.PID) {
-			os.Remove(path) // its agent crashed without Close
-			continue
-		}
-		a.Err = ""
-		agents = append(agents, a)
+	agents := make([]LocalAgent, len(entries))
+	for i, e := range entries {
+		agents[i] = LocalAgent{PID: e.PID, Addr: e.Addr, Program: e.Program, Started: e.Started}
 	}
 	var wg sync.WaitGroup
 	for i := range agents {

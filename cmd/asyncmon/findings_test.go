@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
-	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/agent/capture"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -34,8 +35,8 @@ func TestFindingsCommand(t *testing.T) {
 		Addr:      "127.0.0.1:0",
 		Interval:  50 * time.Millisecond,
 		Detectors: []model.Detector{stuckCache{}},
-		Findings:  detectors.Config{Rules: map[string]detectors.Rule{"test": {For: -1}}},
-		Capture:   agent.CaptureOptions{Dir: t.TempDir(), CPUProfile: -1},
+		Lifecycle: findings.Config{Rules: map[string]findings.Rule{"test": {For: -1}}},
+		Capture:   capture.Options{Dir: t.TempDir(), NoCPUProfile: true},
 	})
 	if err != nil {
 		t.Fatal(err)

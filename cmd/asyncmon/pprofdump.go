@@ -12,6 +12,7 @@ import (
 	"github.com/asyncmon/asyncmon/collectors/dump"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -27,7 +28,7 @@ type dumpAnalyzer struct {
 	block, mutex contention
 	// engine runs the detectors that judge dumps over window, the
 	// recent pprof snapshots, and keeps their findings' lifecycle.
-	engine *detectors.Engine
+	engine *findings.Engine
 	window []*model.Snapshot
 }
 
@@ -38,7 +39,7 @@ const pprofWindow = 6 * time.Minute
 func newDumpAnalyzer() *dumpAnalyzer {
 	a := &dumpAnalyzer{gr: goroutines.NewGrouper(goroutines.GroupOptions{MaxGroups: pprofMaxGroups})}
 	ds, _ := detectors.ForDump()
-	if e, err := detectors.NewEngine(detectors.Config{}, ds...); err == nil {
+	if e, err := findings.NewEngine(findings.Config{}, ds...); err == nil {
 		a.engine = e
 	}
 	return a

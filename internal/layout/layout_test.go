@@ -1,5 +1,6 @@
 // Package layout holds a test that keeps asyncmon's import direction:
-// cmd → {agent, tui, demo}, agent → {collectors/..., detectors} → model,
+// cmd → {agent, tui, demo}, agent → {collectors/..., detectors, findings} → model,
+// detectors → findings (for its Rule type),
 // tui → agent/client → model, and the standard-library-only packages.
 package layout
 
@@ -27,9 +28,12 @@ var rules = []struct {
 	{pkg: "collectors/dump", allow: []string{"model"}, stdlibOnly: true},
 	{pkg: "collectors/goroutines", allow: []string{"model", "collectors/dump"}, stdlibOnly: true},
 	{pkg: "collectors/conns", allow: []string{"model"}, stdlibOnly: true},
-	{pkg: "detectors", allow: []string{"model"}, stdlibOnly: true},
-	{pkg: "agent/client", allow: []string{"model"}, stdlibOnly: true},
-	{pkg: "agent", allow: []string{"model", "collectors/...", "detectors", "internal/..."}},
+	{pkg: "findings", allow: []string{"model"}, stdlibOnly: true},
+	{pkg: "detectors", allow: []string{"model", "findings"}, stdlibOnly: true},
+	{pkg: "agent/client", allow: []string{"model", "internal/registry"}, stdlibOnly: true},
+	{pkg: "internal/registry", allow: nil, stdlibOnly: true},
+	{pkg: "agent", allow: []string{"model", "agent/capture", "collectors/...", "detectors", "findings", "internal/..."}},
+	{pkg: "agent/capture", allow: []string{"model", "collectors/...", "detectors", "findings"}},
 	{pkg: "tui", allow: []string{"model", "agent/client", "internal/..."}},
 	{pkg: "demo/...", allow: []string{"agent", "agent/client", "model", "collectors/...", "internal/..."}},
 }

@@ -1,4 +1,16 @@
-package agent
+// Package registry is the local discovery of listening agents, shared by
+// the agent (which registers) and agent/client (which lists).
+//
+// A listening agent registers itself in a per-user runtime directory so
+// that `asyncmon ls` and `asyncmon attach` (with no argument or a PID) find
+// it without PID files in fixed places, which break in containers and
+// under PID reuse. The directory is $XDG_RUNTIME_DIR/asyncmon, or
+// <os.TempDir()>/asyncmon-<uid> where XDG_RUNTIME_DIR is unset; it is
+// created 0700 and refused if it belongs to another user or is open to
+// others. Each agent writes <pid>-<port>.json (0600, atomically by rename)
+// and removes it on Close. [List] prunes entries whose process is gone, so
+// a crash leaves no lasting litter.
+package registry
 
 import (
 	"encoding/json"
@@ -8,47 +20,35 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// Local discovery
-//
-// A listening agent registers itself in a per-user runtime directory so
-// that `asyncmon ls` and `asyncmon attach` (with no argument or a PID) find
-// it without PID files in fixed places, which break in containers and
-// under PID reuse. The directory is $XDG_RUNTIME_DIR/asyncmon, or
-// <os.TempDir()>/asyncmon-<uid> where XDG_RUNTIME_DIR is unset; it is
-// created 0700 and refused if it belongs to another user or is open to
-// others. Each agent writes <pid>-<port>.json (0600, atomically by rename) and
-// removes it on Close. The reading side is client.Discover, which keeps
-// the directory and the entry format in step with this file; readers prune
-// entries whose process is gone, so a crash leaves no lasting litter.
-
-// registryEntry is the content of a registration file.
-type registryEntry struct {
+// Entry is the content of a registration file.
+type Entry struct {
 	PID     int       `json:"pid"`
 	Addr    string    `json:"addr"`
 	Program string    `json:"program"`
 	Started time.Time `json:"started"`
 }
 
-// registryDir returns the per-user registry directory.
-func registryDir() string {
+// Dir returns the per-user registry directory.
+func Dir() string {
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
 		return filepath.Join(d, "asyncmon")
 	}
 	return filepath.Join(os.TempDir(), "asyncmon-"+strconv.Itoa(os.Getuid()))
 }
 
-// registration is one agent's entry in the registry.
-type registration struct {
+// Registration is one agent's entry in the registry.
+type Registration struct {
 	path string
 }
 
-// register writes this process's entry for an agent listening on addr. An
+// Register writes this process's entry for an agent listening on addr. An
 // unspecified host (":7071", "0.0.0.0:7071", "[::]:7071") is registered as
 // loopback, the address a local client can dial.
-func register(addr string) (*registration, error) {
+func Register(addr string) (*Registration, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("register agent: %w", err)
@@ -56,11 +56,11 @@ func register(addr string) (*registration, error) {
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		addr = net.JoinHostPort("127.0.0.1", port)
 	}
-	dir := registryDir()
+	dir := Dir()
 	if err := ensurePrivateDir(dir); err != nil {
 		return nil, fmt.Errorf("register agent: %w", err)
 	}
-	data, err := json.Marshal(registryEntry{
+	data, err := json.Marshal(Entry{
 		PID: os.Getpid(), Addr: addr, Program: filepath.Base(os.Args[0]), Started: time.Now().UTC(),
 	})
 	if err != nil {
@@ -83,12 +83,12 @@ func register(addr string) (*registration, error) {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return nil, fmt.Errorf("register agent: %w", err)
 	}
-	return &registration{path: path}, nil
+	return &Registration{path: path}, nil
 }
 
-// unregister removes the entry. It is safe on a nil registration and
+// Unregister removes the entry. It is safe on a nil Registration and
 // idempotent.
-func (r *registration) unregister() error {
+func (r *Registration) Unregister() error {
 	if r == nil {
 		return nil
 	}
@@ -119,4 +119,40 @@ func ensurePrivateDir(dir string) error {
 		return fmt.Errorf("%s belongs to uid %d, not to this user", dir, uid)
 	}
 	return nil
+}
+
+// List returns the entries in the registry, in directory order, skipping
+// files that are not entries. Entries whose process is gone are removed. A
+// missing registry is no error: it means no agent has run.
+func List() ([]Entry, error) {
+	dir := Dir()
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read agent registry: %w", err)
+	}
+	var out []Entry
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		var en Entry
+		if json.Unmarshal(data, &en) != nil || en.PID <= 0 || en.Addr == "" {
+			continue
+		}
+		if processGone(en.PID) {
+			os.Remove(path) // its agent crashed without Close
+			continue
+		}
+		out = append(out, en)
+	}
+	return out, nil
 }

@@ -1,8 +1,9 @@
 //go:build unix
 
-package agent
+package registry
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -14,4 +15,10 @@ func fileOwner(fi os.FileInfo) (int, bool) {
 		return 0, false
 	}
 	return int(st.Uid), true
+}
+
+// processGone reports whether no process has the PID. A process of
+// another user (EPERM) still exists.
+func processGone(pid int) bool {
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }

@@ -1,4 +1,4 @@
-package detectors
+package findings
 
 import (
 	"cmp"
@@ -106,12 +106,6 @@ type Result struct {
 	// Errors are the detectors that panicked in this pass, as
 	// *DetectorError.
 	Errors []error
-}
-
-// FindingID returns the conventional ID of a finding: the detector name and
-// the subject, so one subject has one finding per detector.
-func FindingID(detector, subject string) string {
-	return detector + ":" + subject
 }
 
 // tracked is one pending or firing finding.
@@ -248,7 +242,7 @@ func (e *Engine) Run(w model.Window) Result {
 		for _, f := range reports[i] {
 			f.Detector = d.Name()
 			if f.ID == "" {
-				f.ID = FindingID(f.Detector, f.Subject)
+				f.ID = model.FindingID(f.Detector, f.Subject)
 			}
 			if seen[f.ID] {
 				continue

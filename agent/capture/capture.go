@@ -1,4 +1,9 @@
-package agent
+// Package capture saves the evidence of findings that fire: a goroutine
+// dump at once, then block and mutex profiles and a short CPU profile, and,
+// as an opt-in, the last seconds of a runtime/trace flight recorder. The
+// files go into a bounded directory; what they show is added to the
+// finding through the small [Findings] interface the agent passes in.
+package capture
 
 import (
 	"bytes"
@@ -20,6 +25,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -45,16 +51,18 @@ const (
 	// maxFullDumpGoroutines bounds the stop-the-world of the dump taken
 	// on firing to about 300ms.
 	maxFullDumpGoroutines = 10000
+	// maxLeakCaptureGoroutines bounds the stop-the-world of the
+	// goroutineleak profile read on firing to a few milliseconds
+	// (docs/perf.md).
+	maxLeakCaptureGoroutines = 10000
 )
 
-// CaptureOptions configures evidence capture: when a finding fires, the
+// Options configures evidence capture: when a finding fires, the
 // agent saves a goroutine dump (at once, so it shows the state at firing
 // time), then block and mutex profiles and a short CPU profile, and, as an
 // opt-in, the last seconds of a runtime/trace flight recorder. The zero
 // value captures with the defaults below.
-type CaptureOptions struct {
-	// Disabled turns evidence capture off. Optional. Default false.
-	Disabled bool
+type Options struct {
 	// Dir is where captures are written; it is created at the first
 	// capture, so an agent in a read-only file system starts and only
 	// its captures fail (each failure is logged and noted in the
@@ -71,8 +79,11 @@ type CaptureOptions struct {
 	// captured. Optional. Default 1 minute.
 	Every time.Duration
 	// CPUProfile is the length of the CPU profile taken when a finding
-	// fires. Optional. Default 5 s; negative takes none.
+	// fires. Optional. Default 5 s.
 	CPUProfile time.Duration
+	// NoCPUProfile takes no CPU profile when a finding fires. Optional.
+	// Default false.
+	NoCPUProfile bool
 	// Trace runs a runtime/trace flight recorder all the time and saves
 	// its window when a finding fires. It costs a few percent of CPU,
 	// hence the opt-in. Optional. Default false.
@@ -82,15 +93,28 @@ type CaptureOptions struct {
 	TraceWindow time.Duration
 }
 
-// capturer saves evidence into a bounded directory. onFiring runs on the
+// Findings is what a Capturer needs of the findings engine: a way to add
+// what the captures show to the finding that fired.
+// [github.com/asyncmon/asyncmon/findings.Engine] implements it.
+type Findings interface {
+	// Annotate adds evidence to an active finding.
+	Annotate(id string, ev model.Evidence) bool
+	// Amend changes an active finding with what was learnt after it
+	// fired, and reports whether its level rose.
+	Amend(id string, am findings.Amendment) bool
+}
+
+// Capturer saves evidence into a bounded directory. OnFiring runs on the
 // collection goroutine and returns quickly; slow captures (the CPU
-// profile) run on the capture goroutine, which the agent owns and joins.
-type capturer struct {
-	opts CaptureOptions
+// profile) run in Run, on a goroutine its caller owns and joins. Its
+// methods are safe for concurrent use.
+type Capturer struct {
+	opts Options
 	// tempDir is true when Dir is the default one, which Close removes
 	// if it is empty.
 	tempDir bool
 	log     *slog.Logger
+	sink    Findings
 	jobs    chan captureJob
 	flight  *trace.FlightRecorder
 
@@ -113,7 +137,13 @@ type captureJob struct {
 	finding model.Finding
 }
 
-func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
+// New returns a capturer that reports to sink, and starts the flight
+// recorder if opts.Trace asks for it: call Run, or Stop if Run will
+// never be called. log may be nil.
+func New(opts Options, log *slog.Logger, sink Findings) *Capturer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	tempDir := opts.Dir == ""
 	if tempDir {
 		opts.Dir = filepath.Join(os.TempDir(), fmt.Sprintf("asyncmon-captures-%d", os.Getpid()))
@@ -127,16 +157,17 @@ func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
 	if opts.Every <= 0 {
 		opts.Every = defaultCaptureEvery
 	}
-	if opts.CPUProfile == 0 {
+	if opts.CPUProfile <= 0 {
 		opts.CPUProfile = defaultCaptureCPU
 	}
 	if opts.TraceWindow <= 0 {
 		opts.TraceWindow = defaultTraceWindow
 	}
-	c := &capturer{
+	c := &Capturer{
 		opts:    opts,
 		tempDir: tempDir,
 		log:     log,
+		sink:    sink,
 		jobs:    make(chan captureJob, captureQueue),
 		buckets: make(map[string]*bucket),
 	}
@@ -151,39 +182,44 @@ func newCapturer(opts CaptureOptions, log *slog.Logger) (*capturer, error) {
 			c.flight = fr
 		}
 	}
-	return c, nil
+	return c
 }
 
-// run is the capture goroutine: it takes the slow captures until ctx is
-// done.
-func (c *capturer) run(ctx context.Context, a *Agent) {
-	defer func() {
-		if c.flight != nil {
-			c.flight.Stop()
-		}
-		if c.tempDir {
-			os.Remove(c.opts.Dir) // fails, as it should, unless empty
-		}
-	}()
+// Run takes the slow captures until ctx is done, then stops the flight
+// recorder and removes the default directory if it is empty.
+func (c *Capturer) Run(ctx context.Context) {
+	defer c.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case j := <-c.jobs:
-			c.slow(ctx, a, j)
+			c.slow(ctx, j)
 		}
 	}
 }
 
+// Stop stops the flight recorder and removes the default directory if it
+// holds no capture. Run calls it on return; call it yourself only when
+// Run will never run.
+func (c *Capturer) Stop() {
+	if c.flight != nil {
+		c.flight.Stop()
+	}
+	if c.tempDir {
+		os.Remove(c.opts.Dir) // fails, as it should, unless empty
+	}
+}
+
 // bucket is a token bucket: defaultCaptureBurst tokens, refilled at one
-// per CaptureOptions.Every.
+// per Options.Every.
 type bucket struct {
 	tokens float64
 	last   time.Time
 }
 
 // allow takes a token from detector's bucket at now.
-func (c *capturer) allow(detector string, now time.Time) bool {
+func (c *Capturer) allow(detector string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b := c.buckets[detector]
@@ -200,12 +236,12 @@ func (c *capturer) allow(detector string, now time.Time) bool {
 	return true
 }
 
-// onFiring captures the fast evidence of a finding that just fired (the
+// OnFiring captures the fast evidence of a finding that just fired (the
 // goroutine dump and the flight recorder window, so they show the state
-// at firing time) and queues the slow part.
-func (c *capturer) onFiring(a *Agent, f model.Finding) {
+// at firing time) and queues the slow part for Run.
+func (c *Capturer) OnFiring(f model.Finding) {
 	if !c.allow(f.Detector, time.Now()) {
-		a.findings.engine.Annotate(f.ID, model.Evidence{Notes: []string{
+		c.sink.Annotate(f.ID, model.Evidence{Notes: []string{
 			fmt.Sprintf("no evidence captured: capture is rate limited to %d at once, then one per %s, per detector", defaultCaptureBurst, c.opts.Every)}})
 		return
 	}
@@ -227,7 +263,7 @@ func (c *capturer) onFiring(a *Agent, f model.Finding) {
 	}); err == nil {
 		ids = append(ids, cp.ID)
 	} else {
-		a.log.Warn("capture failed", "kind", captureKindGoroutine, "err", err)
+		c.log.Warn("capture failed", "kind", captureKindGoroutine, "err", err)
 	}
 	if c.flight != nil && c.flight.Enabled() {
 		if cp, err := c.save(captureKindTrace, "trace", f.ID, func(w io.Writer) error {
@@ -236,21 +272,21 @@ func (c *capturer) onFiring(a *Agent, f model.Finding) {
 		}); err == nil {
 			ids = append(ids, cp.ID)
 		} else {
-			a.log.Warn("capture failed", "kind", captureKindTrace, "err", err)
+			c.log.Warn("capture failed", "kind", captureKindTrace, "err", err)
 		}
 	}
-	a.findings.engine.Annotate(f.ID, model.Evidence{Captures: ids})
+	c.sink.Annotate(f.ID, model.Evidence{Captures: ids})
 	select {
 	case c.jobs <- captureJob{finding: f}:
 	default:
-		a.log.Warn("capture queue full", "finding", f.ID)
+		c.log.Warn("capture queue full", "finding", f.ID)
 	}
 }
 
 // slow takes block, mutex and CPU profiles (and, for goroutine leaks, the
 // runtime's goroutineleak profile where the binary has it) for one
 // finding, and annotates the finding with what they show.
-func (c *capturer) slow(ctx context.Context, a *Agent, j captureJob) {
+func (c *Capturer) slow(ctx context.Context, j captureJob) {
 	f := j.finding
 	var ev model.Evidence
 	for _, kind := range []string{captureKindBlock, captureKindMutex} {
@@ -261,9 +297,9 @@ func (c *capturer) slow(ctx context.Context, a *Agent, j captureJob) {
 		}
 	}
 	if f.Detector == detectors.LeakName {
-		c.leakProfile(a, f, &ev)
+		c.leakProfile(f, &ev)
 	}
-	if c.opts.CPUProfile > 0 {
+	if !c.opts.NoCPUProfile {
 		var buf bytes.Buffer
 		if err := pprof.StartCPUProfile(&buf); err != nil {
 			// Only one CPU profile may run at a time in a process:
@@ -293,21 +329,28 @@ func (c *capturer) slow(ctx context.Context, a *Agent, j captureJob) {
 				// shows the service's own code burning the CPU, that
 				// code's file:line is the better subject.
 				if f.Detector == detectors.StarvationName && f.Cause == detectors.CauseCPU && hot.site != "" {
-					a.findings.engine.Amend(f.ID, detectors.Amendment{Subject: hot.site})
+					c.sink.Amend(f.ID, findings.Amendment{Subject: hot.site})
 				}
 			}
 		}
 	}
-	a.findings.engine.Annotate(f.ID, ev)
+	c.sink.Annotate(f.ID, ev)
 }
 
-// leakProfile saves the runtime's goroutineleak profile, which exists only
-// in binaries built with GOEXPERIMENT=goroutineleakprofile, and notes
-// whether it confirms the finding.
-func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
+// leakProfile saves the runtime's goroutineleak profile, which exists in
+// Go 1.27 and in Go 1.26 binaries built with
+// GOEXPERIMENT=goroutineleakprofile, and notes whether it confirms the
+// finding. Reading it runs a GC cycle whose stop-the-world pause grows
+// with the goroutine count, so past maxLeakCaptureGoroutines it is left
+// to the goroutine collector, which bounds that pause.
+func (c *Capturer) leakProfile(f model.Finding, ev *model.Evidence) {
 	p := pprof.Lookup(goroutineLeakProfile)
 	if p == nil {
-		ev.Notes = append(ev.Notes, "not confirmed by the runtime: build with GOEXPERIMENT=goroutineleakprofile to have the goroutineleak profile check it")
+		ev.Notes = append(ev.Notes, "not confirmed by the runtime: it has no goroutineleak profile to check it (use Go 1.27, or GOEXPERIMENT=goroutineleakprofile on Go 1.26)")
+		return
+	}
+	if n := runtime.NumGoroutine(); n > maxLeakCaptureGoroutines {
+		ev.Notes = append(ev.Notes, fmt.Sprintf("no goroutineleak profile captured: at %d goroutines its GC pause would pass the capture's bound (%d goroutines); the goroutine collector reads it on its own, bounded schedule", n, maxLeakCaptureGoroutines))
 		return
 	}
 	var text bytes.Buffer
@@ -323,17 +366,25 @@ func (c *capturer) leakProfile(a *Agent, f model.Finding, ev *model.Evidence) {
 	}
 	if f.Subject != "" && bytes.Contains(data, []byte(f.Subject)) {
 		note := "confirmed: the runtime's goroutineleak profile reports goroutines leaked at " + f.Subject + ": they are blocked on primitives no other goroutine can reach"
-		if a.findings.engine.Amend(f.ID, detectors.Amendment{Level: model.LevelCritical, Cause: detectors.CauseConfirmed, Evidence: model.Evidence{Notes: []string{note}}}) {
-			a.findings.countFired(f.Detector, model.LevelCritical)
-		}
+		c.sink.Amend(f.ID, findings.Amendment{Level: model.LevelCritical, Cause: detectors.CauseConfirmed, Evidence: model.Evidence{Notes: []string{note}}})
 	} else {
 		ev.Notes = append(ev.Notes, "the runtime's goroutineleak profile does not list "+f.Subject+": the goroutines wait on something still reachable (a long-lived channel or context), which the runtime cannot prove leaked")
 	}
 }
 
+// SaveText keeps text read from r (at most max bytes) as a capture of
+// kind for the finding with ID finding, such as the report of a crash of
+// an earlier run.
+func (c *Capturer) SaveText(kind, finding string, r io.Reader, max int64) (model.Capture, error) {
+	return c.save(kind, "text", finding, func(w io.Writer) error {
+		_, err := io.Copy(w, io.LimitReader(r, max))
+		return err
+	})
+}
+
 // save writes one capture atomically (a temporary file renamed into
 // place), adds it to the index and enforces the bounds.
-func (c *capturer) save(kind, format, finding string, write func(io.Writer) error) (model.Capture, error) {
+func (c *Capturer) save(kind, format, finding string, write func(io.Writer) error) (model.Capture, error) {
 	now := time.Now().UTC()
 	c.mu.Lock()
 	c.seq++
@@ -371,7 +422,7 @@ func (c *capturer) save(kind, format, finding string, write func(io.Writer) erro
 }
 
 // enforceLocked deletes the oldest captures beyond the bounds.
-func (c *capturer) enforceLocked() {
+func (c *Capturer) enforceLocked() {
 	var total int64
 	for _, f := range c.index {
 		total += f.Bytes
@@ -388,7 +439,7 @@ func (c *capturer) enforceLocked() {
 
 // loadIndex indexes captures left in Dir by an earlier run, so the bounds
 // hold across restarts.
-func (c *capturer) loadIndex() {
+func (c *Capturer) loadIndex() {
 	ents, err := os.ReadDir(c.opts.Dir)
 	if err != nil {
 		return
@@ -414,6 +465,12 @@ func (c *capturer) loadIndex() {
 	c.enforceLocked()
 }
 
+// FileName returns the name of a capture's file, as the agent offers it
+// for download.
+func FileName(cp model.Capture) string {
+	return capturePrefix + cp.ID + extOf(cp.Format)
+}
+
 func extOf(format string) string {
 	switch format {
 	case "pprof":
@@ -433,8 +490,8 @@ func splitExt(name string) (id, format string) {
 	return name, "text"
 }
 
-// list returns the captures, newest first.
-func (c *capturer) list() []model.Capture {
+// List returns the captures, newest first.
+func (c *Capturer) List() []model.Capture {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]model.Capture, 0, len(c.index))
@@ -444,8 +501,9 @@ func (c *capturer) list() []model.Capture {
 	return out
 }
 
-// open returns the capture with id and its file, opened.
-func (c *capturer) open(id string) (model.Capture, *os.File, error) {
+// Open returns the capture with id and its file, opened; the error is
+// os.ErrNotExist for an unknown id.
+func (c *Capturer) Open(id string) (model.Capture, *os.File, error) {
 	c.mu.Lock()
 	var found *captureFile
 	for i := range c.index {

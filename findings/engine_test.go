@@ -1,4 +1,4 @@
-package detectors
+package findings
 
 import (
 	"errors"
@@ -54,7 +54,7 @@ func TestEngineLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := FindingID("d", "main.go:1")
+	id := model.FindingID("d", "main.go:1")
 	type step struct {
 		sec      int
 		hold     bool
@@ -133,7 +133,7 @@ func TestEngineRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.Run(at(0))
-			f, ok := e.Finding(FindingID("d", "main.go:1"))
+			f, ok := e.Finding(model.FindingID("d", "main.go:1"))
 			if tc.wantState == "" {
 				if ok {
 					t.Fatalf("got %+v, want no finding", f)
@@ -167,7 +167,7 @@ func TestEngineAnnotateSurvivesPasses(t *testing.T) {
 	d := &scripted{name: "d", hold: true, level: model.LevelWarning, rule: &Rule{For: -1}}
 	e, _ := NewEngine(Config{}, d)
 	e.Run(at(0))
-	id := FindingID("d", "main.go:1")
+	id := model.FindingID("d", "main.go:1")
 	if !e.Annotate(id, model.Evidence{Captures: []string{"c1"}, Notes: []string{"hot: f"}}) {
 		t.Fatal("Annotate on an active finding returned false")
 	}
@@ -244,7 +244,7 @@ func TestEngineAmend(t *testing.T) {
 	d := &scripted{name: "d", hold: true, level: model.LevelWarning, rule: &Rule{For: -1}}
 	e, _ := NewEngine(Config{}, d)
 	e.Run(at(0))
-	id := FindingID("d", "main.go:1")
+	id := model.FindingID("d", "main.go:1")
 	if !e.Amend(id, Amendment{Level: model.LevelCritical, Cause: "confirmed", Subject: "hot.go:7", Evidence: model.Evidence{Notes: []string{"runtime says so"}}}) {
 		t.Fatal("Amend to critical did not raise the level")
 	}

@@ -1,10 +1,10 @@
-package detectors_test
+package findings_test
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -31,8 +31,8 @@ func (fdPressure) Detect(w model.Window) []model.Finding {
 // An engine runs detectors over windows and keeps their findings'
 // lifecycle: here the condition must hold for 2s before it fires.
 func ExampleEngine() {
-	e, err := detectors.NewEngine(detectors.Config{
-		Rules: map[string]detectors.Rule{"fd-pressure": {For: 2 * time.Second}},
+	e, err := findings.NewEngine(findings.Config{
+		Rules: map[string]findings.Rule{"fd-pressure": {For: 2 * time.Second}},
 	}, fdPressure{})
 	if err != nil {
 		fmt.Println(err)
