@@ -135,3 +135,33 @@ func TestCrashFromRuntime(t *testing.T) {
 		})
 	}
 }
+
+// TestFatalFromFrames: the fatal errors a crash output file lacks the
+// message of are named from the crashing goroutine's frames.
+func TestFatalFromFrames(t *testing.T) {
+	fr := func(fns ...string) []model.Frame {
+		var out []model.Frame
+		for _, fn := range fns {
+			out = append(out, model.Frame{Func: fn})
+		}
+		return append(out, model.Frame{Func: "main.work"})
+	}
+	for _, tc := range []struct {
+		frames []model.Frame
+		want   string
+		ok     bool
+	}{
+		{fr("internal/runtime/maps.fatal", "runtime.mapassign_faststr"), "concurrent map writes", true},
+		{fr("internal/runtime/maps.fatal", "runtime.mapaccess1_fast64"), "concurrent map read and map write", true},
+		{fr("internal/runtime/maps.fatal", "internal/runtime/maps.(*Iter).Next", "runtime.mapiternext"), "concurrent map iteration and map write", true},
+		{fr("internal/sync.fatal", "internal/sync.(*Mutex).unlockSlow", "sync.(*Mutex).Unlock"), "sync: unlock of unlocked mutex", true},
+		{fr("sync.fatal", "sync.(*RWMutex).RUnlock"), "sync: RUnlock of unlocked RWMutex", true},
+		{fr("runtime.throw", "runtime.newstack"), FatalUnknown, true},
+		{fr("runtime.gopark", "runtime.chanrecv1"), "", false},
+	} {
+		got, ok := fatalFromFrames(tc.frames)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%v: got %q %v, want %q %v", tc.frames[:len(tc.frames)-1], got, ok, tc.want, tc.ok)
+		}
+	}
+}
