@@ -28,6 +28,10 @@ const (
 	// maxCrashRead bounds how much of a report is read: the crash message
 	// and the crashing goroutine come first.
 	maxCrashRead = 4 << 20
+	// maxCrashKept bounds a kept report on disk: with GOTRACEBACK=all a
+	// crash prints every goroutine, hundreds of MiB at a million. The
+	// head holds what is reported.
+	maxCrashKept = 16 << 20
 )
 
 // CrashOptions configures the keeping of crash reports (Options.NoCrash
@@ -139,8 +143,9 @@ func (a *Agent) initCrash(opts CrashOptions) {
 	}
 }
 
-// takeCrash moves a non-empty crash output aside as a kept report,
-// prunes the reports beyond keep, and returns the crash it holds.
+// takeCrash moves a non-empty crash output aside as a kept report (cut
+// to 16 MiB), prunes the reports beyond keep, and returns the crash it
+// holds.
 func takeCrash(dir string, keep int) (*model.Crash, error) {
 	out := filepath.Join(dir, crashOutput)
 	st, err := os.Stat(out)
@@ -153,6 +158,9 @@ func takeCrash(dir string, keep int) (*model.Crash, error) {
 	kept := filepath.Join(dir, "crash-"+st.ModTime().UTC().Format("20060102T150405.000000000Z")+".txt")
 	if err := os.Rename(out, kept); err != nil {
 		return nil, err
+	}
+	if st.Size() > maxCrashKept {
+		_ = os.Truncate(kept, maxCrashKept) // best effort: the bound is on disk use
 	}
 	pruneCrashes(dir, keep)
 	f, err := os.Open(kept)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,5 +58,45 @@ func TestCrashReportOfThePreviousRun(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(dir, "crash.out")); err != nil || st.Size() != 0 {
 		t.Errorf("fresh crash output: %v, %v", st, err)
+	}
+}
+
+// TestCrashReportsAreBounded: only the newest Keep reports stay, and a
+// start without a crash keeps them all and reports nothing.
+func TestCrashReportsAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 6 {
+		name := filepath.Join(dir, "crash-2026010"+string(rune('1'+i))+"T000000.000000000Z.txt")
+		if err := os.WriteFile(name, []byte("panic: old\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "crash.out"), []byte("panic: new\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/main.go:3 +0x1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := func() *agent.Agent {
+		a, err := agent.Start(context.Background(), agent.Options{NoListen: true, NoCapture: true, Crash: agent.CrashOptions{Dir: dir, Keep: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a := start()
+	c := a.Latest().Crash
+	a.Close()
+	if c == nil || c.Message != "new" || c.Site.Site() != "/src/main.go:3" {
+		t.Fatalf("crash = %+v", c)
+	}
+	kept, _ := filepath.Glob(filepath.Join(dir, "crash-*.txt"))
+	if len(kept) != 3 || !slices.Contains(kept, c.Path) {
+		t.Fatalf("kept %v, want the 3 newest with %s", kept, c.Path)
+	}
+	a = start()
+	defer a.Close()
+	if c := a.Latest().Crash; c != nil {
+		t.Errorf("a clean previous run reported a crash: %+v", c)
+	}
+	if again, _ := filepath.Glob(filepath.Join(dir, "crash-*.txt")); len(again) != 3 {
+		t.Errorf("kept %v after a clean start", again)
 	}
 }
