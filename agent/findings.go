@@ -187,7 +187,11 @@ func (a *Agent) startFindings(opts Options) error {
 // Middleware wraps an HTTP handler so the agent tracks its requests in
 // flight: they appear in Snapshot.Requests, and the stuck-request detector
 // reports those in flight for too long, with the handler goroutine's
-// stack. It costs one goroutine-ID lookup and a map insert per request.
+// stack. It also counts the requests that arrive and finish (the overload
+// detector watches them pile up) and records a handler's panic at the
+// line that panicked before panicking again, so net/http handles it as
+// before (http.ErrAbortHandler is passed on uncounted). It costs one
+// goroutine-ID lookup and a map insert per request.
 func (a *Agent) Middleware(h http.Handler) http.Handler {
 	return a.requests.Middleware(h)
 }

@@ -94,7 +94,9 @@ func NewRequests(opts RequestsOptions) *Requests {
 // Name implements model.Collector.
 func (r *Requests) Name() string { return "requests" }
 
-// Middleware wraps h so that its requests are tracked while in flight.
+// Middleware wraps h so that its requests are tracked while in flight,
+// counted as they arrive and finish, and their panics recorded with
+// RequestsOptions.Panics (then passed on to net/http unchanged).
 func (r *Requests) Middleware(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		path := req.URL.Path
