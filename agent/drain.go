@@ -75,7 +75,7 @@ func (a *Agent) logUndrained(u Undrained) {
 			break
 		}
 		a.log.Warn("request did not drain", "method", r.Method, "path", r.Path,
-			"age", time.Duration(r.AgeSeconds*float64(time.Second)).Round(time.Millisecond).String(), "goroutine", r.GoroutineID)
+			"age", time.Duration(r.AgeSeconds*float64(time.Second)).Round(time.Millisecond).String())
 	}
 	for i, c := range u.Conns {
 		if i == maxUndrainedLogged {

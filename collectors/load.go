@@ -25,13 +25,18 @@ func (r *Requests) load(now time.Time, reqs []inflight) model.RequestLoad {
 // stacks: what a shutdown that did not drain leaves behind.
 func (r *Requests) InFlight() []model.Request {
 	now := time.Now()
-	r.mu.Lock()
-	out := make([]model.Request, 0, len(r.inflight))
-	for _, in := range r.inflight {
-		out = append(out, model.Request{Method: in.method, Path: in.path, Started: in.started,
-			AgeSeconds: now.Sub(in.started).Seconds(), GoroutineID: in.gid})
+	var out []model.Request
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		for _, in := range sh.recs {
+			if in.token != 0 {
+				out = append(out, model.Request{Method: in.method, Path: in.path, Started: in.started,
+					AgeSeconds: now.Sub(in.started).Seconds()})
+			}
+		}
+		sh.mu.Unlock()
 	}
-	r.mu.Unlock()
 	slices.SortFunc(out, func(a, b model.Request) int { return a.Started.Compare(b.Started) })
 	return out
 }
