@@ -39,6 +39,7 @@ func registerMetrics(reg *prometheus.Registry, a *Agent) error {
 			newFindingMetrics(),
 			newConnMetrics(),
 			newAgentMetrics(),
+			newFailureMetrics(),
 		}}, key: latest}),
 	)
 }
