@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,7 +239,20 @@ type collectorState struct {
 //
 // Start returns an error if the address cannot be bound, for example
 // because the port is already in use.
-func Start(ctx context.Context, opts Options) (*Agent, error) {
+func Start(ctx context.Context, opts Options) (a *Agent, err error) {
+	// Every goroutine Start starts (the collection loop, the scheduler's
+	// timer probe, the API server and its connections, the capture worker,
+	// the flight recorder) inherits the agent's pprof label from its first
+	// instruction: detectors and profiles tell the agent's goroutines
+	// apart by it, without lists of function names.
+	pprof.Do(ctx, pprof.Labels(model.AgentLabel, "agent"), func(ctx context.Context) {
+		a, err = newAgent(ctx, opts)
+	})
+	return a, err
+}
+
+// newAgent is Start, run with the agent's label set.
+func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("asyncmon: start: %w", err)
 	}
@@ -333,7 +347,6 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 			BaseContext: func(net.Listener) context.Context { return a.ctx },
 		}
 		a.wg.Go(func() {
-			labelOwn(a.ctx) // its connections' goroutines inherit the label
 			if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				a.log.Error("serve failed", "addr", a.ln.Addr().String(), "err", err)
 			}
@@ -400,7 +413,6 @@ func (a *Agent) Window(d time.Duration) model.Window {
 // loop collects every interval until Close, waiting longer when the
 // budget says so.
 func (a *Agent) loop() {
-	labelOwn(a.ctx)
 	t := time.NewTimer(a.interval)
 	defer t.Stop()
 	for {

@@ -3,7 +3,6 @@ package detectors
 import (
 	"cmp"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -239,20 +238,6 @@ func connCost(kind string) string {
 	return "each holds a socket and a file descriptor until the garbage collector closes it"
 }
 
-func connShortSite(f model.Frame) string {
-	if f.File == "" {
-		return f.Func
-	}
-	return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
-}
-
-func connShortFunc(fn string) string {
-	if i := strings.LastIndexByte(fn, '/'); i >= 0 {
-		return fn[i+1:]
-	}
-	return fn
-}
-
 // definite reports the tracker's definite leaks, one finding per kind and
 // site.
 func (d *ConnLeak) definite(s *model.Snapshot) []model.Finding {
@@ -301,10 +286,10 @@ func (d *ConnLeak) definite(s *model.Snapshot) []model.Finding {
 		f := model.Finding{
 			ID:      "leak:" + k.kind + ":" + k.site.Site(),
 			Level:   level,
-			Title:   fmt.Sprintf("%s%s leaked at %s", connUpperFirst(connWhat(k.kind, 2)), pool, connShortSite(k.site)),
+			Title:   fmt.Sprintf("%s%s leaked at %s", connUpperFirst(connWhat(k.kind, 2)), pool, k.site.ShortSite()),
 			Subject: k.site.Site(),
 			Summary: fmt.Sprintf("%d %s%s opened at %s (%s) became unreachable without being closed, the last at %s; %s. %s",
-				a.n, connWhat(k.kind, a.n), pool, connShortSite(k.site), connShortFunc(k.site.Func),
+				a.n, connWhat(k.kind, a.n), pool, k.site.ShortSite(), k.site.ShortFunc(),
 				c.LeakedAt.Format(time.TimeOnly), connCost(k.kind), connAdvice(k.kind)),
 			Evidence: model.Evidence{
 				Numbers: map[string]float64{
@@ -403,7 +388,7 @@ func connDescribeHolders(hs []connHolder) []string {
 		if h.leaked > 0 {
 			parts = append(parts, fmt.Sprintf("%d leaked", h.leaked))
 		}
-		notes = append(notes, fmt.Sprintf("%s at %s (%s): %s", connWhat(h.kind, 2), h.site.Site(), connShortFunc(h.site.Func), strings.Join(parts, ", ")))
+		notes = append(notes, fmt.Sprintf("%s at %s (%s): %s", connWhat(h.kind, 2), h.site.Site(), h.site.ShortFunc(), strings.Join(parts, ", ")))
 	}
 	return notes
 }
@@ -437,8 +422,8 @@ func (d *ConnLeak) pools(w model.Window) []model.Finding {
 		if len(hs) > 0 {
 			top := hs[0]
 			subject = top.site.Site()
-			title = fmt.Sprintf("Database pool %q exhausted, held by %s", p.Name, connShortSite(top.site))
-			where = fmt.Sprintf("Most are held by %s opened at %s (%s). %s", connWhat(top.kind, 2), connShortSite(top.site), connShortFunc(top.site.Func), connAdvice(top.kind))
+			title = fmt.Sprintf("Database pool %q exhausted, held by %s", p.Name, top.site.ShortSite())
+			where = fmt.Sprintf("Most are held by %s opened at %s (%s). %s", connWhat(top.kind, 2), top.site.ShortSite(), top.site.ShortFunc(), connAdvice(top.kind))
 			stacks = []model.Stack{{Label: "holder opened at", Frames: top.stack}}
 		}
 		out = append(out, model.Finding{
@@ -517,10 +502,10 @@ func (d *ConnLeak) held(s *model.Snapshot) []model.Finding {
 		out = append(out, model.Finding{
 			ID:      "held:" + h.kind + ":" + h.site.Site(),
 			Level:   model.LevelWarning,
-			Title:   fmt.Sprintf("%s left open at %s", connUpperFirst(connWhat(h.kind, 2)), connShortSite(h.site)),
+			Title:   fmt.Sprintf("%s left open at %s", connUpperFirst(connWhat(h.kind, 2)), h.site.ShortSite()),
 			Subject: h.site.Site(),
 			Summary: fmt.Sprintf("%d %s opened at %s (%s) have been open with no I/O for over %s (the oldest for %s); healthy code uses and closes them within a request. %s",
-				h.open, connWhat(h.kind, int64(h.open)), connShortSite(h.site), connShortFunc(h.site.Func), d.cfg.HeldIdle, connSecs(h.oldest), connAdvice(h.kind)),
+				h.open, connWhat(h.kind, int64(h.open)), h.site.ShortSite(), h.site.ShortFunc(), d.cfg.HeldIdle, connSecs(h.oldest), connAdvice(h.kind)),
 			Evidence: model.Evidence{
 				Numbers: map[string]float64{
 					"open_idle":          float64(h.open),
@@ -564,10 +549,10 @@ func (d *ConnLeak) idle(s *model.Snapshot) []model.Finding {
 		out = append(out, model.Finding{
 			ID:      "idle:" + kind,
 			Level:   model.LevelInfo,
-			Title:   fmt.Sprintf("%s idle far longer than their peers, opened at %s", connUpperFirst(connWhat(kind, 2)), connShortSite(top.site)),
+			Title:   fmt.Sprintf("%s idle far longer than their peers, opened at %s", connUpperFirst(connWhat(kind, 2)), top.site.ShortSite()),
 			Subject: top.site.Site(),
 			Summary: fmt.Sprintf("%d %s have had no I/O for over %s while the median one of their kind has been idle %s; they may have been forgotten. The most come from %s (%s).",
-				connSumOpen(hs), connWhat(kind, int64(connSumOpen(hs))), connSecs(limit), connSecs(median), connShortSite(top.site), connShortFunc(top.site.Func)),
+				connSumOpen(hs), connWhat(kind, int64(connSumOpen(hs))), connSecs(limit), connSecs(median), top.site.ShortSite(), top.site.ShortFunc()),
 			Evidence: model.Evidence{
 				Numbers: map[string]float64{
 					"idle_outliers":        float64(connSumOpen(hs)),
@@ -617,19 +602,19 @@ func (d *ConnLeak) growth(w model.Window) []model.Finding {
 		// library, which says nothing about whose bug it is.
 		user := slices.IndexFunc(hs, func(h connHolder) bool { return h.site.IsUser() })
 		if len(hs) > 0 && user < 0 {
-			where = fmt.Sprintf("Most of those listed were opened inside the standard library (%s), e.g. dialled by an http.Transport: look for response bodies that are not closed and for clients that are created per request.", connShortFunc(hs[0].site.Func))
+			where = fmt.Sprintf("Most of those listed were opened inside the standard library (%s), e.g. dialled by an http.Transport: look for response bodies that are not closed and for clients that are created per request.", hs[0].site.ShortFunc())
 			stacks = []model.Stack{{Label: "most opened at", Frames: hs[0].stack}}
 		}
 		if user >= 0 {
 			hs[0], hs[user] = hs[user], hs[0]
 			subject = hs[0].site.Site()
-			title = fmt.Sprintf("Open %s keep growing, most opened at %s", connWhat(kind, 2), connShortSite(hs[0].site))
-			where = fmt.Sprintf("Most of those listed were opened at %s (%s): look there for a missing Close.", connShortSite(hs[0].site), connShortFunc(hs[0].site.Func))
+			title = fmt.Sprintf("Open %s keep growing, most opened at %s", connWhat(kind, 2), hs[0].site.ShortSite())
+			where = fmt.Sprintf("Most of those listed were opened at %s (%s): look there for a missing Close.", hs[0].site.ShortSite(), hs[0].site.ShortFunc())
 			if kind == model.ConnServer {
 				// Every accepted connection comes from the same Serve
 				// call: the site says which server, not which bug.
 				where = fmt.Sprintf("They are accepted at %s (%s). A server keeps a connection while its handler runs and while the client keeps it alive: look for handlers that do not return (goroutine groups under net/http.(*conn).serve) and for clients that open new connections instead of reusing them.",
-					connShortSite(hs[0].site), connShortFunc(hs[0].site.Func))
+					hs[0].site.ShortSite(), hs[0].site.ShortFunc())
 			}
 			stacks = []model.Stack{{Label: "most opened at", Frames: hs[0].stack}}
 		}
@@ -717,7 +702,7 @@ func (d *ConnLeak) readLoops(w model.Window) []model.Finding {
 	var stacks []model.Stack
 	if len(hs) > 0 {
 		subject = hs[0].site.Site()
-		where = fmt.Sprintf("Most outstanding bodies were opened at %s (%s). %s", connShortSite(hs[0].site), connShortFunc(hs[0].site.Func), connAdvice(model.ConnHTTPBody))
+		where = fmt.Sprintf("Most outstanding bodies were opened at %s (%s). %s", hs[0].site.ShortSite(), hs[0].site.ShortFunc(), connAdvice(model.ConnHTTPBody))
 		stacks = []model.Stack{{Label: "body opened at", Frames: hs[0].stack}}
 	}
 	return []model.Finding{{

@@ -1,81 +1,8 @@
 package model
 
 import (
-	"strconv"
-	"strings"
 	"time"
 )
-
-// Frame is one function call in a stack.
-type Frame struct {
-	Func string `json:"func"`
-	File string `json:"file,omitempty"`
-	Line int    `json:"line,omitempty"`
-}
-
-// Site returns "file:line", or the function name where the file is unknown.
-func (f Frame) Site() string {
-	if f.File == "" {
-		return f.Func
-	}
-	return f.File + ":" + strconv.Itoa(f.Line)
-}
-
-// IsUser reports whether f is the user's code: outside the standard
-// library (see IsUserFunc).
-func (f Frame) IsUser() bool { return f.Func != "" && IsUserFunc(f.Func) }
-
-// IsUserFunc reports whether fn, a function name as a stack prints it
-// (e.g. "net/http.(*conn).serve", "main.handler",
-// "github.com/x/y.(*T).Run"), is the user's code: outside the standard
-// library (its package path's first element has a dot, or is not a
-// standard one) and outside asyncmon's own agent and wrappers, which sit
-// between the user's code and the standard library in stacks (a tracked
-// connection's Read, the request middleware) and would otherwise be named
-// as where the user's goroutines wait.
-func IsUserFunc(fn string) bool {
-	for _, own := range []string{"github.com/asyncmon/asyncmon/collectors", "github.com/asyncmon/asyncmon/agent"} {
-		if rest, ok := strings.CutPrefix(fn, own); ok && (rest == "" || rest[0] == '.' || rest[0] == '/') {
-			return false
-		}
-	}
-	pkg := fn
-	if i := strings.LastIndexByte(pkg, '/'); i >= 0 {
-		if j := strings.IndexByte(pkg[i:], '.'); j >= 0 {
-			pkg = pkg[:i+j]
-		}
-	} else if j := strings.IndexByte(pkg, '.'); j >= 0 {
-		pkg = pkg[:j]
-	}
-	root := pkg
-	if i := strings.IndexByte(root, '/'); i >= 0 {
-		root = root[:i]
-	}
-	if strings.IndexByte(root, '.') >= 0 {
-		return true
-	}
-	return !isStdRoot(root)
-}
-
-// isStdRoot reports whether root is the first path element of a
-// standard library package ("panic" is how tracebacks print
-// runtime.gopanic).
-func isStdRoot(root string) bool {
-	switch root {
-	case "archive", "bufio", "bytes", "cmp", "compress", "container", "context",
-		"crypto", "database", "debug", "embed", "encoding", "errors", "expvar",
-		"flag", "fmt", "go", "hash", "html", "image", "index", "internal", "io",
-		"iter", "log", "maps", "math", "mime", "net", "os", "path", "plugin",
-		"reflect", "regexp", "runtime", "slices", "sort", "strconv", "strings",
-		"structs", "sync", "syscall", "testing", "text", "time", "unicode",
-		"unique", "unsafe", "weak", "vendor", "panic":
-		return true
-	}
-	return false
-}
-
-// IsZero reports whether f is the zero Frame.
-func (f Frame) IsZero() bool { return f == Frame{} }
 
 // Goroutine is one goroutine as read from a goroutine dump.
 type Goroutine struct {

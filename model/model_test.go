@@ -86,3 +86,50 @@ func TestIsUserFunc(t *testing.T) {
 		t.Error("the zero frame is user code")
 	}
 }
+
+func TestFormatSeconds(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 1.28e-7: "128ns", 14e-6: "14.0µs", 0.0221: "22.1ms", 2.5: "2.50s", 190: "3m10s", -0.5: "-500ms"} {
+		if got := FormatSeconds(in); got != want {
+			t.Errorf("FormatSeconds(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFrameShort(t *testing.T) {
+	for _, tc := range []struct {
+		f                 Frame
+		fn, site, display string
+	}{
+		{Frame{Func: "github.com/a/b/pkg.(*T).M", File: "/src/b/pkg/t.go", Line: 42}, "pkg.(*T).M", "t.go:42", "pkg.(*T).M (t.go:42)"},
+		{Frame{Func: "main.main"}, "main.main", "main.main", "main.main"},
+		{Frame{}, "", "", "-"},
+	} {
+		if got := tc.f.ShortFunc(); got != tc.fn {
+			t.Errorf("%v.ShortFunc() = %q, want %q", tc.f, got, tc.fn)
+		}
+		if got := tc.f.ShortSite(); got != tc.site {
+			t.Errorf("%v.ShortSite() = %q, want %q", tc.f, got, tc.site)
+		}
+		if got := tc.f.Short(); got != tc.display {
+			t.Errorf("%v.Short() = %q, want %q", tc.f, got, tc.display)
+		}
+	}
+}
+
+func TestIsUserFuncDumpForms(t *testing.T) {
+	for fn, want := range map[string]bool{
+		"main.main":                          true,
+		"github.com/x/y.(*T).M":              true,
+		"net/http.(*conn).serve":             false,
+		"runtime.gopark":                     false,
+		"internal/poll.runtime_pollWait":     false,
+		"sync.(*Mutex).Lock":                 false,
+		"example.com/internal/foo.Bar":       true,
+		"command-line-arguments.TestX":       true,
+		"golang.org/x/sync/errgroup.(*G).Go": true,
+	} {
+		if got := IsUserFunc(fn); got != want {
+			t.Errorf("IsUserFunc(%q) = %t, want %t", fn, got, want)
+		}
+	}
+}

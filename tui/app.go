@@ -489,7 +489,7 @@ func (u *ui) renderStatus() {
 		b.WriteString("[white:red:b] disconnected — retrying")
 		if !st.RetryAt.IsZero() {
 			if d := st.RetryAt.Sub(u.now()); d > 0 {
-				fmt.Fprintf(&b, " in %s", fmtDuration(d+time.Second-1))
+				fmt.Fprintf(&b, " in %s", model.FormatDuration(d+time.Second-1))
 			}
 		}
 		b.WriteString(" [-:-:-] ")
@@ -522,7 +522,7 @@ func (u *ui) renderStatus() {
 		if age > staleAfter*interval {
 			color = "red"
 		}
-		fmt.Fprintf(&b, "[%s]data %s old[-] ", color, fmtDuration(age))
+		fmt.Fprintf(&b, "[%s]data %s old[-] ", color, model.FormatDuration(age))
 	}
 	b.WriteString(" " + tview.Escape(u.opts.Title))
 	if st.Mode != "" && st.Mode != "agent" { // say when it is not the usual

@@ -21,13 +21,13 @@ type blockingView struct {
 func blockingColumns() []column[model.BlockingSite] {
 	type S = model.BlockingSite
 	return []column[model.BlockingSite]{
-		{title: "DELAY", right: true, width: 7, text: func(s S) string { return fmtSeconds(s.DelaySeconds) },
+		{title: "DELAY", right: true, width: 7, text: func(s S) string { return model.FormatSeconds(s.DelaySeconds) },
 			num: numOf(func(s S) float64 { return s.DelaySeconds })},
 		{title: "EVENTS", right: true, width: 7, text: func(s S) string { return strconv.FormatInt(s.Count, 10) },
 			num: numOf(func(s S) int64 { return s.Count })},
-		{title: "FUNCTION", expand: 3, maxWidth: 60, text: func(s S) string { return shortFunc(s.Site.Func) },
+		{title: "FUNCTION", expand: 3, maxWidth: 60, text: func(s S) string { return s.Site.ShortFunc() },
 			cmp: cmpStr(func(s S) string { return s.Site.Func })},
-		{title: "AT", expand: 2, maxWidth: 40, trimLeft: true, text: func(s S) string { return shortSite(s.Site) },
+		{title: "AT", expand: 2, maxWidth: 40, trimLeft: true, text: func(s S) string { return s.Site.ShortSite() },
 			cmp: cmpStr(func(s S) string { return s.Site.Site() })},
 	}
 }
@@ -70,7 +70,7 @@ func (v *blockingView) render(f frame) {
 		v.header.SetText("[yellow]no contention data yet: the target's block and mutex collector has not sampled[-]")
 	} else {
 		v.header.SetText(fmt.Sprintf("[::b]contention over the last %s[::-]  [gray]Tab switches tables  < > sort  r reverse[-]",
-			fmtSeconds(last.Blocking.WindowSeconds)))
+			model.FormatSeconds(last.Blocking.WindowSeconds)))
 	}
 	var bl model.Blocking
 	if last != nil {
@@ -88,7 +88,7 @@ func profileTitle(kind, setter string, rate int, delay float64, events int64) st
 	case rate == 0 && delay == 0 && events == 0:
 		return fmt.Sprintf("[::b]%s sites[::-]  [yellow]the %s profile is off (%s); no data[-]", kind, kind, setter)
 	case rate == 0: // on, but the target does not report its rate
-		return fmt.Sprintf("[::b]%s sites[::-]  [gray]%s over %d events since profiling began[-]", kind, fmtSeconds(delay), events)
+		return fmt.Sprintf("[::b]%s sites[::-]  [gray]%s over %d events since profiling began[-]", kind, model.FormatSeconds(delay), events)
 	}
-	return fmt.Sprintf("[::b]%s sites[::-]  [gray]rate %d, %s over %d events since profiling began[-]", kind, rate, fmtSeconds(delay), events)
+	return fmt.Sprintf("[::b]%s sites[::-]  [gray]rate %d, %s over %d events since profiling began[-]", kind, rate, model.FormatSeconds(delay), events)
 }

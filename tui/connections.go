@@ -33,10 +33,10 @@ func leakColumns() []column[model.Conn] {
 		{title: "KIND", width: 9, text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
 		{title: "AT SITE", right: true, width: 7, text: func(c C) string { return strconv.FormatInt(max(c.SiteLeaksTotal, 1), 10) },
 			num: numOf(func(c C) int64 { return c.SiteLeaksTotal })},
-		{title: "OPEN FOR", right: true, width: 9, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
+		{title: "OPEN FOR", right: true, width: 9, text: func(c C) string { return model.FormatSeconds(c.AgeSeconds) },
 			num: numOf(func(c C) float64 { return c.AgeSeconds })},
 		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: remoteOrPool, cmp: cmpStr(remoteOrPool)},
-		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
+		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return c.OpenSite.ShortFunc() + " " + c.OpenSite.ShortSite() },
 			cmp:   cmpStr(func(c C) string { return c.OpenSite.Site() }),
 			color: func(C) tcell.Color { return tcell.ColorRed }},
 	}
@@ -46,16 +46,16 @@ func connColumns() []column[model.Conn] {
 	type C = model.Conn
 	return []column[model.Conn]{
 		{title: "KIND", width: 9, text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
-		{title: "AGE", right: true, width: 7, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
+		{title: "AGE", right: true, width: 7, text: func(c C) string { return model.FormatSeconds(c.AgeSeconds) },
 			num: numOf(func(c C) float64 { return c.AgeSeconds })},
-		{title: "IDLE", right: true, width: 7, text: func(c C) string { return fmtSeconds(c.IdleSeconds) },
+		{title: "IDLE", right: true, width: 7, text: func(c C) string { return model.FormatSeconds(c.IdleSeconds) },
 			num: numOf(func(c C) float64 { return c.IdleSeconds })},
 		{title: "IN", right: true, width: 9, text: func(c C) string { return fmtBytes(float64(c.BytesIn)) },
 			num: numOf(func(c C) int64 { return c.BytesIn })},
 		{title: "OUT", right: true, width: 9, text: func(c C) string { return fmtBytes(float64(c.BytesOut)) },
 			num: numOf(func(c C) int64 { return c.BytesOut })},
 		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: remoteOrPool, cmp: cmpStr(remoteOrPool)},
-		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
+		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return c.OpenSite.ShortFunc() + " " + c.OpenSite.ShortSite() },
 			cmp: cmpStr(func(c C) string { return c.OpenSite.Site() }),
 			color: func(c C) tcell.Color {
 				if c.Leaked {
@@ -92,7 +92,7 @@ func poolColumns() []column[model.Pool] {
 		}, num: numOf(func(p P) int { return p.MaxOpen })},
 		{title: "WAITS", right: true, text: func(p P) string { return strconv.FormatInt(p.WaitCountTotal, 10) },
 			num: numOf(func(p P) int64 { return p.WaitCountTotal })},
-		{title: "WAITED", right: true, text: func(p P) string { return fmtSeconds(p.WaitSecondsTotal) },
+		{title: "WAITED", right: true, text: func(p P) string { return model.FormatSeconds(p.WaitSecondsTotal) },
 			num: numOf(func(p P) float64 { return p.WaitSecondsTotal })},
 	}
 }

@@ -88,7 +88,7 @@ func findingColumns(now func() time.Time) []column[model.Finding] {
 			}},
 		{title: "TITLE", expand: 3, maxWidth: 80, text: func(f F) string { return f.Title }, cmp: cmpStr(func(f F) string { return f.Title })},
 		{title: "SUBJECT", expand: 1, maxWidth: 40, trimLeft: true, text: func(f F) string { return f.Subject }, cmp: cmpStr(func(f F) string { return f.Subject })},
-		{title: "SINCE", right: true, width: 7, text: func(f F) string { return fmtDuration(now().Sub(f.FirstSeen)) },
+		{title: "SINCE", right: true, width: 7, text: func(f F) string { return model.FormatDuration(now().Sub(f.FirstSeen)) },
 			cmp: func(a, b F) int { return b.FirstSeen.Compare(a.FirstSeen) }},
 	}
 }
@@ -187,9 +187,9 @@ func findingDetail(f model.Finding, now time.Time) string {
 	tag, sym := levelTag(f.Level)
 	fmt.Fprintf(&b, "%s%s %s[-:-:-]\n", tag, sym, tview.Escape(f.Title))
 	fmt.Fprintf(&b, "[gray]%s %s from %s, first seen %s ago, last seen %s ago",
-		f.Level, f.State, tview.Escape(f.Detector), fmtDuration(now.Sub(f.FirstSeen)), fmtDuration(now.Sub(f.LastSeen)))
+		f.Level, f.State, tview.Escape(f.Detector), model.FormatDuration(now.Sub(f.FirstSeen)), model.FormatDuration(now.Sub(f.LastSeen)))
 	if !f.ResolvedAt.IsZero() {
-		fmt.Fprintf(&b, ", resolved %s ago", fmtDuration(now.Sub(f.ResolvedAt)))
+		fmt.Fprintf(&b, ", resolved %s ago", model.FormatDuration(now.Sub(f.ResolvedAt)))
 	}
 	fmt.Fprintf(&b, "[-]\n[yellow]subject[-] %s\n\n%s\n", tview.Escape(f.Subject), tview.Escape(f.Summary))
 	ev := f.Evidence
@@ -221,7 +221,7 @@ func findingDetail(f model.Finding, now time.Time) string {
 func fmtEvidence(key string, v float64) string {
 	switch {
 	case strings.HasSuffix(key, "_seconds"):
-		return fmtSeconds(v)
+		return model.FormatSeconds(v)
 	case strings.HasSuffix(key, "_bytes"):
 		return fmtBytes(v)
 	case strings.HasSuffix(key, "_ratio") || strings.HasSuffix(key, "_fraction"):

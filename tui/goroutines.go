@@ -64,11 +64,11 @@ func groupColumns() []column[*model.GoroutineGroup] {
 			if g.MaxWait == 0 {
 				return ""
 			}
-			return fmtDuration(g.MaxWait)
+			return model.FormatDuration(g.MaxWait)
 		}, num: numOf(func(g G) time.Duration { return g.MaxWait })},
-		{title: "PARKED IN", maxWidth: 50, expand: 3, text: func(g G) string { return shortFunc(g.Site().Func) },
-			cmp: cmpStr(func(g G) string { return shortFunc(g.Site().Func) })},
-		{title: "AT", maxWidth: 32, expand: 2, trimLeft: true, text: func(g G) string { return shortSite(g.Site()) },
+		{title: "PARKED IN", maxWidth: 50, expand: 3, text: func(g G) string { return g.Site().ShortFunc() },
+			cmp: cmpStr(func(g G) string { return g.Site().ShortFunc() })},
+		{title: "AT", maxWidth: 32, expand: 2, trimLeft: true, text: func(g G) string { return g.Site().ShortSite() },
 			cmp: cmpStr(func(g G) string { return g.Site().Site() })},
 		{title: "CREATED BY", maxWidth: 50, expand: 2, text: origin,
 			cmp: cmpStr(origin)},
@@ -80,9 +80,9 @@ func groupColumns() []column[*model.GoroutineGroup] {
 // started in, marked "started in".
 func origin(g *model.GoroutineGroup) string {
 	if g.CreatedBy.IsZero() && !g.Start.IsZero() {
-		return "started in " + shortFunc(g.Start.Func)
+		return "started in " + g.Start.ShortFunc()
 	}
-	return shortFunc(g.CreatedBy.Func)
+	return g.CreatedBy.ShortFunc()
 }
 
 // groupHaystack is the lower-case text the / filter searches in a group:
@@ -283,7 +283,7 @@ func (v *goroutinesView) renderDetail(g *model.GoroutineGroup, gone bool) {
 		fmt.Fprintf(&b, " (%s since the last sample)", fmtDelta(g.Delta))
 	}
 	if g.MaxWait > 0 {
-		fmt.Fprintf(&b, ", longest wait %s", fmtDuration(g.MaxWait))
+		fmt.Fprintf(&b, ", longest wait %s", model.FormatDuration(g.MaxWait))
 	}
 	b.WriteString("\n\n")
 	site := g.Site()
@@ -306,7 +306,7 @@ func (v *goroutinesView) renderDetail(g *model.GoroutineGroup, gone bool) {
 		fmt.Fprintf(&b, "[yellow]samples   [-] goroutine %s\n", strings.Join(ids, ", "))
 	}
 	if g.MaxWait > 0 {
-		fmt.Fprintf(&b, "[yellow]wait      [-] up to %s (dumps count whole minutes)\n", fmtDuration(g.MaxWait))
+		fmt.Fprintf(&b, "[yellow]wait      [-] up to %s (dumps count whole minutes)\n", model.FormatDuration(g.MaxWait))
 	}
 	if g.Leaked > 0 {
 		fmt.Fprintf(&b, "[red]leaked    [-] %d members are blocked on unreachable primitives (goroutineleak profile)\n", g.Leaked)

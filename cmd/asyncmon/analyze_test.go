@@ -118,7 +118,7 @@ func TestAnalyzeTable(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"20 goroutines in", "cut off", "main.recvWorker (gen/main.go:36)", "chan receive", "created by main.main"} {
+	for _, want := range []string{"20 goroutines in", "cut off", "main.recvWorker (main.go:36)", "chan receive", "created by main.main"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

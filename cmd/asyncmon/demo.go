@@ -10,6 +10,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/agent"
 	"github.com/asyncmon/asyncmon/demo"
+	"github.com/asyncmon/asyncmon/model"
 )
 
 // summaryEvery is how often the headless demo logs a one-line summary.
@@ -68,8 +69,8 @@ func logSummaries(ctx context.Context, d *demo.Demo, log *slog.Logger) error {
 			log.Info("summary",
 				"goroutines", s.Goroutines.Total,
 				"runnable", s.Goroutines.Runnable,
-				"sched_p99", fmtSeconds(s.Scheduler.LatencyP99),
-				"probe_lag_p99", fmtSeconds(s.Scheduler.ProbeLagP99),
+				"sched_p99", model.FormatSeconds(s.Scheduler.LatencyP99),
+				"probe_lag_p99", model.FormatSeconds(s.Scheduler.ProbeLagP99),
 				"requests_ok", ok, "requests_failed", failed)
 		}
 	}

@@ -60,12 +60,12 @@ func printSnapshot(w io.Writer, s *model.Snapshot) error {
 		p.Program, p.PID, p.GoVersion, s.Time.Format(time.DateTime), s.Seq)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "scheduler latency\tp50 %s\tp90 %s\tp99 %s\tmax %s\t(%d events)\n",
-		fmtSeconds(sc.LatencyP50), fmtSeconds(sc.LatencyP90), fmtSeconds(sc.LatencyP99), fmtSeconds(sc.LatencyMax), sc.LatencyCount)
+		model.FormatSeconds(sc.LatencyP50), model.FormatSeconds(sc.LatencyP90), model.FormatSeconds(sc.LatencyP99), model.FormatSeconds(sc.LatencyMax), sc.LatencyCount)
 	if sc.ProbePeriod > 0 {
 		fmt.Fprintf(tw, "timer probe lag\tp50 %s\tp99 %s\tmax %s\t\t(%d wakes every %s)\n",
-			fmtSeconds(sc.ProbeLagP50), fmtSeconds(sc.ProbeLagP99), fmtSeconds(sc.ProbeLagMax), sc.ProbeSamples, fmtSeconds(sc.ProbePeriod))
+			model.FormatSeconds(sc.ProbeLagP50), model.FormatSeconds(sc.ProbeLagP99), model.FormatSeconds(sc.ProbeLagMax), sc.ProbeSamples, model.FormatSeconds(sc.ProbePeriod))
 	}
-	fmt.Fprintf(tw, "stop-the-world\tmax %s\t%d pauses\t\t\t\n", fmtSeconds(sc.PauseMax), sc.PauseCount)
+	fmt.Fprintf(tw, "stop-the-world\tmax %s\t%d pauses\t\t\t\n", model.FormatSeconds(sc.PauseMax), sc.PauseCount)
 	fmt.Fprintf(tw, "goroutines\t%d total\trunnable %d\trunning %d\twaiting %d\tnot-in-go %d, created %.0f/s\n",
 		g.Total, g.Runnable, g.Running, g.Waiting, g.NotInGo, g.CreatedRate)
 	fmt.Fprintf(tw, "process\tGOMAXPROCS %d\tthreads %d\tCPU %.2f cores\tfds %d/%d\t\n",
@@ -84,26 +84,10 @@ func printSnapshot(w io.Writer, s *model.Snapshot) error {
 		if c.Err != "" {
 			e = " (error: " + c.Err + ")"
 		}
-		cols = append(cols, fmt.Sprintf("%s %s%s", c.Name, fmtSeconds(c.DurationSeconds), e))
+		cols = append(cols, fmt.Sprintf("%s %s%s", c.Name, model.FormatSeconds(c.DurationSeconds), e))
 	}
 	_, err := fmt.Fprintf(w, "\ncollectors: %s\n", strings.Join(cols, ", "))
 	return err
-}
-
-// fmtSeconds prints a duration in seconds with a readable unit.
-func fmtSeconds(v float64) string {
-	switch {
-	case v == 0:
-		return "0"
-	case v < 1e-6:
-		return fmt.Sprintf("%.0fns", v*1e9)
-	case v < 1e-3:
-		return fmt.Sprintf("%.0fµs", v*1e6)
-	case v < 1:
-		return fmt.Sprintf("%.1fms", v*1e3)
-	default:
-		return fmt.Sprintf("%.2fs", v)
-	}
 }
 
 // fmtBytes prints a byte count in binary units.

@@ -43,7 +43,7 @@ func printConnections(w io.Writer, cs model.Connections) error {
 			limit = fmt.Sprint(p.MaxOpen)
 		}
 		fmt.Fprintf(tw, "pool %s\tin use %d of %s, idle %d, waits %d (%s)\n",
-			p.Name, p.InUse, limit, p.Idle, p.WaitCountTotal, fmtSeconds(p.WaitSecondsTotal))
+			p.Name, p.InUse, limit, p.Idle, p.WaitCountTotal, model.FormatSeconds(p.WaitSecondsTotal))
 	}
 	return tw.Flush()
 }

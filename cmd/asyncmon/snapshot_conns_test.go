@@ -25,7 +25,7 @@ func TestPrintConnections(t *testing.T) {
 				"",
 				"connections  open: server 3, sql 8",
 				"             leaked: http-body 86",
-				"pool orders  in use 8 of 8, idle 0, waits 162 (39.60s)",
+				"pool orders  in use 8 of 8, idle 0, waits 162 (39.6s)",
 			},
 		},
 		{

@@ -3,7 +3,6 @@ package conns_test
 import (
 	"context"
 	"fmt"
-	"github.com/asyncmon/asyncmon/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/asyncmon/asyncmon/internal/testenv"
 
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -321,7 +320,7 @@ func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 		if created.IsZero() {
 			created = g.Start
 		}
-		fmt.Fprintf(tw, "%6d\t%s\t%s\t%s\t%s\n", g.Count, g.WaitReason, longest, short(g.Site()), short(created))
+		fmt.Fprintf(tw, "%6d\t%s\t%s\t%s\t%s\n", g.Count, g.WaitReason, longest, g.Site().Short(), created.Short())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -360,21 +359,4 @@ func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 		}
 	}
 	return nil
-}
-
-// short renders a frame as "pkg.Func (dir/file.go:12)", keeping the
-// last directory of the file only.
-func short(f model.Frame) string {
-	if f.IsZero() {
-		return "-"
-	}
-	name := f.Func
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		name = name[i+1:]
-	}
-	if f.File == "" {
-		return name
-	}
-	dir, file := path.Split(f.File)
-	return fmt.Sprintf("%s (%s:%d)", name, path.Join(path.Base(dir), file), f.Line)
 }
