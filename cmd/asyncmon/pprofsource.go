@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/client"
-	"github.com/asyncmon/asyncmon/internal/analyze"
+	"github.com/asyncmon/asyncmon/internal/offline"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/asyncmon/asyncmon/tui"
 )
@@ -43,13 +43,13 @@ func pprofUnavailable() map[tui.View]string {
 // the agent client, groups it with the same grouper the agent uses, and
 // runs the detectors that work on dumps.
 type pprofSource struct {
-	c       *client.Client
-	analyze *dumpAnalyzer
-	every   time.Duration
+	c      *client.Client
+	series *offline.Series
+	every  time.Duration
 }
 
 func newPprofSource(c *client.Client) *pprofSource {
-	return &pprofSource{c: c, analyze: newDumpAnalyzer(), every: pprofEvery}
+	return &pprofSource{c: c, series: offline.NewSeries(), every: pprofEvery}
 }
 
 // profile fetches a contention profile's debug=1 text, or nil when the
@@ -101,8 +101,8 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 			snap.IntervalSeconds = start.Sub(prev).Seconds()
 		}
 		prev = start
-		d, perr := analyze.ParseProto(&buf)
-		aerr := s.analyze.add(d, perr, snap)
+		d, perr := offline.ParseProto(&buf)
+		aerr := s.series.AddGoroutines(d, perr, snap)
 		st := &tui.Status{State: tui.StateLive, Mode: "pprof only", Unavailable: pprofUnavailable()}
 		if aerr != nil {
 			st.Note = "dump: " + aerr.Error()
@@ -110,11 +110,11 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 		// Contention profiles are optional: a target that never turned
 		// them on serves them empty, and the view says so.
 		block, mutex := s.profile(ctx, "block"), s.profile(ctx, "mutex")
-		if err := s.analyze.addContention(block, mutex, snap, snap.IntervalSeconds); err != nil {
+		if err := s.series.AddContention(block, mutex, snap); err != nil {
 			st.Note = strings.TrimSpace(st.Note + "  " + err.Error())
 		}
 		up := tui.Update{Snapshots: []*model.Snapshot{snap}, Status: st}
-		if findings := s.analyze.detect(snap); findings != nil {
+		if findings := s.series.Detect(snap); findings != nil {
 			up.Findings, up.HasFindings = findings, true
 		} else {
 			st.Unavailable[tui.ViewFindings] = "pprof only: the dump detectors could not start"

@@ -186,11 +186,7 @@ func (c *Collector) Collect(ctx context.Context, s *model.Snapshot) error {
 		err = c.refresh(ctx, now)
 	}
 	if c.table != nil {
-		s.Groups = c.table.Groups
-		s.GroupsTime = c.when
-		s.GroupsTruncated = c.table.Truncated
-		s.GroupsTotal = c.table.Total
-		s.Goroutines.ByWaitReason = c.table.ByWaitReason
+		c.table.Fill(s, c.when)
 		s.GroupsSource = c.stats.Source
 		s.GroupsCostSeconds = c.stats.LastCost.Seconds()
 	}

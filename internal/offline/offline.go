@@ -2,7 +2,7 @@
 // goroutine dump from a file, standard input or any Go program's
 // /debug/pprof/goroutine endpoint, groups it, runs detectors over it, and
 // prints the table or JSON.
-package analyze
+package offline
 
 import (
 	"bufio"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/google/pprof/profile"
 )
@@ -233,32 +234,17 @@ func Analyze(src string, d *dump.Dump, opts Options) *Result {
 	}
 	r.NeedLive = opts.NeedLive
 	if len(opts.Detectors) > 0 {
-		s := &model.Snapshot{
-			Time:            time.Now(),
-			Groups:          t.Groups,
-			GroupsTime:      time.Now(),
-			GroupsTruncated: t.Truncated,
-			GroupsTotal:     t.Total,
-		}
-		s.Goroutines.Total = t.Goroutines
-		s.Goroutines.ByWaitReason = t.ByWaitReason
+		s := &model.Snapshot{Time: time.Now()}
+		fillCounts(s, t)
 		w := model.Window{Snapshots: []*model.Snapshot{s}}
 		for _, det := range opts.Detectors {
-			r.Findings = append(r.Findings, detect(det, w)...)
+			// A broken detector must not cost the user the table:
+			// its panic is left out of the findings.
+			fs, _ := findings.Detect(det, w)
+			r.Findings = append(r.Findings, fs...)
 		}
 	}
 	return r
-}
-
-// detect runs one detector, turning a panic into nothing found: a broken
-// detector must not cost the user the table.
-func detect(d model.Detector, w model.Window) (fs []model.Finding) {
-	defer func() {
-		if recover() != nil {
-			fs = nil
-		}
-	}()
-	return d.Detect(w)
 }
 
 // Run loads src, analyzes it, and writes the result to w: a table, or
