@@ -10,7 +10,6 @@ import (
 
 	"github.com/asyncmon/asyncmon/agent"
 	"github.com/asyncmon/asyncmon/demo"
-	"github.com/asyncmon/asyncmon/model"
 )
 
 // summaryEvery is how often the headless demo logs a one-line summary.
@@ -51,27 +50,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "asyncmon demo: service on http://%s, agent on http://%s (scenario %s)\n", d.Addr(), d.Agent().Addr(), *scenario)
 	fmt.Fprintf(stdout, "  try: asyncmon snapshot %s\n", d.Agent().Addr())
-	return logSummaries(ctx, d, log)
-}
-
-// logSummaries logs a one-line summary every summaryEvery until ctx ends.
-func logSummaries(ctx context.Context, d *demo.Demo, log *slog.Logger) error {
-	t := time.NewTicker(summaryEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			log.Info("demo stopping")
-			return nil
-		case <-t.C:
-			s := d.Agent().Latest()
-			ok, failed := d.Served()
-			log.Info("summary",
-				"goroutines", s.Goroutines.Total,
-				"runnable", s.Goroutines.Runnable,
-				"sched_p99", model.FormatSeconds(s.Scheduler.LatencyP99),
-				"probe_lag_p99", model.FormatSeconds(s.Scheduler.ProbeLagP99),
-				"requests_ok", ok, "requests_failed", failed)
-		}
-	}
+	d.LogSummaries(ctx, log, summaryEvery)
+	return nil
 }

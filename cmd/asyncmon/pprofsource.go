@@ -101,22 +101,13 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 			snap.IntervalSeconds = start.Sub(prev).Seconds()
 		}
 		prev = start
-		d, perr := offline.ParseProto(&buf)
-		aerr := s.series.AddGoroutines(d, perr, snap)
-		st := &tui.Status{State: tui.StateLive, Mode: "pprof only", Unavailable: pprofUnavailable()}
-		if aerr != nil {
-			st.Note = "dump: " + aerr.Error()
-		}
 		// Contention profiles are optional: a target that never turned
 		// them on serves them empty, and the view says so.
 		block, mutex := s.profile(ctx, "block"), s.profile(ctx, "mutex")
-		if err := s.series.AddContention(block, mutex, snap); err != nil {
-			st.Note = strings.TrimSpace(st.Note + "  " + err.Error())
-		}
-		up := tui.Update{Snapshots: []*model.Snapshot{snap}, Status: st}
-		if findings := s.series.Detect(snap); findings != nil {
-			up.Findings, up.HasFindings = findings, true
-		} else {
+		findings, note := s.series.Sample(&buf, block, mutex, snap)
+		st := &tui.Status{State: tui.StateLive, Mode: "pprof only", Unavailable: pprofUnavailable(), Note: note}
+		up := tui.Update{Snapshots: []*model.Snapshot{snap}, Status: st, Findings: findings, HasFindings: findings != nil}
+		if findings == nil {
 			st.Unavailable[tui.ViewFindings] = "pprof only: the dump detectors could not start"
 		}
 		emit(up)

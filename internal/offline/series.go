@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors"
@@ -46,6 +47,22 @@ func NewSeries() *Series {
 		s.engine = e
 	}
 	return s
+}
+
+// Sample folds one reading of a target into snap: its goroutine profile
+// (pprof protobuf) and its block and mutex profiles (debug=1 text; nil
+// when the target did not serve them), then runs the detectors. note says
+// what went wrong with the profiles, "" when nothing did; findings is nil
+// when the detectors could not start.
+func (s *Series) Sample(goroutines, block, mutex io.Reader, snap *model.Snapshot) (findings []model.Finding, note string) {
+	d, err := ParseProto(goroutines)
+	if err := s.AddGoroutines(d, err, snap); err != nil {
+		note = "dump: " + err.Error()
+	}
+	if err := s.AddContention(block, mutex, snap); err != nil {
+		note = strings.TrimSpace(note + "  " + err.Error())
+	}
+	return s.Detect(snap), note
 }
 
 // AddGoroutines groups the parsed goroutine dump d into snap; err is the

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"strings"
@@ -37,7 +37,7 @@ func TestPrintConnections(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b strings.Builder
-			if err := printConnections(&b, tt.cs); err != nil {
+			if err := connections(&b, tt.cs); err != nil {
 				t.Fatal(err)
 			}
 			var got []string
