@@ -1,6 +1,9 @@
 package detectors
 
-import "github.com/asyncmon/asyncmon/model"
+import (
+	"github.com/asyncmon/asyncmon/detectors/connleak"
+	"github.com/asyncmon/asyncmon/model"
+)
 
 // Defaults returns the built-in detectors with their default thresholds:
 // starvation, goroutine leak, deadlock-like stall, stuck requests and
@@ -11,6 +14,6 @@ func Defaults() []model.Detector {
 		NewLeak(LeakConfig{}),
 		NewStall(StallConfig{}),
 		NewStuckRequests(StuckConfig{}),
-		NewConnLeak(ConnLeakConfig{}),
+		connleak.New(connleak.Config{}),
 	}
 }
