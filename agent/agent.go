@@ -20,6 +20,7 @@ import (
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/findings"
+	"github.com/asyncmon/asyncmon/internal/broker"
 	"github.com/asyncmon/asyncmon/internal/registry"
 	"github.com/asyncmon/asyncmon/internal/ring"
 	"github.com/asyncmon/asyncmon/model"
@@ -202,7 +203,7 @@ type Agent struct {
 	history *ring.Ring[*model.Snapshot]
 	seq     uint64
 
-	stream      *broker
+	stream      *broker.Broker[*model.Snapshot]
 	registry    *prometheus.Registry
 	handler     http.Handler
 	collections atomic.Uint64
@@ -283,7 +284,7 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		hist = defaultHistory
 	}
 	a.history = ring.New[*model.Snapshot](min(max(int(hist/a.interval), 1), maxHistory))
-	a.stream = newBroker()
+	a.stream = broker.New[*model.Snapshot](maxSubscribers)
 
 	if !opts.NoListen {
 		addr := opts.Addr
@@ -467,7 +468,7 @@ func (a *Agent) collect(ctx context.Context) {
 	a.history.Push(snap)
 	a.mu.Unlock()
 	a.collections.Add(1)
-	a.stream.publish(snap)
+	a.stream.Publish(snap)
 }
 
 // runCollector runs one collector, recovering a panic into its status.
