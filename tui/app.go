@@ -13,6 +13,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui/widget"
 )
 
 // Options configure [Run].
@@ -207,7 +208,7 @@ func (u *ui) run(parent context.Context) error {
 	if u.opts.Screen != nil {
 		u.app.SetScreen(u.opts.Screen)
 	} // else tview opens the terminal in Run, and reports failure
-	u.app.SetBeforeDrawFunc(fallbacksOnce())
+	u.app.SetBeforeDrawFunc(widget.Fallbacks())
 	u.startBG(func() { u.pump(ctx) })
 	u.startBG(func() { u.tick(ctx) })
 

@@ -13,6 +13,8 @@ import (
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/internal/report"
 	"github.com/asyncmon/asyncmon/tui"
+	"github.com/asyncmon/asyncmon/tui/chooser"
+	"github.com/asyncmon/asyncmon/tui/clientsource"
 	"github.com/asyncmon/asyncmon/tui/recording"
 )
 
@@ -98,7 +100,7 @@ func openSource(ctx context.Context, c *client.Client) (tui.Source, error) {
 	err := c.Health(pctx)
 	var apiErr *client.APIError
 	if err == nil || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
-		return tui.NewClientSource(c), nil
+		return clientsource.New(c), nil
 	}
 	if _, perr := c.Download(pctx, pprofGoroutines, io.Discard); perr != nil {
 		return nil, fmt.Errorf("%s is neither an asyncmon agent (/healthz: %v) nor a net/http/pprof endpoint (%v)", c.BaseURL(), err, perr)
@@ -111,8 +113,8 @@ func chooseAgent(ctx context.Context, agents []client.LocalAgent) (int, error) {
 	var b strings.Builder
 	report.Agents(&b, agents)
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	i, err := tui.Choose(ctx, tui.ChooseOptions{Title: "attach to which agent?", Header: lines[0], Items: lines[1:]})
-	if errors.Is(err, tui.ErrNoChoice) {
+	i, err := chooser.Choose(ctx, chooser.Options{Title: "attach to which agent?", Header: lines[0], Items: lines[1:]})
+	if errors.Is(err, chooser.ErrNoChoice) {
 		return 0, errors.New("no agent chosen")
 	}
 	return i, err

@@ -35,7 +35,7 @@ var rules = []struct {
 	{pkg: "internal/registry", allow: nil, stdlibOnly: true},
 	{pkg: "agent", allow: []string{"model", "agent/capture", "collectors/...", "detectors/...", "findings", "internal/..."}},
 	{pkg: "agent/capture", allow: []string{"model", "collectors/...", "detectors/...", "findings"}},
-	{pkg: "tui", allow: []string{"model", "agent/client", "internal/..."}},
+	{pkg: "tui/...", allow: []string{"model", "agent/client", "internal/...", "tui/..."}},
 	{pkg: "demo/...", allow: []string{"agent", "agent/client", "model", "collectors/...", "internal/..."}},
 }
 
