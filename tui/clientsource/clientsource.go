@@ -44,7 +44,7 @@ type Source struct {
 	minSilence time.Duration
 }
 
-// NewClientSource returns a source reading the agent behind c.
+// New returns a source reading the agent behind c.
 func New(c *client.Client) *Source {
 	return &Source{c: c, minSilence: minSilence}
 }
