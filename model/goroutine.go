@@ -1,6 +1,8 @@
 package model
 
 import (
+	"encoding/json"
+	"math"
 	"time"
 )
 
@@ -10,11 +12,13 @@ type Goroutine struct {
 	// State is the state printed in the dump header, e.g. "chan receive",
 	// "running", "select (no cases)", "sync.Mutex.Lock".
 	State string `json:"state"`
-	// WaitReason is State normalised to the bounded set in WaitReasons.
+	// WaitReason is State normalised to the bounded set of the Wait*
+	// constants below.
 	WaitReason string `json:"wait_reason"`
 	// Wait is how long the goroutine has been blocked, as the dump gives
-	// it (whole minutes); zero for less than a minute.
-	Wait           time.Duration     `json:"wait_ns,omitempty"`
+	// it (whole minutes); zero for less than a minute. In JSON it is
+	// wait_seconds, like every duration (see MarshalJSON).
+	Wait           time.Duration     `json:"-"`
 	LockedToThread bool              `json:"locked_to_thread,omitempty"`
 	Leaked         bool              `json:"leaked,omitempty"`
 	Labels         map[string]string `json:"labels,omitempty"`
@@ -78,7 +82,8 @@ type GoroutineGroup struct {
 	Delta int `json:"delta"`
 	// MaxWait is the longest wait of any member (dumps give minutes; the
 	// concurrent profile gives none, so it may stay zero).
-	MaxWait time.Duration `json:"max_wait_ns,omitempty"`
+	// In JSON it is max_wait_seconds, like every duration.
+	MaxWait time.Duration `json:"-"`
 	// Stack is one member's full stack, innermost first.
 	Stack []Frame `json:"stack,omitempty"`
 	// SampleIDs are a few member goroutine IDs, where known.
@@ -143,4 +148,67 @@ type GoroutineTable struct {
 	Truncated    bool             `json:"truncated,omitempty"`
 	ByWaitReason map[string]int   `json:"by_wait_reason,omitempty"`
 	Groups       []GoroutineGroup `json:"groups"`
+}
+
+// MarshalJSON encodes g with Wait as float seconds, wait_seconds: every
+// duration in asyncmon's JSON is float seconds named *_seconds.
+func (g Goroutine) MarshalJSON() ([]byte, error) {
+	type plain Goroutine
+	return json.Marshal(struct {
+		plain
+		WaitSeconds float64 `json:"wait_seconds,omitempty"`
+	}{plain(g), g.Wait.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (g *Goroutine) UnmarshalJSON(data []byte) error {
+	type plain Goroutine
+	var v struct {
+		*plain
+		WaitSeconds float64 `json:"wait_seconds"`
+	}
+	v.plain = (*plain)(g)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	g.Wait = secondsDuration(v.WaitSeconds)
+	return nil
+}
+
+// MarshalJSON encodes g with MaxWait as float seconds, max_wait_seconds:
+// every duration in asyncmon's JSON is float seconds named *_seconds.
+func (g GoroutineGroup) MarshalJSON() ([]byte, error) {
+	type plain GoroutineGroup
+	return json.Marshal(struct {
+		plain
+		MaxWaitSeconds float64 `json:"max_wait_seconds,omitempty"`
+	}{plain(g), g.MaxWait.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (g *GoroutineGroup) UnmarshalJSON(data []byte) error {
+	type plain GoroutineGroup
+	var v struct {
+		*plain
+		MaxWaitSeconds float64 `json:"max_wait_seconds"`
+	}
+	v.plain = (*plain)(g)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	g.MaxWait = secondsDuration(v.MaxWaitSeconds)
+	return nil
+}
+
+// secondsDuration converts float seconds from JSON back to a Duration,
+// rounded to the nanosecond and bounded, so bad input cannot overflow.
+func secondsDuration(s float64) time.Duration {
+	const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
+	switch {
+	case s != s || s <= 0: // NaN or not positive
+		return 0
+	case s >= maxSeconds:
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(math.Round(s * float64(time.Second)))
 }

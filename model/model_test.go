@@ -1,6 +1,8 @@
 package model
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -131,5 +133,31 @@ func TestIsUserFuncDumpForms(t *testing.T) {
 		if got := IsUserFunc(fn); got != want {
 			t.Errorf("IsUserFunc(%q) = %t, want %t", fn, got, want)
 		}
+	}
+}
+
+// TestDurationsAreSecondsInJSON: every duration in the JSON is float
+// seconds named *_seconds, and decodes back.
+func TestDurationsAreSecondsInJSON(t *testing.T) {
+	g := GoroutineGroup{Key: "k", Count: 2, MaxWait: 3 * time.Minute, Labels: map[string]string{"a": "b"}}
+	data, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"max_wait_seconds":180`) || strings.Contains(string(data), "_ns") {
+		t.Errorf("group JSON %s, want max_wait_seconds 180 and no _ns field", data)
+	}
+	var back GoroutineGroup
+	if err := json.Unmarshal(data, &back); err != nil || back.MaxWait != g.MaxWait || back.Key != "k" || back.Labels["a"] != "b" {
+		t.Errorf("decoded %+v (%v), want %+v", back, err, g)
+	}
+	gr := Goroutine{ID: 7, Wait: 2 * time.Minute}
+	data, _ = json.Marshal(gr)
+	var gback Goroutine
+	if err := json.Unmarshal(data, &gback); err != nil || gback.Wait != gr.Wait || gback.ID != 7 || !strings.Contains(string(data), `"wait_seconds":120`) {
+		t.Errorf("goroutine JSON %s decoded %+v (%v)", data, gback, err)
+	}
+	if err := json.Unmarshal([]byte(`{"max_wait_seconds":1e300}`), &back); err != nil || back.MaxWait <= 0 {
+		t.Errorf("huge wait: %v, %v; want clamped", back.MaxWait, err)
 	}
 }

@@ -18,12 +18,11 @@ const pprofEvery = 5 * time.Second
 
 // pprofGoroutines is what a pprof-only target is polled for: the goroutine
 // profile in protobuf form. The runtime writes it from the concurrent
-// goroutine profile (a sub-millisecond pause even at 100k goroutines) and
-// it keeps the runtime frames the wait reasons are inferred from. A
-// debug=2 dump would stop the world of a service that never chose to
-// embed asyncmon for about 28 µs per goroutine, over a second at 100k, at
-// every poll; it also has goroutine IDs and wait minutes, which this mode
-// does without.
+// goroutine profile (a short, fixed pause) and it keeps the runtime frames
+// the wait reasons are inferred from. A debug=2 dump would stop the world
+// of a service that never chose to embed asyncmon for its whole walk at
+// every poll (docs/goroutines.md has the figures); it also has goroutine IDs and
+// wait minutes, which this mode does without.
 const pprofGoroutines = "/debug/pprof/goroutine?debug=0"
 
 // pprofRetry bounds the backoff while a pprof-only target is down.
