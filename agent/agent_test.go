@@ -23,10 +23,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// forward's goroutines leak on purpose, unreachably, so that the
-	// runtime's goroutineleak profile can prove it (see
+	// forward's and handOver's goroutines leak on purpose, unreachably,
+	// so that the runtime's goroutineleak profile can prove it (see
 	// findings_leakprofile_test.go); nothing can free them.
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/asyncmon/asyncmon/agent.forward"))
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/asyncmon/asyncmon/agent.forward"),
+		goleak.IgnoreTopFunction("github.com/asyncmon/asyncmon/agent.handOver"))
 }
 
 // start starts an agent on a free loopback port, closed with the test.

@@ -22,8 +22,8 @@ func holdMutex(mu *sync.Mutex, d time.Duration) {
 	mu.Unlock()
 }
 
-// contend makes n channel waits of about d each at blockOnChannel, and n
-// contended critical sections of about d in holdMutex.
+// contend makes n channel waits of at least d each at blockOnChannel, and
+// n contended critical sections of about d in holdMutex.
 func contend(n int, d time.Duration) {
 	ch := make(chan int)
 	var wg sync.WaitGroup
@@ -33,6 +33,10 @@ func contend(n int, d time.Duration) {
 		}
 	})
 	for range n {
+		// Send only once the receiver is parked: on a loaded machine it
+		// may otherwise reach the channel after the sender, and that
+		// receive would not block at all.
+		waitParked("blockOnChannel")
 		time.Sleep(d)
 		ch <- 1
 	}
@@ -46,6 +50,21 @@ func contend(n int, d time.Duration) {
 		})
 	}
 	wg.Wait()
+}
+
+// waitParked returns once some goroutine is parked on a channel receive
+// inside fn.
+func waitParked(fn string) {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			if strings.Contains(g, "[chan receive") && strings.Contains(g, "."+fn+"(") {
+				return
+			}
+		}
+		runtime.Gosched()
+	}
 }
 
 func findSite(sites []model.BlockingSite, fn string) *model.BlockingSite {
@@ -81,8 +100,8 @@ func TestBlocking(t *testing.T) {
 	if site == nil {
 		t.Fatalf("blockOnChannel not among the block sites %+v", bl.Block)
 	}
-	// 20 waits of about 2 ms: at least 20 events and 20 ms, give or take
-	// the runtime's scaling.
+	// 20 waits of at least 2 ms each: at least 20 events and 20 ms, give
+	// or take the runtime's scaling.
 	if site.Count < 20 || site.DelaySeconds < 0.02 || site.DelaySeconds > 10 {
 		t.Errorf("blockOnChannel: %d events, %.3fs, want >= 20 events and >= 0.02s", site.Count, site.DelaySeconds)
 	}

@@ -47,6 +47,12 @@ type LeakConfig struct {
 	// Default 5m (the agent keeps 10 minutes of history by default, so
 	// the span must fit well inside it).
 	ParkedFor time.Duration
+	// SuspectFor is how long a group must stay blocked with the same
+	// goroutines before the heuristics judge it without proof (see
+	// suspect.go): a send nobody takes, a WaitGroup or Cond wait whose
+	// counterparts are stuck or gone. Default 20s, so that with the
+	// rule's 5s the warning fires well within a minute.
+	SuspectFor time.Duration
 	// MinParked and MaxParked bound the plain parked groups reported
 	// (information only, as idle pools look the same): at least
 	// MinParked goroutines, at most MaxParked groups per pass, largest
@@ -79,6 +85,9 @@ func (c LeakConfig) withDefaults() LeakConfig {
 	}
 	if c.ParkedFor <= 0 {
 		c.ParkedFor = 5 * time.Minute
+	}
+	if c.SuspectFor <= 0 {
+		c.SuspectFor = 20 * time.Second
 	}
 	if c.MinParked <= 0 {
 		c.MinParked = 10
@@ -189,6 +198,8 @@ func (d *Leak) Detect(w model.Window) []model.Finding {
 			}
 		}
 	}
+	// Judgement without proof: stuck sends and waits (suspect.go).
+	out = append(out, d.suspects(w, x, reported)...)
 	// Parked: the same goroutines on a channel, select or cond. Idle
 	// pools look the same, so plain parked groups (information only) are
 	// bounded: the MaxParked largest, of at least MinParked goroutines.
@@ -340,6 +351,9 @@ func (d *Leak) parked(x *groupIndex, g *model.GoroutineGroup, now time.Time) (mo
 	case g.Leaked > 0:
 		level, cause = model.LevelCritical, CauseConfirmed
 		why = fmt.Sprintf("The runtime's goroutineleak profile reports %d of them blocked on a primitive no other goroutine can reach: they can never wake.", g.Leaked)
+		if lc := x.latest().LeakCheck; lc != nil && !lc.Time.IsZero() {
+			why += fmt.Sprintf(" (Proof read at %s, with %d goroutines, %d leaked in all.)", lc.Time.UTC().Format(time.RFC3339), lc.Goroutines, lc.Leaked)
+		}
 	case !ok:
 		return model.Finding{}, false
 	case g.WaitReason == model.WaitNilChan:

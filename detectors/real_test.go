@@ -8,6 +8,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -278,6 +280,54 @@ func TestStallRealDeadlock(t *testing.T) {
 		}
 	}
 	t.Log(f.Summary)
+}
+
+// TestStallDeadlockUnderMiddleware is an AB-BA deadlock between two HTTP
+// handlers wrapped by asyncmon's request middleware, as in the demo. The
+// middleware's frame sits in every handler's stack; Go 1.27 names it
+// collectors.(*Requests).Middleware.func1, which the detector once took
+// for one of the agent's own goroutines, so the cycle was never reported.
+func TestStallDeadlockUnderMiddleware(t *testing.T) {
+	var sys subsystems
+	var ready sync.WaitGroup
+	ready.Add(2)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/transfer", func(http.ResponseWriter, *http.Request) { sys.transfer(10, &ready) })
+	mux.HandleFunc("/report", func(http.ResponseWriter, *http.Request) { sys.report(&ready) })
+	srv := httptest.NewServer(collectors.NewRequests(collectors.RequestsOptions{}).Middleware(mux))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	for _, path := range []string{"/transfer", "/report"} {
+		wg.Go(func() {
+			resp, err := srv.Client().Get(srv.URL + path)
+			if err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	defer func() {
+		// Break the cycle as TestStallRealDeadlock does; the handlers
+		// then answer and the clients return.
+		sys.stolen.Store(true)
+		sys.ledger.Unlock()
+		wg.Wait()
+	}()
+
+	s := newSampler(false)
+	defer s.close()
+	e, err := findings.NewEngine(findings.Config{}, detectors.NewStall(detectors.StallConfig{StallFor: 2 * time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := waitFiring(t, s, e, detectors.StallName, 250*time.Millisecond, 30*time.Second)
+	if f.Cause != detectors.CauseLockCycle {
+		t.Fatalf("got cause %q, want lock-cycle: %s", f.Cause, f.Summary)
+	}
+	for _, m := range []string{"ab-site", "ba-site"} {
+		if site := lineOf(t, m); !strings.Contains(f.Summary, site) {
+			t.Errorf("summary does not name %s (%s): %s", m, site, f.Summary)
+		}
+	}
 }
 
 // checksum is CPU-bound work of the kind a handler path does for every

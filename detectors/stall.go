@@ -20,7 +20,7 @@ const (
 	CauseLockHeld    = "lock-held"  // one lock group blocked with no progress
 	CauseQuiescence  = "quiescence" // nothing in the process can make progress
 	stallMaxSamples  = 64
-	defaultStallFor  = 30 * time.Second
+	defaultStallFor  = 20 * time.Second
 	stallSubjectProc = "process"
 )
 
@@ -28,9 +28,10 @@ const (
 // The zero value means the defaults documented on each field.
 type StallConfig struct {
 	// StallFor is how long a group must stay blocked with the same
-	// goroutines to count as stalled. Default 30s: locks in healthy code
-	// are held for microseconds to milliseconds, so 30s with the very same
-	// waiters is no contention but a stall.
+	// goroutines to count as stalled. Default 20s: locks in healthy code
+	// are held for microseconds to milliseconds, so 20s with the very same
+	// waiters is no contention but a stall, and a deadlock of one or two
+	// goroutines is reported well within a minute.
 	StallFor time.Duration
 	// MaxSamples bounds the group tables looked at per pass. Default 64.
 	MaxSamples int

@@ -83,7 +83,7 @@ func TestStall(t *testing.T) {
 			if f.Cause != tc.wantCause || f.Level != tc.wantLevel || f.Subject != tc.wantSubj {
 				t.Fatalf("got cause %q level %q subject %q, want %q %q %q", f.Cause, f.Level, f.Subject, tc.wantCause, tc.wantLevel, tc.wantSubj)
 			}
-			if len(f.Evidence.Stacks) == 0 || f.Evidence.Numbers["stalled_seconds"] < 30 {
+			if len(f.Evidence.Stacks) == 0 || f.Evidence.Numbers["stalled_seconds"] < 20 { // StallFor's default
 				t.Fatalf("thin evidence: %+v", f.Evidence)
 			}
 		})

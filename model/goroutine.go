@@ -103,6 +103,35 @@ func (g GoroutineGroup) Site() Frame {
 	return g.CreatedBy
 }
 
+// LeakCheck says whether and when the runtime's goroutineleak profile
+// was last read, which proves goroutines leaked (blocked on primitives no
+// other goroutine can reach) and marks them in GoroutineGroup.Leaked. A
+// group present at Time with Leaked zero was checked and not proven
+// leaked: what it waits on is still reachable.
+type LeakCheck struct {
+	// Available is false when the runtime has no goroutineleak profile
+	// (Go 1.26 built without GOEXPERIMENT=goroutineleakprofile).
+	Available bool `json:"available"`
+	// Time is when the profile was last read; zero if never.
+	Time time.Time `json:"time,omitzero"`
+	// Goroutines is the goroutine count at that read, Leaked the
+	// goroutines the profile listed.
+	Goroutines int `json:"goroutines,omitempty"`
+	Leaked     int `json:"leaked,omitempty"`
+	// PauseSeconds is the longest stop-the-world pause measured during
+	// that read (to the runtime histogram's bucket precision), and
+	// CostSeconds its wall time.
+	PauseSeconds float64 `json:"pause_seconds,omitempty"`
+	CostSeconds  float64 `json:"cost_seconds,omitempty"`
+	// Suspects is the number of goroutine groups waiting to be checked
+	// (blocked with no progress for a while and not yet proven or
+	// cleared).
+	Suspects int `json:"suspects,omitempty"`
+	// Limited, when set, says why reads are spaced out or not taken
+	// (the expected pause at this goroutine count is above the bound).
+	Limited string `json:"limited,omitempty"`
+}
+
 // Blocking is the block and mutex contention over the last window.
 type Blocking struct {
 	// BlockProfileRate and MutexProfileFraction are the sampling settings

@@ -35,6 +35,9 @@ type Snapshot struct {
 	// the next refresh waits for it divided by the collector's CPU
 	// budget.
 	GroupsCostSeconds float64 `json:"groups_cost_seconds,omitempty"`
+	// LeakCheck is the state of the runtime's goroutineleak profile as
+	// the goroutine collector last read it (nil without that collector).
+	LeakCheck *LeakCheck `json:"leak_check,omitempty"`
 
 	Blocking    Blocking    `json:"blocking"`
 	Connections Connections `json:"connections"`

@@ -51,6 +51,10 @@ const (
 	// maxFullDumpGoroutines bounds the stop-the-world of the dump taken
 	// on firing to about 300ms.
 	maxFullDumpGoroutines = 10000
+	// maxLeakCaptureGoroutines bounds the stop-the-world of the
+	// goroutineleak profile read on firing to a few milliseconds
+	// (docs/perf.md).
+	maxLeakCaptureGoroutines = 10000
 )
 
 // Options configures evidence capture: when a finding fires, the
@@ -333,13 +337,20 @@ func (c *Capturer) slow(ctx context.Context, j captureJob) {
 	c.sink.Annotate(f.ID, ev)
 }
 
-// leakProfile saves the runtime's goroutineleak profile, which exists only
-// in binaries built with GOEXPERIMENT=goroutineleakprofile, and notes
-// whether it confirms the finding.
+// leakProfile saves the runtime's goroutineleak profile, which exists in
+// Go 1.27 and in Go 1.26 binaries built with
+// GOEXPERIMENT=goroutineleakprofile, and notes whether it confirms the
+// finding. Reading it runs a GC cycle whose stop-the-world pause grows
+// with the goroutine count, so past maxLeakCaptureGoroutines it is left
+// to the goroutine collector, which bounds that pause.
 func (c *Capturer) leakProfile(f model.Finding, ev *model.Evidence) {
 	p := pprof.Lookup(goroutineLeakProfile)
 	if p == nil {
-		ev.Notes = append(ev.Notes, "not confirmed by the runtime: build with GOEXPERIMENT=goroutineleakprofile to have the goroutineleak profile check it")
+		ev.Notes = append(ev.Notes, "not confirmed by the runtime: it has no goroutineleak profile to check it (use Go 1.27, or GOEXPERIMENT=goroutineleakprofile on Go 1.26)")
+		return
+	}
+	if n := runtime.NumGoroutine(); n > maxLeakCaptureGoroutines {
+		ev.Notes = append(ev.Notes, fmt.Sprintf("no goroutineleak profile captured: at %d goroutines its GC pause would pass the capture's bound (%d goroutines); the goroutine collector reads it on its own, bounded schedule", n, maxLeakCaptureGoroutines))
 		return
 	}
 	var text bytes.Buffer

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,6 +201,58 @@ func TestHTTPBodyLeaks(t *testing.T) {
 		client.CloseIdleConnections()
 		return tr.OpenCount(model.ConnClient) == 0 && tr.OpenCount(model.ConnServer) == 0
 	})
+}
+
+// keepingTransport is a RoundTripper that keeps every *http.Response it
+// returned reachable, as Go 1.27's http.Transport does from its read loop
+// while the body is open (and as any recording middleware would).
+type keepingTransport struct {
+	rt   http.RoundTripper
+	mu   sync.Mutex
+	kept []*http.Response
+}
+
+func (k *keepingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := k.rt.RoundTrip(req)
+	if resp != nil {
+		k.mu.Lock()
+		k.kept = append(k.kept, resp)
+		k.mu.Unlock()
+	}
+	return resp, err
+}
+
+// TestHTTPBodyLeakBaseKeepsResponse drops bodies whose wrapped transport
+// keeps its *http.Response: the dropped tracked body must still be seen
+// to become unreachable. It failed when the tracked body was put into the
+// transport's own Response (on Go 1.27 even the plain http.Transport
+// keeps it).
+func TestHTTPBodyLeakBaseKeepsResponse(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer testenv.SettleFinalizers(t)
+	tr := conns.NewTracker(conns.Options{})
+	srv := newServer(t, tr)
+	defer srv.Close()
+	base := &http.Transport{}
+	defer base.CloseIdleConnections()
+	keep := &keepingTransport{rt: base}
+	client := &http.Client{Transport: tr.WrapRoundTripper(keep)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	const leaks = 2
+	leakBodies(t, ctx, client, srv.URL, leaks)
+	waitFor(t, "2 definite body leaks", func() bool { return tr.LeakedCount(model.ConnHTTPBody) == leaks })
+	keep.mu.Lock()
+	if len(keep.kept) != leaks {
+		t.Errorf("the base transport kept %d responses, want %d", len(keep.kept), leaks)
+	}
+	for _, r := range keep.kept {
+		r.Body.Close() // the real bodies, which the transport still reaches
+	}
+	keep.mu.Unlock()
+	cancel()
+	srv.Close()
 }
 
 // dialAndDrop dials addr and drops the connection without closing it.

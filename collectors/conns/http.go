@@ -103,8 +103,15 @@ func (tt *trackedTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	st := tt.t.begin(kindHTTPBody, 1, "", nil, nil, remote)
 	b := &trackedBody{rc: resp.Body, st: st}
 	watch(b, st)
-	resp.Body = b
-	return resp, nil
+	// Hand the caller a copy of the response carrying the tracked body,
+	// and leave the wrapped transport's own *Response untouched: the
+	// transport may keep that one reachable for as long as the body is
+	// open (Go 1.27's http.Transport read loop reads it after the body
+	// is closed), and a tracked body it reached could never be seen to
+	// become unreachable, so a dropped body would never count as leaked.
+	out := *resp
+	out.Body = b
+	return &out, nil
 }
 
 // CloseIdleConnections closes the wrapped transport's idle connections,

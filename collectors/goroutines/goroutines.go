@@ -40,7 +40,8 @@ const (
 	// on the reference machine, rounded up.
 	initialPausePerGoroutine = 30 * time.Microsecond
 	// defaultLeakInterval spaces the goroutineleak profile, which costs
-	// a GC cycle.
+	// a GC cycle, where its pause is above the bound, and rechecks
+	// groups it did not prove leaked.
 	defaultLeakInterval = 5 * time.Minute
 	// maxDumpBytes is where the runtime itself stops a debug=2 dump.
 	maxDumpBytes = 64 << 20
@@ -72,13 +73,29 @@ type Options struct {
 	// DumpInterval is the shortest time between two full dumps taken by
 	// Dump. Optional. Default 1m.
 	DumpInterval time.Duration
-	// LeakInterval is how often the collector reads the runtime's
-	// goroutineleak profile, which marks goroutines blocked on
-	// primitives no other goroutine can reach (GoroutineGroup.Leaked).
-	// The profile exists only in binaries built with Go 1.26+ and
-	// GOEXPERIMENT=goroutineleakprofile (the collector probes for it)
-	// and reading it runs a full GC cycle, hence its own, slower
-	// schedule. Optional. Default 5m. Negative: never.
+	// SuspectAfter is how long a group must stay blocked on a channel,
+	// select, lock, sync.WaitGroup or sync.Cond with no fewer members
+	// before the collector asks the runtime's goroutineleak profile
+	// whether it leaked. Optional. Default 15s.
+	SuspectAfter time.Duration
+	// LeakEvery is the shortest time between two reads of the
+	// goroutineleak profile while suspects wait; the CPU budget may
+	// space them further (each read runs a full GC cycle). Optional.
+	// Default 10s.
+	LeakEvery time.Duration
+	// LeakMaxPause bounds the stop-the-world pause expected from a read
+	// (it grows with the goroutine count; predicted from the last
+	// measured one). Above it, reads are spaced to one per LeakInterval.
+	// Optional. Default 5ms. Negative: no bound.
+	LeakMaxPause time.Duration
+	// LeakInterval is the spacing of reads when the expected pause is
+	// above LeakMaxPause, and how long a group checked and not proven
+	// leaked waits before it is checked again (unless it grows). The
+	// profile, which marks goroutines blocked on primitives no other
+	// goroutine can reach (GoroutineGroup.Leaked), exists in Go 1.27,
+	// and in Go 1.26 with GOEXPERIMENT=goroutineleakprofile (the
+	// collector probes for it). Optional. Default 5m. Negative: never
+	// read it.
 	LeakInterval time.Duration
 	// Logger receives debug messages about refreshes. Optional. Default
 	// silent.
@@ -121,9 +138,18 @@ type Collector struct {
 	lastDump  time.Time
 	symbols   map[uintptr][]model.Frame
 	// leaks counts leaked goroutines per stack ("@" PCs text) from the
-	// last goroutineleak profile; lastLeak is when it was read.
-	leaks    map[string]int
-	lastLeak time.Time
+	// last goroutineleak profile; lastLeak is when it was read, leakCost
+	// what it took, leakPause the pause measured at leakPauseN
+	// goroutines.
+	leaks      map[string]int
+	lastLeak   time.Time
+	leakCost   time.Duration
+	leakPause  time.Duration
+	leakPauseN int
+	leakCheck  model.LeakCheck
+	// suspects are the blocked groups, by key (see leakcheck.go).
+	suspects map[string]*suspect
+	born     time.Time
 	stats    Stats
 	buf      bytes.Buffer
 }
@@ -166,11 +192,21 @@ func NewCollector(opts Options) *Collector {
 	if opts.LeakInterval == 0 {
 		opts.LeakInterval = defaultLeakInterval
 	}
+	if opts.SuspectAfter <= 0 {
+		opts.SuspectAfter = defaultSuspectAfter
+	}
+	if opts.LeakEvery <= 0 {
+		opts.LeakEvery = defaultLeakEvery
+	}
+	if opts.LeakMaxPause == 0 {
+		opts.LeakMaxPause = defaultLeakMaxPause
+	}
 	return &Collector{
 		opts:      opts,
 		grouper:   NewGrouper(opts.Group),
 		pausePerG: initialPausePerGoroutine,
 		symbols:   make(map[uintptr][]model.Frame),
+		born:      time.Now(),
 	}
 }
 
@@ -190,6 +226,8 @@ func (c *Collector) Collect(ctx context.Context, s *model.Snapshot) error {
 		c.table.Fill(s, c.when)
 		s.GroupsSource = c.stats.Source
 		s.GroupsCostSeconds = c.stats.LastCost.Seconds()
+		lc := c.leakCheck
+		s.LeakCheck = &lc
 	}
 	return err
 }
@@ -214,14 +252,15 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	pauses := newPauseProbe()
+	pauses := newPauseProbe(pauseMetric)
 	n := runtime.NumGoroutine()
 	var t *GroupTable
 	var err error
 	full := c.opts.MaxPause > 0 && time.Duration(n)*c.pausePerG < c.opts.MaxPause
 	// Before the stacks: the leak profile's GC also marks the leaked
-	// goroutines "(leaked)" in the headers of a full dump.
-	c.readLeaks()
+	// goroutines "(leaked)" in the headers of a full dump. It is read
+	// when the last table had suspects (see leakcheck.go).
+	c.readLeaks(now)
 	if full {
 		var d *dump.Dump
 		d, err = c.fullDump()
@@ -250,6 +289,7 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 	}
 	if t != nil {
 		c.table, c.when = t, now
+		c.trackSuspects(t, now)
 	}
 	if c.opts.Logger != nil {
 		c.opts.Logger.Debug("goroutine groups refreshed", "goroutines", n, "groups", c.tableTotal(),
@@ -292,31 +332,6 @@ func (c *Collector) profileTable() (*GroupTable, error) {
 		err = nil
 	}
 	return c.grouper.GroupRecords(d.Records), err
-}
-
-// readLeaks refreshes c.leaks from the goroutineleak profile when it
-// exists and LeakInterval has passed.
-func (c *Collector) readLeaks() {
-	if c.opts.LeakInterval < 0 || (!c.lastLeak.IsZero() && time.Since(c.lastLeak) < c.opts.LeakInterval) {
-		return
-	}
-	c.lastLeak = time.Now()
-	p := pprof.Lookup("goroutineleak")
-	if p == nil {
-		return // not built with GOEXPERIMENT=goroutineleakprofile
-	}
-	var b bytes.Buffer
-	if err := p.WriteTo(&b, 1); err != nil {
-		return
-	}
-	d, _ := dump.Parse(&b)
-	if d == nil {
-		return
-	}
-	c.leaks = make(map[string]int, len(d.Records))
-	for _, r := range d.Records {
-		c.leaks[pcsKey(r.PCs)] += r.Count
-	}
 }
 
 // pcsKey is a map key for a stack of PCs.
@@ -429,8 +444,8 @@ type pauseProbe struct {
 
 const pauseMetric = "/sched/pauses/total/other:seconds"
 
-func newPauseProbe() *pauseProbe {
-	p := &pauseProbe{s: []metrics.Sample{{Name: pauseMetric}}}
+func newPauseProbe(metric string) *pauseProbe {
+	p := &pauseProbe{s: []metrics.Sample{{Name: metric}}}
 	metrics.Read(p.s)
 	if p.s[0].Value.Kind() == metrics.KindFloat64Histogram {
 		p.before = append([]uint64(nil), p.s[0].Value.Float64Histogram().Counts...)
