@@ -224,7 +224,7 @@ func fmtEvidence(key string, v float64) string {
 	case strings.HasSuffix(key, "_seconds"):
 		return model.FormatSeconds(v)
 	case strings.HasSuffix(key, "_bytes"):
-		return fmtBytes(v)
+		return model.FormatBytes(v)
 	case strings.HasSuffix(key, "_ratio") || strings.HasSuffix(key, "_fraction"):
 		return fmtPercent(v)
 	}

@@ -6,31 +6,6 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// sig3 prints v (1 ≤ v < 1000) with three significant digits.
-func sig3(v float64) string {
-	switch {
-	case v < 10:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	case v < 100:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64)
-}
-
-// fmtBytes formats a byte count in binary units.
-func fmtBytes(b float64) string {
-	const unit = 1024
-	if b < unit {
-		return strconv.FormatFloat(b, 'f', 0, 64) + " B"
-	}
-	exp := 0
-	for b >= unit*unit && exp < 4 {
-		b /= unit
-		exp++
-	}
-	return sig3(b/unit) + " " + string("KMGTP"[exp]) + "iB"
-}
-
 // fmtPercent formats a fraction as a percentage.
 func fmtPercent(f float64) string {
 	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"

@@ -118,7 +118,7 @@ func (v *overview) lines(width int) []string {
 	pause := series(func(s *model.Snapshot) float64 { return s.Scheduler.PauseMax })
 	out = append(out,
 		row("GC CPU", gc, max(widget.MaxOf(gc), 0.05), fmt.Sprintf("%s  heap %s/%s", fmtPercent(last.GC.CPUFraction),
-			fmtBytes(float64(last.GC.HeapBytes)), fmtBytes(float64(last.GC.GoalBytes)))),
+			model.FormatBytes(float64(last.GC.HeapBytes)), model.FormatBytes(float64(last.GC.GoalBytes)))),
 		row("STW pause max", pause, widget.MaxOf(pause), fmt.Sprintf("%s  ×%d", model.FormatSeconds(sc.PauseMax), sc.PauseCount)))
 
 	p := last.Process

@@ -33,7 +33,7 @@ func Snapshot(w io.Writer, s *model.Snapshot) error {
 	fmt.Fprintf(tw, "process\tGOMAXPROCS %d\tthreads %d\tCPU %.2f cores\tfds %d/%d\t\n",
 		p.GOMAXPROCS, p.Threads, p.CPUUtilization, p.FDs, p.FDLimit)
 	fmt.Fprintf(tw, "gc\tCPU %.1f%%\tassist %.1f%%\theap %s\tgoal %s\t\n",
-		100*s.GC.CPUFraction, 100*s.GC.AssistFraction, fmtBytes(s.GC.HeapBytes), fmtBytes(s.GC.GoalBytes))
+		100*s.GC.CPUFraction, 100*s.GC.AssistFraction, model.FormatBytes(float64(s.GC.HeapBytes)), model.FormatBytes(float64(s.GC.GoalBytes)))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -50,20 +50,6 @@ func Snapshot(w io.Writer, s *model.Snapshot) error {
 	}
 	_, err := fmt.Fprintf(w, "\ncollectors: %s\n", strings.Join(cols, ", "))
 	return err
-}
-
-// fmtBytes prints a byte count in binary units.
-func fmtBytes(b uint64) string {
-	const unit = 1024
-	if b < unit {
-		return fmt.Sprintf("%d B", b)
-	}
-	div, exp := uint64(unit), 0
-	for n := b / unit; n >= unit; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
 }
 
 // connections writes the tracked connections of a snapshot as a
