@@ -34,9 +34,12 @@ const DefaultAddr = "127.0.0.1:7071"
 const (
 	defaultInterval = time.Second
 	defaultHistory  = 10 * time.Minute
-	// defaultCPUBudget is 2% of one core: 20 ms per 1 s interval, far
-	// above what the built-in collectors cost (docs/perf.md).
-	defaultCPUBudget = 0.02
+	// defaultCPUBudget is 1% of one core: 10 ms per 1 s interval, about
+	// 200 times what a cycle of the built-in collectors costs when the
+	// goroutine table is not refreshed (docs/perf.md). A refresh, which
+	// the goroutine collector spaces within its own 1% budget, is counted
+	// too, so at large goroutine counts both budgets space the work.
+	defaultCPUBudget = 0.01
 	// maxStretch bounds how far the budget may stretch the interval.
 	maxStretch = 10
 	// maxHistory bounds Options.History/Interval: a day at 1 s.
@@ -94,14 +97,15 @@ type Options struct {
 	// bounds it further.
 	History time.Duration
 	// CPUBudget is the share of one core that collection may use on
-	// average, e.g. 0.02 for 2%. A cycle's cost is the CPU time of the
+	// average, e.g. 0.01 for 1%. A cycle's cost is the CPU time of the
 	// collecting thread (wall time outside Linux). When cycles cost more
 	// than CPUBudget×Interval, the agent waits longer before the next one
 	// (up to 10×Interval), so an expensive collector slows sampling
 	// instead of loading the host. A cycle that is slow but cheap, as in
 	// a process starved of CPU, does not slow sampling. Every snapshot
-	// stays complete; its IntervalSeconds shows the actual interval.
-	// Optional. Default 0.02.
+	// stays complete; its IntervalSeconds shows the actual interval and
+	// BudgetStretched says the budget made the agent wait, also counted
+	// in asyncmon_collection_stretched_total. Optional. Default 0.01.
 	CPUBudget float64
 	// NoBudget collects every Interval whatever a cycle costs. Optional.
 	// Default false.
@@ -191,10 +195,13 @@ type Agent struct {
 	interval time.Duration
 	budget   float64       // share of one core; 0 means no budget
 	cost     time.Duration // moving average of a cycle's CPU time; loop only
-	log      *slog.Logger
-	cols     []*collectorState
-	closers  []io.Closer
-	conns    *conns.Tracker
+	// stretched is true when the last wait was longer than the interval
+	// because of the budget; loop only (read by the collect it calls).
+	stretched bool
+	log       *slog.Logger
+	cols      []*collectorState
+	closers   []io.Closer
+	conns     *conns.Tracker
 	// goroutines is the built-in group table collector, kept for full
 	// dumps on request (/api/v1/goroutines?full=1).
 	goroutines *goroutines.Collector
@@ -207,8 +214,13 @@ type Agent struct {
 	registry    *prometheus.Registry
 	handler     http.Handler
 	collections atomic.Uint64
-	detection   *detection
-	requests    *collectors.Requests
+	// cycleCPU is the CPU time of all cycles the loop ran (nanoseconds);
+	// stretches counts the waits the budget made longer than the
+	// interval.
+	cycleCPU  atomic.Int64
+	stretches atomic.Uint64
+	detection *detection
+	requests  *collectors.Requests
 
 	ln  net.Listener
 	srv *http.Server
@@ -228,9 +240,10 @@ type Agent struct {
 // collectorState is the agent's bookkeeping for one collector. It is only
 // touched by the collection goroutine (and Start, before it runs).
 type collectorState struct {
-	c      model.Collector
-	errors uint64
-	panics uint64
+	c       model.Collector
+	errors  uint64
+	panics  uint64
+	skipped uint64
 }
 
 // Start starts an agent: it binds the listener (unless NoListen), takes a
@@ -423,7 +436,11 @@ func (a *Agent) loop() {
 		case <-t.C:
 			start := time.Now()
 			cost := cycleCost(func() { a.collect(a.ctx) })
+			a.cycleCPU.Add(int64(cost))
 			t.Reset(a.nextWait(cost, time.Since(start)))
+			if a.stretched {
+				a.stretches.Add(1)
+			}
 		}
 	}
 }
@@ -442,15 +459,18 @@ func (a *Agent) nextWait(cost, wall time.Duration) time.Duration {
 		a.cost = (a.cost*7 + cost) / 8 // EWMA, alpha 1/8: a burst does not stretch at once
 	}
 	wait := a.interval
+	a.stretched = false
 	if a.budget > 0 {
-		wait = max(wait, time.Duration(float64(a.cost)/a.budget))
+		if w := time.Duration(float64(a.cost) / a.budget); w > wait {
+			wait, a.stretched = w, true
+		}
 	}
 	return max(min(wait, maxStretch*a.interval)-wall, 0)
 }
 
 // collect takes one snapshot, stores it and publishes it.
 func (a *Agent) collect(ctx context.Context) {
-	snap := &model.Snapshot{Time: time.Now()}
+	snap := &model.Snapshot{Time: time.Now(), BudgetStretched: a.stretched}
 	prev := a.Latest()
 	if prev != nil {
 		snap.IntervalSeconds = snap.Time.Sub(prev.Time).Seconds()
@@ -483,12 +503,18 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 			st.Err = fmt.Sprintf("panic: %v", r)
 			a.log.Error("collector panicked", "collector", st.Name, "panic", r, "stack", string(debug.Stack()))
 		}
-		st.ErrorsTotal, st.PanicsTotal = cs.errors, cs.panics
+		st.ErrorsTotal, st.PanicsTotal, st.SkippedTotal = cs.errors, cs.panics, cs.skipped
 	}()
 	if err := cs.c.Collect(ctx, snap); err != nil {
 		cs.errors++
 		st.Err = err.Error()
 		a.log.Debug("collector failed", "collector", st.Name, "err", err)
+	}
+	// The goroutine collector refreshes its table only when its own CPU
+	// budget allows; a table older than this collection was reused.
+	if cs.c == model.Collector(a.goroutines) && !snap.GroupsTime.IsZero() && snap.GroupsTime.Before(snap.Time) {
+		st.Skipped = true
+		cs.skipped++
 	}
 	return st
 }

@@ -406,15 +406,18 @@ func TestNextWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		a := &Agent{interval: time.Second, budget: tt.budget}
-		var got time.Duration
+		var got, wall time.Duration
 		for _, c := range tt.cycles {
-			got = a.nextWait(c, c) // CPU-bound cycles: cost equals wall time
+			got, wall = a.nextWait(c, c), c // CPU-bound cycles: cost equals wall time
 		}
 		if tt.cycles == nil { // a cycle that waited 300 ms using 1 ms of CPU
-			got = a.nextWait(time.Millisecond, 300*time.Millisecond)
+			got, wall = a.nextWait(time.Millisecond, 300*time.Millisecond), 300*time.Millisecond
 		}
 		if got != tt.want {
 			t.Errorf("%s: nextWait = %v, want %v", tt.name, got, tt.want)
+		}
+		if stretched := tt.budget > 0 && got+wall > time.Second; a.stretched != stretched {
+			t.Errorf("%s: stretched = %v, want %v", tt.name, a.stretched, stretched)
 		}
 	}
 }
@@ -538,6 +541,34 @@ func TestFindingsUnknownDetectorIs400(t *testing.T) {
 	}
 	if code, _ := get(t, "http://"+a.Addr()+"/api/v1/findings?detector=goroutine-leak"); code != 200 {
 		t.Errorf("detector=goroutine-leak: %d, want 200", code)
+	}
+}
+
+// TestBudgetSaysWhatItSkipped: a collection that reuses the goroutine
+// table (its refresh budget said to wait) marks the collector skipped and
+// counts it; one that refreshed it does not.
+func TestBudgetSaysWhatItSkipped(t *testing.T) {
+	a := start(t, Options{Interval: time.Hour})
+	var skips uint64
+	for range 5 { // refreshes are at least 2 s apart: most of these reuse
+		a.collect(context.Background())
+		s := a.Latest()
+		var c model.CollectorStatus
+		for _, st := range s.Collectors {
+			if st.Name == "goroutines" {
+				c = st
+			}
+		}
+		reused := s.GroupsTime.Before(s.Time)
+		if reused {
+			skips++
+		}
+		if c.Skipped != reused || c.SkippedTotal != skips {
+			t.Errorf("table reused %v: collector skipped %v, total %d; want %v, %d", reused, c.Skipped, c.SkippedTotal, reused, skips)
+		}
+	}
+	if skips == 0 {
+		t.Errorf("5 collections in a row all refreshed the table, want most to reuse it")
 	}
 }
 

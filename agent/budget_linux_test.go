@@ -46,6 +46,22 @@ func TestBudgetStretchesInterval(t *testing.T) {
 	}
 }
 
+// TestBudgetSaysItStretched: cycles that cost more than the budget mark
+// the snapshots after a stretched wait and count the stretches, and the
+// cycles' CPU is totalled for the metric.
+func TestBudgetSaysItStretched(t *testing.T) {
+	a := start(t, Options{Interval: 20 * time.Millisecond, CPUBudget: 0.05, Collectors: []model.Collector{spin{5 * time.Millisecond}}})
+	// At seq 5 the loop has finished the cycles of seq 2 to 4 (a snapshot
+	// is published before its cycle's CPU is added).
+	s := waitSeq(t, a, 5)
+	if !s.BudgetStretched || a.stretches.Load() == 0 {
+		t.Errorf("5 ms of CPU per 20 ms cycle with a 5%% budget: stretched %v, %d stretches; want the waits stretched", s.BudgetStretched, a.stretches.Load())
+	}
+	if a.cycleCPU.Load() < int64(3*5*time.Millisecond) {
+		t.Errorf("collection CPU total %v after 3 cycles of 5 ms, want at least 15 ms", time.Duration(a.cycleCPU.Load()))
+	}
+}
+
 // TestWaitingCycleCostsNoCPU: a cycle that is slow in wall time but waits
 // (the process is starved, or a collector waits on I/O) is charged its CPU
 // time, a small part of its wall time, so the budget does not stretch the

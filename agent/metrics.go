@@ -1,9 +1,12 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"runtime/debug"
+	"sync"
+	"time"
 
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,18 +21,70 @@ const namespace = "asyncmon"
 // registerMetrics registers client_golang's Go collector (with the
 // runtime's scheduler and GC metrics on), its process collector, and the
 // asyncmon metrics derived from the agent's latest snapshot.
+//
+// The process collector and the asyncmon metrics are derived once per
+// collection, not per scrape (see [perCollection]): the process collector
+// alone reads five files under /proc, about as much CPU as everything
+// else in a scrape together. The Go collector reads runtime/metrics, which
+// is cheap, at scrape time as it does everywhere else.
 func registerMetrics(reg *prometheus.Registry, a *Agent) error {
+	latest := func() any { return a.Latest() }
 	return errors.Join(
 		reg.Register(promcollectors.NewGoCollector(promcollectors.WithGoCollectorRuntimeMetrics(
 			promcollectors.MetricsScheduler, promcollectors.MetricsGC))),
-		reg.Register(promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{})),
-		reg.Register(&snapshotCollector{a: a, sets: []metricSet{
+		reg.Register(&perCollection{inner: promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}), key: latest}),
+		reg.Register(&perCollection{inner: &snapshotCollector{a: a, sets: []metricSet{
 			newCoreMetrics(),
 			newGoroutineMetrics(),
 			newFindingMetrics(),
 			newConnMetrics(),
-		}}),
+		}}, key: latest}),
 	)
+}
+
+// perCollection is a collector that replays what its inner collector
+// produced for the agent's latest snapshot: the inner one runs at most
+// once per collection, whatever the number of scrapes. Its metrics are
+// immutable (const metrics), so replaying them is safe; concurrent
+// scrapes of a new snapshot wait for the first one to derive them.
+type perCollection struct {
+	inner prometheus.Collector
+	key   func() any // the latest snapshot; a new value means derive again
+
+	mu      sync.Mutex // guards at and metrics
+	at      any
+	metrics []prometheus.Metric
+}
+
+func (c *perCollection) Describe(ch chan<- *prometheus.Desc) { c.inner.Describe(ch) }
+
+func (c *perCollection) Collect(ch chan<- prometheus.Metric) {
+	key := c.key()
+	c.mu.Lock()
+	if c.metrics == nil || c.at != key {
+		c.at, c.metrics = key, c.derive()
+	}
+	ms := c.metrics
+	c.mu.Unlock()
+	for _, m := range ms {
+		ch <- m
+	}
+}
+
+// derive runs the inner collector into a slice. Collect sends on a
+// channel, so it runs on its own goroutine, joined before derive returns.
+func (c *perCollection) derive() []prometheus.Metric {
+	ch := make(chan prometheus.Metric, 64)
+	go func() {
+		defer close(ch)
+		labelOwn(context.Background())
+		c.inner.Collect(ch)
+	}()
+	ms := make([]prometheus.Metric, 0, 64)
+	for m := range ch {
+		ms = append(ms, m)
+	}
+	return ms
 }
 
 // metricSet is one group of asyncmon metrics derived from a snapshot.
@@ -70,6 +125,7 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 // coreMetrics are the agent core's metrics: scheduler, goroutines, GC and
 // the agent's own health.
 type coreMetrics struct {
+	version                             string // asyncmon's module version, read once
 	schedLatency, probeLag              *prometheus.Desc
 	schedWindow, probeWindow            *prometheus.Desc
 	pauseMax, mutexWait                 *prometheus.Desc
@@ -77,10 +133,12 @@ type coreMetrics struct {
 	gcCPU, gcAssist                     *prometheus.Desc
 	collections, colDuration, colErrors *prometheus.Desc
 	colPanics, buildInfo, historySnaps  *prometheus.Desc
+	colSkipped, cycleCPU, stretches     *prometheus.Desc
 }
 
 func newCoreMetrics() *coreMetrics {
 	return &coreMetrics{
+		version: moduleVersion(),
 		schedLatency: newDesc("sched_latency_seconds",
 			"Time goroutines spent runnable before running, from the runtime's /sched/latencies histogram, in fine buckets (1µs to 10s)."),
 		probeLag: newDesc("sched_probe_lag_seconds",
@@ -109,6 +167,12 @@ func newCoreMetrics() *coreMetrics {
 			"Failed collector runs, panics included.", "collector"),
 		colPanics: newDesc("collector_panics_total",
 			"Collector runs that panicked and were recovered.", "collector"),
+		colSkipped: newDesc("collector_skipped_total",
+			"Collections in which a collector reused its previous result because its own CPU budget said to wait (the goroutine group table).", "collector"),
+		cycleCPU: newDesc("collection_cpu_seconds_total",
+			"CPU time of the agent's collection cycles (the collecting thread; its rate is the share of one core the agent spends collecting)."),
+		stretches: newDesc("collection_stretched_total",
+			"Waits between collections that the agent's CPU budget made longer than its interval."),
 		historySnaps: newDesc("history_snapshots",
 			"Snapshots held in the agent's history."),
 		buildInfo: newDesc("build_info",
@@ -119,7 +183,7 @@ func newCoreMetrics() *coreMetrics {
 func (m *coreMetrics) describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.schedLatency, m.probeLag, m.schedWindow, m.probeWindow,
 		m.pauseMax, m.mutexWait, m.goroutines, m.created, m.gcCPU, m.gcAssist, m.collections,
-		m.colDuration, m.colErrors, m.colPanics, m.historySnaps, m.buildInfo} {
+		m.colDuration, m.colErrors, m.colPanics, m.colSkipped, m.cycleCPU, m.stretches, m.historySnaps, m.buildInfo} {
 		ch <- d
 	}
 }
@@ -153,12 +217,15 @@ func (m *coreMetrics) collect(a *Agent, s *model.Snapshot, ch chan<- prometheus.
 		ch <- prometheus.MustNewConstMetric(m.colDuration, prometheus.GaugeValue, c.DurationSeconds, c.Name)
 		ch <- prometheus.MustNewConstMetric(m.colErrors, prometheus.CounterValue, float64(c.ErrorsTotal), c.Name)
 		ch <- prometheus.MustNewConstMetric(m.colPanics, prometheus.CounterValue, float64(c.PanicsTotal), c.Name)
+		ch <- prometheus.MustNewConstMetric(m.colSkipped, prometheus.CounterValue, float64(c.SkippedTotal), c.Name)
 	}
+	ch <- prometheus.MustNewConstMetric(m.cycleCPU, prometheus.CounterValue, time.Duration(a.cycleCPU.Load()).Seconds())
+	ch <- prometheus.MustNewConstMetric(m.stretches, prometheus.CounterValue, float64(a.stretches.Load()))
 	a.mu.RLock()
 	n := a.history.Len()
 	a.mu.RUnlock()
 	ch <- prometheus.MustNewConstMetric(m.historySnaps, prometheus.GaugeValue, float64(n))
-	ch <- prometheus.MustNewConstMetric(m.buildInfo, prometheus.GaugeValue, 1, moduleVersion(), runtime.Version())
+	ch <- prometheus.MustNewConstMetric(m.buildInfo, prometheus.GaugeValue, 1, m.version, runtime.Version())
 }
 
 // constHistogram turns a model histogram into a Prometheus classic one.

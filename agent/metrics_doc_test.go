@@ -118,6 +118,10 @@ Histograms are classic histograms (` + "`_bucket`" + `, ` + "`_sum`" + `,
 ` + "`_count`" + `); summaries add ` + "`_sum`" + ` and ` + "`_count`" + ` to their
 quantile series.
 
+The ` + "`asyncmon_*`" + ` and ` + "`process_*`" + ` values are derived once per
+collection (every second at the defaults) and replayed to every scrape in
+between; ` + "`go_*`" + ` are read at scrape time.
+
 | metric | type | labels | description |
 |---|---|---|---|
 `)

@@ -1,10 +1,13 @@
 package collectors
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
+	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -27,6 +30,14 @@ const (
 	// time that grows with the count (about 3 s at 100k), too much for
 	// evidence that the goroutine table already locates.
 	maxRequestDumpGoroutines = 10_000
+	// requestShards is the number of independently locked slabs the
+	// middleware spreads its records over. A request takes one shard's
+	// lock twice for a few nanoseconds; with 32 shards two cores rarely
+	// meet on one, and Collect's walk of all of them is still trivial.
+	requestShards = 32
+	// Token layout: sequence (32 bits) | shard (8 bits) | slot (24 bits).
+	tokenShardShift = 24
+	tokenSlotMask   = 1<<tokenShardShift - 1
 )
 
 // RequestsOptions configures [NewRequests]. The zero value works.
@@ -48,26 +59,56 @@ type RequestsOptions struct {
 
 // Requests tracks HTTP requests in flight through its [Requests.Middleware]
 // and reports them in Snapshot.Requests, oldest first, with the handler
-// goroutine's stack for the old ones. Middleware is safe for concurrent
-// use; Collect must be called from one goroutine at a time.
+// goroutine's ID and stack for the old ones. Middleware is safe for
+// concurrent use; Collect must be called from one goroutine at a time.
+//
+// # How it works
+//
+// The request path does no stack walk and takes no global lock: a
+// request's record (method, path, start time) goes into one of 32 slabs,
+// picked at random, under that slab's own lock, and out again when the
+// handler returns; no allocation once the slabs have grown to the peak
+// number of requests in flight. The record's token (slab, slot and a
+// sequence number) is passed as the first argument of a small function
+// that calls the handler. Go's goroutine dump prints the first arguments
+// of each frame, so when a request has grown old Collect finds its handler
+// goroutine in a dump by that token: the goroutine's ID and stack are
+// read only for requests that need them, never per request. Should a
+// compiler ever print the token as unknown ("0x0?"), the request is
+// still reported, without its stack.
 type Requests struct {
-	opts RequestsOptions
-
-	mu       sync.Mutex // guards inflight and next
-	inflight map[uint64]*inflight
-	next     uint64
+	opts   RequestsOptions
+	shards [requestShards]requestShard
+	// serveFunc is serveTracked's name as the dump prints it.
+	serveFunc string
 
 	// Collect only.
-	stacks   map[int64][]model.Frame
+	stacks   map[uint64]requestStack // by token
 	lastDump time.Time
 	dumps    int // dumps taken, for tests
 }
 
-// inflight is one request being served.
+// requestShard is one slab of in-flight records. Padded to its own cache
+// lines so that two cores working on neighbouring shards do not share one.
+type requestShard struct {
+	mu   sync.Mutex // guards recs, free and seq
+	recs []inflight
+	free []uint32 // indexes of unused recs
+	seq  uint32
+	_    [64]byte
+}
+
+// inflight is one request being served; token 0 marks a free slot.
 type inflight struct {
+	token        uint64
 	method, path string
 	started      time.Time
-	gid          int64
+}
+
+// requestStack is what a dump told of one old request's handler.
+type requestStack struct {
+	gid    int64
+	frames []model.Frame
 }
 
 // NewRequests returns a request tracker.
@@ -81,7 +122,11 @@ func NewRequests(opts RequestsOptions) *Requests {
 	if opts.MaxRequests <= 0 {
 		opts.MaxRequests = defaultMaxRequests
 	}
-	return &Requests{opts: opts, inflight: make(map[uint64]*inflight), stacks: make(map[int64][]model.Frame)}
+	return &Requests{
+		opts:      opts,
+		stacks:    make(map[uint64]requestStack),
+		serveFunc: runtime.FuncForPC(reflect.ValueOf(serveTracked).Pointer()).Name(),
+	}
 }
 
 // Name implements model.Collector.
@@ -94,59 +139,106 @@ func (r *Requests) Middleware(h http.Handler) http.Handler {
 		if len(path) > maxRequestPath {
 			path = path[:maxRequestPath]
 		}
-		in := &inflight{method: req.Method, path: path, started: time.Now(), gid: goroutineID()}
-		r.mu.Lock()
-		r.next++
-		id := r.next
-		r.inflight[id] = in
-		r.mu.Unlock()
+		token := r.start(req.Method, path)
+		finished := false
 		defer func() {
-			r.mu.Lock()
-			delete(r.inflight, id)
-			r.mu.Unlock()
+			// Only when the handler panicked: net/http recovers the
+			// panic, and the record must not stay in flight forever.
+			if !finished {
+				r.finish(token)
+			}
 		}()
-		h.ServeHTTP(w, req)
+		r.finish(serveTracked(token, h, w, req))
+		finished = true
 	})
 }
 
-// goroutineID reads the calling goroutine's ID from its stack header,
-// "goroutine 123 [running]:". The runtime offers no other way.
-func goroutineID() int64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b, ok := bytes.CutPrefix(b, []byte("goroutine "))
-	if !ok {
-		return 0
+// serveTracked calls the handler. token is its first argument and is used
+// after the call, so the compiler keeps it in the frame's argument spill
+// slot, where a goroutine dump prints it: that is how Collect tells which
+// goroutine serves which request. It must not be inlined, and must not
+// defer (a deferred use leaves the argument unprinted).
+//
+//go:noinline
+func serveTracked(token uint64, h http.Handler, w http.ResponseWriter, req *http.Request) uint64 {
+	h.ServeHTTP(w, req)
+	return token
+}
+
+// start records a request and returns its token.
+func (r *Requests) start(method, path string) uint64 {
+	now := time.Now()
+	i := rand.Uint32N(requestShards)
+	sh := &r.shards[i]
+	sh.mu.Lock()
+	sh.seq++
+	if sh.seq == 0 {
+		sh.seq = 1 // token 0 means free
 	}
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
+	var slot uint32
+	if n := len(sh.free); n > 0 {
+		slot = sh.free[n-1]
+		sh.free = sh.free[:n-1]
+	} else {
+		if len(sh.recs) > tokenSlotMask {
+			// More than 16M requests in flight on one shard: not
+			// tracked rather than corrupting a token.
+			sh.mu.Unlock()
+			return 0
+		}
+		slot = uint32(len(sh.recs))
+		sh.recs = append(sh.recs, inflight{})
 	}
-	id, _ := strconv.ParseInt(string(b), 10, 64)
-	return id
+	token := uint64(sh.seq)<<32 | uint64(i)<<tokenShardShift | uint64(slot)
+	sh.recs[slot] = inflight{token: token, method: method, path: path, started: now}
+	sh.mu.Unlock()
+	return token
+}
+
+// finish removes the request of token, if it is still there.
+func (r *Requests) finish(token uint64) {
+	if token == 0 {
+		return
+	}
+	sh := &r.shards[(token>>tokenShardShift)&0xff%requestShards]
+	slot := uint32(token & tokenSlotMask)
+	sh.mu.Lock()
+	if int(slot) < len(sh.recs) && sh.recs[slot].token == token {
+		sh.recs[slot] = inflight{}
+		sh.free = append(sh.free, slot)
+	}
+	sh.mu.Unlock()
 }
 
 // Collect implements model.Collector: it fills s.Requests.
 func (r *Requests) Collect(ctx context.Context, s *model.Snapshot) error {
 	now := time.Now()
-	r.mu.Lock()
-	reqs := make([]inflight, 0, len(r.inflight))
-	for _, in := range r.inflight {
-		reqs = append(reqs, *in)
+	var reqs []inflight
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		for _, in := range sh.recs {
+			if in.token != 0 {
+				reqs = append(reqs, in)
+			}
+		}
+		sh.mu.Unlock()
 	}
-	r.mu.Unlock()
 	if len(reqs) == 0 {
 		clear(r.stacks)
 		return nil
 	}
-	slices.SortFunc(reqs, func(a, b inflight) int { return cmp.Or(a.started.Compare(b.started), cmp.Compare(a.gid, b.gid)) })
+	slices.SortFunc(reqs, func(a, b inflight) int {
+		return cmp.Or(a.started.Compare(b.started), cmp.Compare(a.token, b.token))
+	})
 	reqs = reqs[:min(len(reqs), r.opts.MaxRequests)]
 
 	needDump := false
-	live := make(map[int64]bool)
+	live := make(map[uint64]bool)
 	for _, in := range reqs {
 		if now.Sub(in.started) >= r.opts.StackAfter {
-			live[in.gid] = true
-			if _, ok := r.stacks[in.gid]; !ok {
+			live[in.token] = true
+			if _, ok := r.stacks[in.token]; !ok {
 				needDump = true
 			}
 		}
@@ -156,9 +248,9 @@ func (r *Requests) Collect(ctx context.Context, s *model.Snapshot) error {
 	// handler under load) must not turn into a dump per collection.
 	needDump = needDump && now.Sub(r.lastDump) >= r.opts.StackEvery &&
 		runtime.NumGoroutine() <= maxRequestDumpGoroutines
-	for gid := range r.stacks {
-		if !live[gid] {
-			delete(r.stacks, gid)
+	for token := range r.stacks {
+		if !live[token] {
+			delete(r.stacks, token)
 		}
 	}
 	if needDump && ctx.Err() == nil {
@@ -168,21 +260,22 @@ func (r *Requests) Collect(ctx context.Context, s *model.Snapshot) error {
 	}
 	s.Requests = make([]model.Request, 0, len(reqs))
 	for _, in := range reqs {
+		st := r.stacks[in.token]
 		s.Requests = append(s.Requests, model.Request{
 			Method:      in.method,
 			Path:        in.path,
 			Started:     in.started,
 			AgeSeconds:  now.Sub(in.started).Seconds(),
-			GoroutineID: in.gid,
-			Stack:       r.stacks[in.gid],
+			GoroutineID: st.gid,
+			Stack:       st.frames,
 		})
 	}
 	return nil
 }
 
-// readStacks takes a goroutine dump and keeps the stacks of the wanted
-// goroutines.
-func (r *Requests) readStacks(want map[int64]bool) {
+// readStacks takes a goroutine dump and keeps the handler goroutines'
+// IDs and stacks of the wanted tokens.
+func (r *Requests) readStacks(want map[uint64]bool) {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -192,13 +285,51 @@ func (r *Requests) readStacks(want map[int64]bool) {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
+	gids := handlerGoroutines(buf, r.serveFunc, want)
+	if len(gids) == 0 {
+		return
+	}
 	d, err := dump.Parse(bytes.NewReader(buf))
 	if err != nil {
 		return
 	}
 	for _, g := range d.Goroutines {
-		if want[g.ID] {
-			r.stacks[g.ID] = g.Frames
+		if token, ok := gids[g.ID]; ok {
+			r.stacks[token] = requestStack{gid: g.ID, frames: g.Frames}
 		}
 	}
+}
+
+// handlerGoroutines scans a debug=2 goroutine dump for frames of fn whose
+// first argument is a wanted token, and returns the goroutine ID of each.
+// A frame line reads "pkg.fn(0x1a00000003, {0x..., 0x...}, ...)"; an
+// argument the runtime is unsure of ends in "?" and is skipped.
+func handlerGoroutines(b []byte, fn string, want map[uint64]bool) map[int64]uint64 {
+	out := make(map[int64]uint64)
+	prefix := []byte(fn + "(0x")
+	var gid int64
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if rest, ok := bytes.CutPrefix(line, []byte("goroutine ")); ok {
+			if i := bytes.IndexByte(rest, ' '); i > 0 {
+				gid, _ = strconv.ParseInt(string(rest[:i]), 10, 64)
+			}
+			continue
+		}
+		rest, ok := bytes.CutPrefix(line, prefix)
+		if !ok {
+			continue
+		}
+		end := bytes.IndexAny(rest, ",)")
+		if end <= 0 || rest[end-1] == '?' {
+			continue
+		}
+		token, err := strconv.ParseUint(string(rest[:end]), 16, 64)
+		if err == nil && want[token] {
+			out[gid] = token
+		}
+	}
+	return out
 }

@@ -13,6 +13,9 @@ type Snapshot struct {
 	// IntervalSeconds is the time since the previous collection, the window
 	// over which the "recent" values (latency quantiles, deltas) were taken.
 	IntervalSeconds float64 `json:"interval_seconds"`
+	// BudgetStretched is true when the agent's CPU budget made it wait
+	// longer than its interval before this collection.
+	BudgetStretched bool `json:"budget_stretched,omitempty"`
 
 	Process    Process    `json:"process"`
 	Scheduler  Scheduler  `json:"scheduler"`
@@ -166,18 +169,24 @@ type CollectorStatus struct {
 	// ErrorsTotal and PanicsTotal count failures since the agent started.
 	ErrorsTotal uint64 `json:"errors_total"`
 	PanicsTotal uint64 `json:"panics_total"`
-	// Skipped is true when the collector did not run this time (its own
-	// period or the CPU budget said to wait).
-	Skipped bool `json:"skipped,omitempty"`
+	// Skipped is true when the collector did not run this time, or reused
+	// its previous result (its own period or the CPU budget said to
+	// wait), and SkippedTotal counts those collections since the agent
+	// started.
+	Skipped      bool   `json:"skipped,omitempty"`
+	SkippedTotal uint64 `json:"skipped_total,omitempty"`
 }
 
 // Request is an HTTP request in flight, seen by the agent's middleware.
 type Request struct {
-	Method      string    `json:"method"`
-	Path        string    `json:"path"`
-	Started     time.Time `json:"started"`
-	AgeSeconds  float64   `json:"age_seconds"`
-	GoroutineID int64     `json:"goroutine_id,omitempty"`
+	Method     string    `json:"method"`
+	Path       string    `json:"path"`
+	Started    time.Time `json:"started"`
+	AgeSeconds float64   `json:"age_seconds"`
+	// GoroutineID is the handler goroutine's ID, filled with Stack (the
+	// middleware does not read it per request; it is found in the dump
+	// that reads the stack).
+	GoroutineID int64 `json:"goroutine_id,omitempty"`
 	// Stack is the handler goroutine's stack, filled for requests older
 	// than the stuck threshold.
 	Stack []Frame `json:"stack,omitempty"`

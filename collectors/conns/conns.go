@@ -75,8 +75,18 @@ type Options struct {
 // list in opening order. Opening captures up to 20 program counters of the
 // caller's stack (about a microsecond, no symbolisation); frames are
 // resolved only when a snapshot reports them, and cached. Reads and
-// writes update two atomic counters and a timestamp: no lock, no
-// allocation.
+// writes add to a byte counter and stamp the connection with a coarse
+// clock that each Collect advances: no lock, no allocation, no clock
+// read.
+//
+// # Idle time
+//
+// Because of that coarse clock, a connection's LastIO is the time of the
+// latest collection before its last read or write (or its opening time,
+// if later), so IdleSeconds may read up to one collection interval (1 s
+// at the agent's defaults) more than the true idle time, never less. A
+// connection that did I/O since the last collection shows an idle time
+// of at most one interval.
 //
 // The wrapper the user holds (the net.Conn, the response body, the
 // driver rows) carries a [runtime.AddCleanup]. If the wrapper becomes
@@ -92,6 +102,14 @@ type Tracker struct {
 	maxLeakSites int
 	skip         []string
 	epoch        time.Time
+
+	// clock is the coarse clock the wrappers stamp I/O with: nanoseconds
+	// since epoch, advanced by each Collect. Kept apart from the counters
+	// written on every open, so that reading it shares no cache line with
+	// them.
+	_     [64]byte
+	clock atomic.Int64
+	_     [56]byte
 
 	nextID atomic.Uint64
 	open   [numKinds]atomic.Int64
@@ -186,10 +204,6 @@ type connState struct {
 	prev, next *connState // guarded by t.mu
 }
 
-// now returns the monotonic time since the tracker started, in
-// nanoseconds: cheaper to store atomically than a time.Time.
-func (t *Tracker) now() int64 { return int64(time.Since(t.epoch)) }
-
 // begin registers a new open connection. skip is the number of frames
 // above begin's caller to leave out of the opening stack (0: the caller of
 // begin is the first frame). The other arguments are the connection's
@@ -250,8 +264,14 @@ func (t *Tracker) finish(st *connState) bool {
 	return true
 }
 
-// touch records I/O on st.
-func (st *connState) touch() { st.lastIO.Store(st.t.now()) }
+// touch records I/O on st at the coarse clock's time. It only writes when
+// the clock has moved, so a busy connection's record is written about once
+// per collection, not per call.
+func (st *connState) touch() {
+	if c := st.t.clock.Load(); c > st.lastIO.Load() {
+		st.lastIO.Store(c)
+	}
+}
 
 // leakKey identifies a leak site: one kind, one opening stack.
 type leakKey struct {
@@ -357,6 +377,7 @@ func (t *Tracker) Name() string { return "connections" }
 // leaks and the tracked pools.
 func (t *Tracker) Collect(ctx context.Context, s *model.Snapshot) error {
 	now := time.Now()
+	t.clock.Store(int64(now.Sub(t.epoch)))
 	type pending struct {
 		c     model.Conn
 		stack [maxStack]uintptr

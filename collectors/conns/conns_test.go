@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/asyncmon/asyncmon/internal/testenv"
@@ -452,4 +453,43 @@ func TestHTTPBodyGroup(t *testing.T) {
 		}
 	}
 	t.Errorf("body group %q not in the table", body.Group)
+}
+
+// TestIdleIsAtCollectionResolution: reads and writes stamp the coarse
+// clock that each Collect advances, so LastIO is the latest collection
+// before the last I/O (or the opening, if later): idle may read up to one
+// collection interval more than the truth, never less, and a connection
+// with no I/O keeps its LastIO.
+func TestIdleIsAtCollectionResolution(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := conns.NewTracker(conns.Options{})
+		opened := time.Now()
+		c := tr.WrapConn(nopConn{}, model.ConnClient)
+		defer c.Close()
+		lastIO := func() time.Time {
+			t.Helper()
+			cs := collect(t, tr)
+			if len(cs.Open) != 1 {
+				t.Fatalf("got %d open connections, want 1", len(cs.Open))
+			}
+			return cs.Open[0].LastIO
+		}
+
+		time.Sleep(10 * time.Second)
+		c.Write([]byte("x")) // before any collection: the opening time stays
+		if got := lastIO(); !got.Equal(opened) {
+			t.Errorf("I/O before the first collection: LastIO %v after opening, want the opening time", got.Sub(opened))
+		}
+		t1 := time.Now() // the collection just taken
+		time.Sleep(3 * time.Second)
+		c.Read(make([]byte, 1))
+		time.Sleep(2 * time.Second)
+		if got := lastIO(); !got.Equal(t1) {
+			t.Errorf("I/O after a collection: LastIO %v after opening, want that collection's %v", got.Sub(opened), t1.Sub(opened))
+		}
+		time.Sleep(4 * time.Second)
+		if got := lastIO(); !got.Equal(t1) {
+			t.Errorf("no I/O: LastIO moved to %v after opening, want %v", got.Sub(opened), t1.Sub(opened))
+		}
+	})
 }
