@@ -21,6 +21,7 @@ import (
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/internal/broker"
+	"github.com/asyncmon/asyncmon/internal/cputime"
 	"github.com/asyncmon/asyncmon/internal/registry"
 	"github.com/asyncmon/asyncmon/internal/ring"
 	"github.com/asyncmon/asyncmon/model"
@@ -259,11 +260,14 @@ func Start(ctx context.Context, opts Options) (a *Agent, err error) {
 	// the flight recorder) inherits the agent's pprof label from its first
 	// instruction: detectors and profiles tell the agent's goroutines
 	// apart by it, without lists of function names.
-	pprof.Do(ctx, pprof.Labels(model.AgentLabel, "agent"), func(ctx context.Context) {
+	pprof.Do(ctx, ownLabels(), func(ctx context.Context) {
 		a, err = newAgent(ctx, opts)
 	})
 	return a, err
 }
+
+// ownLabels are the pprof labels of every goroutine the agent starts.
+func ownLabels() pprof.LabelSet { return pprof.Labels(model.AgentLabel, "agent") }
 
 // newAgent is Start, run with the agent's label set.
 func newAgent(ctx context.Context, opts Options) (*Agent, error) {
@@ -435,7 +439,7 @@ func (a *Agent) loop() {
 			return
 		case <-t.C:
 			start := time.Now()
-			cost := cycleCost(func() { a.collect(a.ctx) })
+			cost := cputime.Cost(func() { a.collect(a.ctx) })
 			a.cycleCPU.Add(int64(cost))
 			t.Reset(a.nextWait(cost, time.Since(start)))
 			if a.stretched {

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package cputime
+
+import "time"
+
+// Cost runs fn and returns its wall time: without a per-thread CPU
+// clock, wall time stands in for the collection's cost.
+func Cost(fn func()) time.Duration {
+	start := time.Now()
+	fn()
+	return time.Since(start)
+}
+
+// Thread reports that this platform has no per-thread CPU clock.
+func Thread() (time.Duration, bool) { return 0, false }
