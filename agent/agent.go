@@ -159,6 +159,17 @@ type Options struct {
 	// NoCapture captures no evidence when findings fire. Optional.
 	// Default false.
 	NoCapture bool
+
+	// Crash reports.
+
+	// Crash configures the keeping of crash reports: the runtime's
+	// output of a fatal crash is kept and reported at the next start.
+	// Optional. Default: in the user's state directory (see CrashOptions
+	// for where, and for what it changes process-wide).
+	Crash CrashOptions
+	// NoCrash leaves the runtime's crash output alone: no crash reports
+	// are kept or reported. Optional. Default false.
+	NoCrash bool
 }
 
 // validate rejects negative numbers: "off" is said with a NoX field.
@@ -179,6 +190,7 @@ func (o *Options) validate() error {
 		{"Capture.Every", o.Capture.Every < 0},
 		{"Capture.CPUProfile", o.Capture.CPUProfile < 0},
 		{"Capture.TraceWindow", o.Capture.TraceWindow < 0},
+		{"Crash.Keep", o.Crash.Keep < 0},
 	} {
 		if f.neg {
 			bad = append(bad, f.name)
@@ -222,6 +234,9 @@ type Agent struct {
 	stretches atomic.Uint64
 	detection *detection
 	requests  *collectors.Requests
+	panics    *collectors.Panics
+	// crash is the previous run's crash found at start, nil if none.
+	crash *model.Crash
 
 	ln  net.Listener
 	srv *http.Server
@@ -333,6 +348,7 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 	}))
 	// After the goroutine groups, so tracked bodies get their read-loop group.
 	a.initConns(opts)
+	a.panics = collectors.NewPanics()
 	for _, c := range opts.Collectors {
 		if c != nil {
 			a.cols = append(a.cols, &collectorState{c: c})
@@ -351,6 +367,11 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("asyncmon: %w", err)
 	}
 	a.handler = a.routes()
+	if !opts.NoCrash {
+		a.initCrash(opts.Crash)
+		a.saveCrashCapture()
+	}
+	a.cols = append(a.cols, &collectorState{c: crashCollector{a.crash}})
 
 	a.collect(ctx) // so Latest is never nil once Start returns
 
@@ -523,12 +544,14 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 	return st
 }
 
-// Close stops collecting, shuts the API down (waiting up to two seconds
-// for requests in flight), closes the collectors that need it and joins
-// every goroutine the agent started. It is idempotent and safe to call
+// Close logs what did not drain (see [Agent.Undrained]), stops
+// collecting, shuts the API down (waiting up to two seconds for requests
+// in flight), closes the collectors that need it and joins every
+// goroutine the agent started. It is idempotent and safe to call
 // concurrently; later calls return the first call's result.
 func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
+		a.Undrained()
 		if err := a.reg.Unregister(); err != nil {
 			a.log.Warn("local unregistration failed", "err", err)
 		}

@@ -3,6 +3,7 @@ package agent
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -37,6 +38,7 @@ type detection struct {
 // what was captured.
 type evidence interface {
 	OnFiring(model.Finding)
+	SaveText(kind, finding string, r io.Reader, max int64) (model.Capture, error)
 	List() []model.Capture
 	Open(id string) (model.Capture, *os.File, error)
 }
@@ -158,8 +160,8 @@ type levelCount struct {
 // startFindings sets up the request middleware's collector, the detector
 // engine and evidence capture, and starts the capture goroutine.
 func (a *Agent) startFindings(opts Options) error {
-	a.requests = collectors.NewRequests(opts.Requests)
-	a.cols = append(a.cols, &collectorState{c: a.requests})
+	a.requests = collectors.NewRequests(a.requestsOptions(opts))
+	a.cols = append(a.cols, &collectorState{c: a.requests}, &collectorState{c: a.panics})
 	if !opts.NoDetectors && !a.hasCollector("goroutines") {
 		// The leak and stall detectors need the goroutine group table.
 		a.addBuiltin(goroutines.NewCollector(goroutines.Options{Logger: opts.Logger}))
@@ -180,7 +182,11 @@ func (a *Agent) startFindings(opts Options) error {
 // Middleware wraps an HTTP handler so the agent tracks its requests in
 // flight: they appear in Snapshot.Requests, and the stuck-request detector
 // reports those in flight for too long, with the handler goroutine's
-// stack. It costs one goroutine-ID lookup and a map insert per request.
+// stack. It also counts the requests that arrive and finish (the overload
+// detector watches them pile up) and records a handler's panic at the
+// line that panicked before panicking again, so net/http handles it as
+// before (http.ErrAbortHandler is passed on uncounted). It costs one
+// goroutine-ID lookup and a map insert per request.
 func (a *Agent) Middleware(h http.Handler) http.Handler {
 	return a.requests.Middleware(h)
 }

@@ -37,6 +37,7 @@ func registerMetrics(reg *prometheus.Registry, a *Agent) error {
 			newGoroutineMetrics(),
 			newFindingMetrics(),
 			newConnMetrics(),
+			newFailureMetrics(),
 		}}, Key: latest}),
 	)
 }

@@ -148,7 +148,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	mux.HandleFunc("GET /api/quote", d.handleQuote)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	env := &Env{Mux: mux, d: d}
-	d.srv = &http.Server{Handler: d.agent.Middleware(mux), ReadHeaderTimeout: 5 * time.Second}
+	d.srv = &http.Server{Handler: d.agent.Middleware(mux), ReadHeaderTimeout: 5 * time.Second,
+		// net/http logs handler panics here: to the demo's log, not
+		// stderr, which the TUI owns.
+		ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
 
 	for range defaultWorkers {
 		d.wg.Go(d.worker)

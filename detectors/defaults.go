@@ -6,8 +6,9 @@ import (
 )
 
 // Defaults returns the built-in detectors with their default thresholds:
-// starvation, goroutine leak, deadlock-like stall, stuck requests and
-// connection leaks.
+// starvation, goroutine leak, deadlock-like stall, stuck requests,
+// connection leaks, panics, calls without a deadline, request overload
+// and crashes of an earlier run.
 func Defaults() []model.Detector {
 	return []model.Detector{
 		NewStarvation(StarvationConfig{}),
@@ -15,5 +16,9 @@ func Defaults() []model.Detector {
 		NewStall(StallConfig{}),
 		NewStuckRequests(StuckConfig{}),
 		connleak.New(connleak.Config{}),
+		NewPanics(PanicConfig{}),
+		NewNoDeadline(NoDeadlineConfig{}),
+		NewOverload(OverloadConfig{}),
+		NewCrash(CrashConfig{}),
 	}
 }

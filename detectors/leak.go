@@ -192,7 +192,7 @@ func (d *Leak) Detect(w model.Window) []model.Finding {
 	for i := range top.Groups {
 		g := &top.Groups[i]
 		if tr, ok := growth[g.Key]; ok {
-			if f, ok := d.growing(g, tr, now); ok {
+			if f, ok := d.growing(g, tr, now, top.LeakCheck); ok {
 				out = append(out, f)
 				reported[g.Key] = true
 			}
@@ -295,7 +295,7 @@ func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
 }
 
 // growing judges one group's trend.
-func (d *Leak) growing(g *model.GoroutineGroup, tr *trend, now time.Time) (model.Finding, bool) {
+func (d *Leak) growing(g *model.GoroutineGroup, tr *trend, now time.Time, lc *model.LeakCheck) (model.Finding, bool) {
 	net := tr.last - tr.first
 	slope, r2 := tr.fit()
 	span := tr.lastT.Sub(tr.firstT)
@@ -329,6 +329,8 @@ func (d *Leak) growing(g *model.GoroutineGroup, tr *trend, now time.Time) (model
 	if g.Leaked > 0 {
 		cause = CauseConfirmed
 		notes = append(notes, fmt.Sprintf("confirmed: the runtime's goroutineleak profile reports %d of them blocked on primitives no other goroutine can reach", g.Leaked))
+	} else {
+		notes = append(notes, proofNote(lc, now, span))
 	}
 	return model.Finding{
 		ID:       model.FindingID(LeakName, g.Key),

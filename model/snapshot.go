@@ -47,6 +47,19 @@ type Snapshot struct {
 	// Requests are the HTTP requests in flight, as seen by the optional
 	// middleware, oldest first.
 	Requests []Request `json:"requests,omitempty"`
+	// RequestLoad counts the requests the middleware saw arrive and
+	// finish, and those in flight.
+	RequestLoad RequestLoad `json:"request_load"`
+	// Panics are the panic sites recorded since the agent started (by
+	// the middleware and the agent's deferred helper), most recent first.
+	Panics []PanicSite `json:"panics,omitempty"`
+	// NoDeadline are the sites of outbound HTTP and SQL calls made
+	// through tracked wrappers with no deadline on their context, most
+	// calls first.
+	NoDeadline []CallSite `json:"no_deadline,omitempty"`
+	// Crash is the latest crash of an earlier run of this program found
+	// at start (see the agent's crash options), while it is recent.
+	Crash *Crash `json:"crash,omitempty"`
 	// Findings are the pending and firing findings after this
 	// collection's detector pass, so that a stream of snapshots carries
 	// them. To keep the history small they are headlines: Summary and

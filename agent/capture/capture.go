@@ -372,6 +372,16 @@ func (c *Capturer) leakProfile(f model.Finding, ev *model.Evidence) {
 	}
 }
 
+// SaveText keeps text read from r (at most max bytes) as a capture of
+// kind for the finding with ID finding, such as the report of a crash of
+// an earlier run.
+func (c *Capturer) SaveText(kind, finding string, r io.Reader, max int64) (model.Capture, error) {
+	return c.save(kind, "text", finding, func(w io.Writer) error {
+		_, err := io.Copy(w, io.LimitReader(r, max))
+		return err
+	})
+}
+
 // save writes one capture atomically (a temporary file renamed into
 // place), adds it to the index and enforces the bounds.
 func (c *Capturer) save(kind, format, finding string, write func(io.Writer) error) (model.Capture, error) {

@@ -169,3 +169,32 @@ func TestAnalyzeRunsDetectors(t *testing.T) {
 		t.Error("the live-only detectors are not reported")
 	}
 }
+
+// TestAnalyzeNamesACrash: pasted panic output (here on stdin) is read as
+// a crash: the panic value, the goroutine and the user's line, and a
+// critical crash finding.
+func TestAnalyzeNamesACrash(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "collectors", "dump", "testdata", "dumps", "go1.26-panic.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := []string{"analyze", "-"}
+	old := os.Stdin
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { w.Write(b); w.Close() }()
+	os.Stdin = r
+	defer func() { os.Stdin = old }()
+	if code := run(context.Background(), cmd, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"crash: panic: again: boom", "on goroutine 1 at main.main (gen/main.go:136)", "[critical] crash: Crashed in main.main (gen/main.go:136): panic: again: boom"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

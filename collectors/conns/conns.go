@@ -126,6 +126,9 @@ type Tracker struct {
 
 	framesMu sync.Mutex // guards frames
 	frames   map[[maxStack]uintptr]resolvedStack
+
+	// deadlines counts calls made without a deadline (deadline.go).
+	deadlines deadlines
 }
 
 // NewTracker returns a tracker with no connections.
@@ -209,9 +212,15 @@ type connState struct {
 // begin is the first frame). The other arguments are the connection's
 // fixed attributes, set before it is shared.
 func (t *Tracker) begin(kind connKind, skip int, pool string, local, raddr net.Addr, remote string) *connState {
-	st := &connState{t: t, kind: kind, pool: pool, local: local, raddr: raddr, remote: remote, opened: time.Now()}
+	var pcs [maxStack]uintptr
 	// runtime.Callers counts itself as 0 and begin as 1.
-	runtime.Callers(skip+2, st.stack[:])
+	runtime.Callers(skip+2, pcs[:])
+	return t.beginAt(kind, &pcs, pool, local, raddr, remote)
+}
+
+// beginAt is begin with the opening stack already walked.
+func (t *Tracker) beginAt(kind connKind, pcs *[maxStack]uintptr, pool string, local, raddr net.Addr, remote string) *connState {
+	st := &connState{t: t, kind: kind, pool: pool, local: local, raddr: raddr, remote: remote, opened: time.Now(), stack: *pcs}
 	st.id = t.nextID.Add(1)
 	st.lastIO.Store(int64(st.opened.Sub(t.epoch)))
 	t.mu.Lock()
@@ -441,6 +450,7 @@ func (t *Tracker) Collect(ctx context.Context, s *model.Snapshot) error {
 	}
 	cs.Pools = t.poolStats()
 	fillBodyGroups(s)
+	t.collectNoDeadline(s)
 	return nil
 }
 

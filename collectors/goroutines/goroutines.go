@@ -90,7 +90,8 @@ type Options struct {
 	LeakMaxPause time.Duration
 	// LeakInterval is the spacing of reads when the expected pause is
 	// above LeakMaxPause, and how long a group checked and not proven
-	// leaked waits before it is checked again (unless it grows). The
+	// leaked waits before it is checked again (unless it grows; the
+	// first recheck comes after a minute). The
 	// profile, which marks goroutines blocked on primitives no other
 	// goroutine can reach (GoroutineGroup.Leaked), exists in Go 1.27,
 	// and in Go 1.26 with GOEXPERIMENT=goroutineleakprofile (the
@@ -259,8 +260,11 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 	full := c.opts.MaxPause > 0 && time.Duration(n)*c.pausePerG < c.opts.MaxPause
 	// Before the stacks: the leak profile's GC also marks the leaked
 	// goroutines "(leaked)" in the headers of a full dump. It is read
-	// when the last table had suspects (see leakcheck.go).
+	// when the last table had suspects (see leakcheck.go), on a budget
+	// of its own: its cost must not space out the table's refreshes.
+	leakStart := time.Now()
 	c.readLeaks(now)
+	leakTime := time.Since(leakStart)
 	if full {
 		var d *dump.Dump
 		d, err = c.fullDump()
@@ -270,7 +274,7 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 	} else {
 		t, err = c.profileTable()
 	}
-	cost := time.Since(now)
+	cost := time.Since(now) - leakTime
 	pause := pauses.max()
 	if full && n > 0 && pause > 0 {
 		// Learn the real pause per goroutine, rounded up by the

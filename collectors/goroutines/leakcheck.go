@@ -63,6 +63,7 @@ type suspect struct {
 	count   int       // its count in the last table
 	checked int       // its count at the last read that covered it (0: never)
 	at      time.Time // when that read was
+	reads   int       // how many reads have covered it
 }
 
 // trackSuspects updates the blocked groups from a new table taken at now:
@@ -95,15 +96,25 @@ func (c *Collector) trackSuspects(t *GroupTable, now time.Time) {
 	}
 }
 
+// firstRecheck is when a group a read did not prove leaked is checked
+// again, once: what it waits on may have become unreachable since (its
+// caller returned). After that, every LeakInterval.
+const firstRecheck = time.Minute
+
 // dueSuspects counts the groups that have been blocked for SuspectAfter
-// and that no read has covered since they grew, or for LeakInterval.
+// and that no read has covered since they grew, or for firstRecheck (the
+// first time) or LeakInterval.
 func (c *Collector) dueSuspects(now time.Time) int {
 	n := 0
 	for _, s := range c.suspects {
 		if now.Sub(s.since) < c.opts.SuspectAfter {
 			continue
 		}
-		if s.checked == 0 || s.count > s.checked || now.Sub(s.at) >= c.opts.LeakInterval {
+		recheck := c.opts.LeakInterval
+		if s.reads == 1 {
+			recheck = min(firstRecheck, recheck)
+		}
+		if s.checked == 0 || s.count > s.checked || now.Sub(s.at) >= recheck {
 			n++
 		}
 	}
@@ -188,6 +199,7 @@ func (c *Collector) takeLeakProfile(p *pprof.Profile, now time.Time, n int) {
 	}
 	for _, s := range c.suspects {
 		s.checked, s.at = max(s.count, 1), now
+		s.reads++
 	}
 }
 

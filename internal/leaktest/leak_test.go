@@ -17,7 +17,7 @@ const pkg = "github.com/asyncmon/asyncmon/internal/leaktest."
 
 func TestMain(m *testing.M) {
 	opts := []goleak.Option{}
-	for _, f := range []string{"leak", "leakSend", "leakRecv", "leakSelect", "leakWaitGroup", "leakCond", "leakCtx"} {
+	for _, f := range []string{"leak", "leakSend", "leakRecv", "leakSelect", "leakWaitGroup", "leakCond", "leakCtx", "leakLater"} {
 		opts = append(opts, goleak.IgnoreAnyFunction(pkg+f))
 	}
 	goleak.VerifyTestMain(m, opts...)
@@ -243,5 +243,63 @@ func TestLeakPauseBound(t *testing.T) {
 	}
 	if s.LeakCheck.Time.IsZero() || s.LeakCheck.Leaked == 0 {
 		t.Fatalf("after CheckLeaks, leak check = %+v", s.LeakCheck)
+	}
+}
+
+// held keeps leakLater's channel reachable until the test drops it.
+var held chan int
+
+// leakLater waits on held's channel: not leaked while held has it.
+//
+//go:noinline
+func leakLater(ch chan int) { <-ch }
+
+// TestLeakProvenAfterCallerLetsGo: a group checked while what it waits
+// on was still reachable is checked again, and proven once it is not.
+func TestLeakProvenAfterCallerLetsGo(t *testing.T) {
+	needProfile(t)
+	held = make(chan int)
+	go leakLater(held)
+	c := goroutines.NewCollector(goroutines.Options{SuspectAfter: 50 * time.Millisecond, LeakEvery: 10 * time.Millisecond,
+		LeakInterval: 500 * time.Millisecond, CPUBudget: 0.5})
+	leaked := func() (checked bool, n int) {
+		tb, err := c.Refresh(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range tb.Groups {
+			if g.Site().Func == pkg+"leakLater" {
+				n += g.Leaked
+			}
+		}
+		var s model.Snapshot
+		if err := c.Collect(context.Background(), &s); err != nil {
+			t.Fatal(err)
+		}
+		return !s.LeakCheck.Time.IsZero(), n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		checked, n := leaked()
+		if n != 0 {
+			t.Fatalf("proven leaked while its channel is still reachable")
+		}
+		if checked {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("never checked")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	held = nil // now nothing but the goroutine reaches the channel
+	for {
+		if _, n := leaked(); n == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not proven leaked after its channel became unreachable")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -68,6 +68,9 @@ type Result struct {
 	Groups      []model.GoroutineGroup `json:"groups"`
 	// ByWaitReason counts goroutines per normalised wait reason.
 	ByWaitReason map[string]int `json:"by_wait_reason"`
+	// Crash is the crash the dump is the output of (a panic, a fatal
+	// error), if it is one.
+	Crash *model.Crash `json:"crash,omitempty"`
 	// Findings are what the detectors found in the dump.
 	Findings []model.Finding `json:"findings,omitempty"`
 	// NeedLive names the detectors that need a live agent, with why.
@@ -228,13 +231,14 @@ func Analyze(src string, d *dump.Dump, opts Options) *Result {
 		GroupsTotal:  t.Total,
 		Groups:       t.Groups,
 		ByWaitReason: t.ByWaitReason,
+		Crash:        d.Crash,
 	}
 	for _, e := range d.Errors {
 		r.Errors = append(r.Errors, e.Error())
 	}
 	r.NeedLive = opts.NeedLive
 	if len(opts.Detectors) > 0 {
-		s := &model.Snapshot{Time: time.Now()}
+		s := &model.Snapshot{Time: time.Now(), Crash: d.Crash}
 		fillCounts(s, t)
 		w := model.Window{Snapshots: []*model.Snapshot{s}}
 		for _, det := range opts.Detectors {
@@ -267,6 +271,9 @@ func Run(ctx context.Context, src string, w io.Writer, asJSON bool, limit int, s
 
 // WriteTable writes r as a readable table, largest groups first.
 func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
+	if c := r.Crash; c != nil {
+		fmt.Fprintf(w, "crash: %s: %s\n  on goroutine %d at %s\n\n", c.Kind, c.Message, c.GoroutineID, c.Site.Short())
+	}
 	fmt.Fprintf(w, "%d goroutines in %d groups (%s, %s)\n", r.Goroutines, r.GroupsTotal, r.Source, r.Format)
 	if r.Truncated {
 		fmt.Fprintln(w, "warning: the dump was cut off; the last goroutines are missing or incomplete")
