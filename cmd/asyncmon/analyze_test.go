@@ -192,7 +192,7 @@ func TestAnalyzeNamesACrash(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"crash: panic: again: boom", "on goroutine 1 at main.main (gen/main.go:136)", "[critical] crash: Crashed in main.main (gen/main.go:136): panic: again: boom"} {
+	for _, want := range []string{"crash: panic: again: boom", "on goroutine 1 at main.main (main.go:136)", "[critical] crash: Crashed in main.main (gen/main.go:136): panic: again: boom"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
