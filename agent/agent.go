@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,8 @@ import (
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/findings"
+	"github.com/asyncmon/asyncmon/internal/broker"
+	"github.com/asyncmon/asyncmon/internal/cputime"
 	"github.com/asyncmon/asyncmon/internal/registry"
 	"github.com/asyncmon/asyncmon/internal/ring"
 	"github.com/asyncmon/asyncmon/model"
@@ -266,7 +269,7 @@ type Agent struct {
 	history *ring.Ring[*model.Snapshot]
 	seq     uint64
 
-	stream      *broker
+	stream      *broker.Broker[*model.Snapshot]
 	registry    *prometheus.Registry
 	handler     http.Handler
 	collections atomic.Uint64
@@ -338,7 +341,23 @@ type collectorResult struct {
 //
 // Start returns an error if the address cannot be bound, for example
 // because the port is already in use.
-func Start(ctx context.Context, opts Options) (*Agent, error) {
+func Start(ctx context.Context, opts Options) (a *Agent, err error) {
+	// Every goroutine Start starts (the collection loop, the scheduler's
+	// timer probe, the API server and its connections, the capture worker,
+	// the flight recorder) inherits the agent's pprof label from its first
+	// instruction: detectors and profiles tell the agent's goroutines
+	// apart by it, without lists of function names.
+	pprof.Do(ctx, ownLabels(), func(ctx context.Context) {
+		a, err = newAgent(ctx, opts)
+	})
+	return a, err
+}
+
+// ownLabels are the pprof labels of every goroutine the agent starts.
+func ownLabels() pprof.LabelSet { return pprof.Labels(model.AgentLabel, "agent") }
+
+// newAgent is Start, run with the agent's label set.
+func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("asyncmon: start: %w", err)
 	}
@@ -370,7 +389,7 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	}
 	a.history = ring.New[*model.Snapshot](min(max(int(hist/a.interval), 1), maxHistory))
 	a.cnt = newCounters()
-	a.stream = newBroker(a.cnt)
+	a.stream = broker.New[*model.Snapshot](maxSubscribers)
 	a.guard = newGuard(opts.MaxExpensive, a.cnt)
 	a.off = endpointsOff{pprof: opts.NoPprof, trace: opts.NoTrace, captures: opts.NoCaptureEndpoints}
 	tok, err := loadToken(opts)
@@ -465,7 +484,6 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 			BaseContext: func(net.Listener) context.Context { return a.ctx },
 		}
 		a.wg.Go(func() {
-			labelOwn(a.ctx) // its connections' goroutines inherit the label
 			if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				a.log.Error("serve failed", "addr", a.ln.Addr().String(), "err", err)
 			}
@@ -537,7 +555,6 @@ func (a *Agent) Window(d time.Duration) model.Window {
 // loop collects every interval until Close, waiting longer when the
 // budget says so.
 func (a *Agent) loop() {
-	labelOwn(a.ctx)
 	t := time.NewTimer(a.interval)
 	defer t.Stop()
 	for {
@@ -547,8 +564,8 @@ func (a *Agent) loop() {
 		case <-t.C:
 			start := time.Now()
 			var extra time.Duration
-			cost := cycleCost(func() { extra = a.collect(a.ctx) })
-			if perThreadCPU {
+			cost := cputime.Cost(func() { extra = a.collect(a.ctx) })
+			if cputime.PerThread {
 				cost += extra // the collectors ran on threads of their own
 			}
 			a.cycleCPU.Add(int64(cost))
@@ -618,7 +635,7 @@ func (a *Agent) collect(ctx context.Context) (cost time.Duration) {
 	a.history.Push(snap)
 	a.mu.Unlock()
 	a.collections.Add(1)
-	a.stream.publish(snap)
+	a.stream.Publish(snap)
 	return cost
 }
 
@@ -634,6 +651,8 @@ func (a *Agent) status() model.AgentStatus {
 		}
 		st.LimitsHit[limit] = n
 	}
+	add(LimitStreamClients, a.stream.Refused())
+	add(LimitStreamDropped, a.stream.Dropped())
 	if a.detection != nil {
 		add(LimitFindings, a.detection.engine.Dropped())
 		if a.detection.capture != nil {
@@ -686,8 +705,7 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 	finished := make(chan struct{})
 	cs.finished = finished
 	cs.running.Store(true)
-	go func() {
-		labelOwn(a.ctx)
+	go func() { // inherits the agent's pprof label from the loop (or Start)
 		var r collectorResult
 		defer func() {
 			if p := recover(); p != nil {
@@ -697,7 +715,7 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 			done <- r
 			close(finished)
 		}()
-		r.cost = cycleCost(func() { r.err = cs.c.Collect(ctx, &scratch) })
+		r.cost = cputime.Cost(func() { r.err = cs.c.Collect(ctx, &scratch) })
 	}()
 	t := time.NewTimer(a.collectorTimeout())
 	defer t.Stop()

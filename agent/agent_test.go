@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -577,5 +579,44 @@ func TestStartRejectsNegativeOptions(t *testing.T) {
 	_, err := Start(context.Background(), Options{NoListen: true, CPUBudget: -1, Capture: capture.Options{CPUProfile: -time.Second}})
 	if err == nil || !strings.Contains(err.Error(), "Options.CPUBudget") || !strings.Contains(err.Error(), "Options.Capture.CPUProfile") {
 		t.Fatalf("Start with negative options: %v, want an error naming CPUBudget and Capture.CPUProfile", err)
+	}
+}
+
+// TestAgentGoroutinesLabelledAtCreation: every goroutine the agent starts,
+// the scheduler's timer probe (started inside Start) among them, carries
+// the agent's pprof label, which detectors use to leave them out.
+func TestAgentGoroutinesLabelledAtCreation(t *testing.T) {
+	a := start(t, Options{Capture: capture.Options{Dir: t.TempDir()}})
+	// A request, so that a server connection goroutine exists too.
+	resp, err := http.Get("http://" + a.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{
+		"collectors.(*Scheduler).probe": false,
+		"agent.(*Agent).loop":           false,
+		"(*Capturer).Run":               false,
+		"net/http.(*Server).Serve":      false,
+	}
+	for rec := range strings.SplitSeq(buf.String(), "\n\n") {
+		for fn := range want {
+			if !strings.Contains(rec, fn) {
+				continue
+			}
+			want[fn] = true
+			if !strings.Contains(rec, `"`+model.AgentLabel+`":"agent"`) {
+				t.Errorf("goroutine in %s has no agent label:\n%s", fn, rec)
+			}
+		}
+	}
+	for fn, seen := range want {
+		if !seen {
+			t.Errorf("no goroutine in %s found", fn)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -186,14 +187,10 @@ func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
 		}
 		since = t
 	}
-	limit := 0
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: want a positive integer, got %q", v))
-			return
-		}
-		limit = n
+	limit, err := limitParam(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	snaps := a.Window(0).Since(since).Snapshots
 	if limit > 0 && len(snaps) > limit {
@@ -239,6 +236,19 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 
 // checkParams rejects query parameters the endpoint does not know, so a
 // typo gets an error instead of a silently ignored filter.
+// limitParam reads the limit parameter: a positive integer, 0 when absent.
+func limitParam(q url.Values) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("limit: want a positive integer, got %q", v)
+	}
+	return n, nil
+}
+
 func checkParams(r *http.Request, known ...string) error {
 	for k := range r.URL.Query() {
 		ok := false

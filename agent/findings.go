@@ -2,12 +2,10 @@ package agent
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -178,10 +176,7 @@ func (a *Agent) startFindings(opts Options) error {
 	if !opts.NoCapture {
 		c := capture.New(opts.Capture, a.log, captureSink{d})
 		d.capture = c
-		a.wg.Go(func() {
-			labelOwn(a.ctx)
-			c.Run(a.ctx)
-		})
+		a.wg.Go(func() { c.Run(a.ctx) })
 	}
 	return nil
 }
@@ -213,10 +208,4 @@ func (f *detection) countFired(detector string, level model.Level) {
 	f.mu.Lock()
 	f.fired[levelKey{detector, level}]++
 	f.mu.Unlock()
-}
-
-// labelOwn marks the calling goroutine, and the goroutines it will start,
-// with the pprof label model.AgentLabel=agent.
-func labelOwn(ctx context.Context) {
-	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels(model.AgentLabel, "agent")))
 }

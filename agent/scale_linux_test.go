@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/internal/cputime"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -44,11 +45,11 @@ func measureUsage(fn func()) usage {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	b0 := allocBytes()
-	c0, _ := threadCPU()
+	c0, _ := cputime.Thread()
 	start := time.Now()
 	fn()
 	wall := time.Since(start)
-	c1, _ := threadCPU()
+	c1, _ := cputime.Thread()
 	return usage{cpu: c1 - c0, wall: wall, size: allocBytes() - b0}
 }
 

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/findings"
+	"github.com/asyncmon/asyncmon/internal/broker"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -272,7 +274,7 @@ func TestUnixSocket(t *testing.T) {
 // and counts it. It needs root (to run as another user), Linux and curl.
 func TestUnixSocketRefusesOtherUsers(t *testing.T) {
 	curl, err := exec.LookPath("curl")
-	if err != nil || os.Getuid() != 0 || !perThreadCPU /* Linux */ {
+	if err != nil || os.Getuid() != 0 || runtime.GOOS != "linux" {
 		if os.Getenv("ASYNCMON_TEST_STRICT") != "" {
 			t.Fatalf("needs root, Linux and curl: uid %d, curl %v", os.Getuid(), err)
 		}
@@ -587,16 +589,16 @@ func TestStreamClientKilledMidStream(t *testing.T) {
 	if _, err := conn.Read(buf); err != nil {
 		t.Fatal(err)
 	}
-	if n := a.stream.count(); n != 1 {
+	if n := a.stream.Len(); n != 1 {
 		t.Fatalf("%d subscribers, want 1", n)
 	}
 	conn.(*net.TCPConn).SetLinger(0) // a reset, as a killed process leaves
 	conn.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for a.stream.count() > 0 && time.Now().Before(deadline) {
+	for a.stream.Len() > 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if n := a.stream.count(); n != 0 {
+	if n := a.stream.Len(); n != 0 {
 		t.Errorf("%d subscribers after the client died, want 0", n)
 	}
 	seq := a.Latest().Seq
@@ -607,27 +609,26 @@ func TestStreamClientKilledMidStream(t *testing.T) {
 // read keeps one snapshot, the newest; the ones it missed are counted,
 // and subscribers past the bound are refused and counted.
 func TestSlowStreamReaderIsDroppedNotBuffered(t *testing.T) {
-	cnt := newCounters()
-	b := newBroker(cnt)
-	ch := b.subscribe()
+	b := broker.New[*model.Snapshot](maxSubscribers)
+	ch := b.Subscribe()
 	for i := range uint64(5) {
-		b.publish(&model.Snapshot{Seq: i + 1})
+		b.Publish(&model.Snapshot{Seq: i + 1})
 	}
 	if len(ch) != 1 || (<-ch).Seq != 5 {
 		t.Error("the slow reader's mailbox does not hold just the newest snapshot")
 	}
-	if n := cnt.status().LimitsHit[LimitStreamDropped]; n != 4 {
+	if n := b.Dropped(); n != 4 {
 		t.Errorf("dropped snapshots counted %d, want 4", n)
 	}
 	for range maxSubscribers - 1 {
-		if b.subscribe() == nil {
+		if b.Subscribe() == nil {
 			t.Fatal("refused below the bound")
 		}
 	}
-	if b.subscribe() != nil {
+	if b.Subscribe() != nil {
 		t.Fatal("a subscriber past the bound was accepted")
 	}
-	if n := cnt.status().LimitsHit[LimitStreamClients]; n != 1 {
+	if n := b.Refused(); n != 1 {
 		t.Errorf("refused subscribers counted %d, want 1", n)
 	}
 }

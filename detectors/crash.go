@@ -85,7 +85,7 @@ func (d *Crash) Detect(w model.Window) []model.Finding {
 	}
 	where := ""
 	if !c.Site.IsZero() {
-		where = fmt.Sprintf(" in %s (%s)", shortFunc(c.Site.Func), c.Site.Site())
+		where = fmt.Sprintf(" in %s (%s)", c.Site.ShortFunc(), c.Site.Site())
 	}
 	gor := ""
 	if c.GoroutineID != 0 {

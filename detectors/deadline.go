@@ -102,7 +102,7 @@ func (d *NoDeadline) Detect(w model.Window) []model.Finding {
 			Title:    fmt.Sprintf("%s without a deadline at %s, %d in %s", what, subj, n, fmtWindow(d.cfg.Window)),
 			Summary: fmt.Sprintf("%s (%s) made %d %s%s in the last %s whose context has no deadline (%d since the start, the latest at %s). "+
 				"If the other side stops answering, each one waits for ever and holds its goroutine and connection. %s",
-				subj, shortFunc(c.Site.Func), n, what, target, fmtWindow(d.cfg.Window), c.Count, c.Last.UTC().Format(time.RFC3339), advice),
+				subj, c.Site.ShortFunc(), n, what, target, fmtWindow(d.cfg.Window), c.Count, c.Last.UTC().Format(time.RFC3339), advice),
 			Subject:  subj,
 			Cause:    c.Kind,
 			Evidence: ev,

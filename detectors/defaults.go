@@ -1,6 +1,9 @@
 package detectors
 
-import "github.com/asyncmon/asyncmon/model"
+import (
+	"github.com/asyncmon/asyncmon/detectors/connleak"
+	"github.com/asyncmon/asyncmon/model"
+)
 
 // Defaults returns the built-in detectors with their default thresholds:
 // starvation, goroutine leak, deadlock-like stall, stuck requests,
@@ -12,7 +15,7 @@ func Defaults() []model.Detector {
 		NewLeak(LeakConfig{}),
 		NewStall(StallConfig{}),
 		NewStuckRequests(StuckConfig{}),
-		NewConnLeak(ConnLeakConfig{}),
+		connleak.New(connleak.Config{}),
 		NewPanics(PanicConfig{}),
 		NewNoDeadline(NoDeadlineConfig{}),
 		NewOverload(OverloadConfig{}),

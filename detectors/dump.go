@@ -3,6 +3,7 @@ package detectors
 import (
 	"time"
 
+	"github.com/asyncmon/asyncmon/detectors/connleak"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -30,6 +31,6 @@ func ForDump() ([]model.Detector, []LiveOnly) {
 			{StarvationName, "needs scheduler latency over time, which only a live agent measures"},
 			{StuckName, "needs the agent's request middleware"},
 			{LeakName + " (growth)", "a growing group needs group tables over time; one dump shows parked groups only"},
-			{ConnLeakName, "needs the connection tracker in the live process; one dump cannot tell whether parked HTTP read loops are rising"},
+			{connleak.Name, "needs the connection tracker in the live process; one dump cannot tell whether parked HTTP read loops are rising"},
 		}
 }

@@ -156,7 +156,7 @@ func (d *Overload) Detect(w model.Window) []model.Finding {
 		Level:    model.LevelWarning,
 		Title:    fmt.Sprintf("Requests pile up: %d in flight, +%d in %s", l1.InFlight, growth, fmtWindow(win.Span().Round(time.Second))),
 		Summary: fmt.Sprintf("HTTP requests in flight grew steadily from %d to %d over the last %s (%.1f more a second); the oldest has waited %s. %s",
-			l0.InFlight, l1.InFlight, fmtWindow(win.Span().Round(time.Second)), slope, fmtSeconds(l1.OldestAgeSeconds), why),
+			l0.InFlight, l1.InFlight, fmtWindow(win.Span().Round(time.Second)), slope, model.FormatSeconds(l1.OldestAgeSeconds), why),
 		Subject:  "process",
 		Cause:    cause,
 		Evidence: ev,

@@ -103,7 +103,7 @@ func (d *Panics) Detect(w model.Window) []model.Finding {
 			Level:    level,
 			Title:    fmt.Sprintf("%s at %s, %s in %s", who, subj, times(n), fmtWindow(d.cfg.Window)),
 			Summary: fmt.Sprintf("%s at %s (%s)%s: %d panic(s) in the last %s, %d since the agent started, the latest at %s with %q. %s",
-				connUpperFirst(who), subj, shortFunc(ps.Site.Func), where, n, fmtWindow(d.cfg.Window), ps.Count,
+				upperFirst(who), subj, ps.Site.ShortFunc(), where, n, fmtWindow(d.cfg.Window), ps.Count,
 				ps.Last.UTC().Format(time.RFC3339), ps.Value, advice),
 			Subject:  subj,
 			Cause:    ps.Kind,
@@ -149,4 +149,13 @@ func fmtWindow(d time.Duration) string {
 		return fmt.Sprintf("%d min", int(d/time.Minute))
 	}
 	return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
+}
+
+// upperFirst capitalises the first letter of a sentence that starts
+// with a lowercase ASCII word.
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }

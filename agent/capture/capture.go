@@ -250,8 +250,8 @@ func (c *Capturer) OnFiring(f model.Finding) {
 		return
 	}
 	var ids []string
-	// A full dump (debug=2) stops the world for its whole walk, about
-	// 30µs per goroutine: past maxFullDumpGoroutines, take the
+	// A full dump (debug=2) stops the world for its whole walk, longer
+	// with every goroutine (docs/goroutines.md): past maxFullDumpGoroutines, take the
 	// concurrent profile (debug=1: stacks with counts, no IDs or waits).
 	debug := 2
 	if runtime.NumGoroutine() > maxFullDumpGoroutines {

@@ -15,6 +15,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -301,4 +303,27 @@ func readEvents(r io.Reader, fn func(event string, data []byte) error) error {
 		return io.ErrUnexpectedEOF // cut off inside an event
 	}
 	return nil
+}
+
+// DownloadFile downloads path to the file dst through a temporary file
+// beside it, renamed into place only when the download is complete: an
+// interrupted download never leaves a truncated file behind, nor clobbers
+// an earlier one. It returns the bytes written.
+func (c *Client) DownloadFile(ctx context.Context, path, dst string) (int64, error) {
+	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
+	if err != nil {
+		return 0, err
+	}
+	n, err := c.Download(ctx, path, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), dst)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return 0, err
+	}
+	return n, nil
 }

@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
-	"github.com/asyncmon/asyncmon/agent/client"
 )
 
 // captureKinds maps --kind to the pprof endpoint that serves it. Every one
@@ -76,32 +73,10 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		_, err := c.Download(ctx, path, stdout)
 		return err
 	}
-	n, err := downloadAtomic(ctx, c, path, *out)
+	n, err := c.DownloadFile(ctx, path, *out)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "wrote %s (%d bytes, %s)\n", *out, n, *kind)
 	return nil
-}
-
-// downloadAtomic writes to a temporary file beside dst and renames it into
-// place only when the download is complete: an interrupted capture never
-// leaves a truncated profile behind, nor clobbers an earlier one.
-func downloadAtomic(ctx context.Context, c *client.Client, path, dst string) (int64, error) {
-	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
-	if err != nil {
-		return 0, err
-	}
-	n, err := c.Download(ctx, path, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return 0, err
-	}
-	return n, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/asyncmon/asyncmon/agent"
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/tui"
+	"github.com/asyncmon/asyncmon/tui/clientsource"
 )
 
 const testToken = "cli-token-7f3a9c"
@@ -141,7 +142,7 @@ func TestClientSourceSurvivesAgentRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := tui.NewClientSource(c)
+	src := clientsource.New(c)
 	ctx, cancel := context.WithCancel(context.Background())
 	updates := make(chan tui.Update, 1024)
 	var wg sync.WaitGroup

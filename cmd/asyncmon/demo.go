@@ -60,27 +60,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "asyncmon demo: service on http://%s, agent on %s (scenario %s%s)\n", d.Addr(), d.Agent().Addr(), *scenario, auth)
 	fmt.Fprintf(stdout, "  try: asyncmon snapshot %s\n", d.Agent().Addr())
-	return logSummaries(ctx, d, log)
-}
-
-// logSummaries logs a one-line summary every summaryEvery until ctx ends.
-func logSummaries(ctx context.Context, d *demo.Demo, log *slog.Logger) error {
-	t := time.NewTicker(summaryEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			log.Info("demo stopping")
-			return nil
-		case <-t.C:
-			s := d.Agent().Latest()
-			ok, failed := d.Served()
-			log.Info("summary",
-				"goroutines", s.Goroutines.Total,
-				"runnable", s.Goroutines.Runnable,
-				"sched_p99", fmtSeconds(s.Scheduler.LatencyP99),
-				"probe_lag_p99", fmtSeconds(s.Scheduler.ProbeLagP99),
-				"requests_ok", ok, "requests_failed", failed)
-		}
-	}
+	d.LogSummaries(ctx, log, summaryEvery)
+	return nil
 }

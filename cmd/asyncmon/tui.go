@@ -11,6 +11,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/tui"
+	"github.com/asyncmon/asyncmon/tui/clientsource"
 )
 
 // errNoTerminal is returned by the UI commands when stdout is not a
@@ -66,5 +67,5 @@ func attachDemo(ctx context.Context, agentAddr, token, scenario string, log *slo
 	if err != nil {
 		return err
 	}
-	return runUI(ctx, tui.NewClientSource(c), "asyncmon demo ("+scenario+") "+agentAddr, log)
+	return runUI(ctx, clientsource.New(c), "asyncmon demo ("+scenario+") "+agentAddr, log)
 }

@@ -139,7 +139,7 @@ func siteCount(gs []model.Goroutine) map[string]int {
 	for i := range gs {
 		top := ""
 		for _, f := range gs[i].Frames {
-			if IsUserFunc(f.Func) {
+			if model.IsUserFunc(f.Func) {
 				top = f.Func
 				break
 			}
@@ -197,7 +197,7 @@ func TestParseDumpKnownGoroutines(t *testing.T) {
 				if g.FramesElided {
 					elided++
 				}
-				if g.ID != 1 && g.CreatedBy.IsZero() && IsUserFunc(StartFrame(&g).Func) {
+				if g.ID != 1 && g.CreatedBy.IsZero() && model.IsUserFunc(StartFrame(&g).Func) {
 					t.Errorf("goroutine %d: no creator", g.ID)
 				}
 			}

@@ -1,4 +1,4 @@
-package tui
+package clientsource
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui"
 )
 
 // Reconnect backoff: the first retry comes quickly (an agent restarting
@@ -33,28 +34,28 @@ const (
 	findingsEvery = 2 * time.Second
 )
 
-// ClientSource is a [Source] over a live asyncmon agent, read through
+// Source is a [tui.Source] over a live asyncmon agent, read through
 // agent/client: a history backfill, then the snapshot stream and the
 // finding list. When the agent goes away it reports "disconnected" and
 // reconnects with backoff until its context ends; it never gives up.
-type ClientSource struct {
+type Source struct {
 	c *client.Client
 	// minSilence is minSilence, shorter in tests.
 	minSilence time.Duration
 }
 
-// NewClientSource returns a source reading the agent behind c.
-func NewClientSource(c *client.Client) *ClientSource {
-	return &ClientSource{c: c, minSilence: minSilence}
+// New returns a source reading the agent behind c.
+func New(c *client.Client) *Source {
+	return &Source{c: c, minSilence: minSilence}
 }
 
-// Target implements [Source].
-func (s *ClientSource) Target() string {
+// Target implements [tui.Source].
+func (s *Source) Target() string {
 	return strings.TrimPrefix(s.c.BaseURL(), "http://")
 }
 
-// Run implements [Source]. It returns nil when ctx is done.
-func (s *ClientSource) Run(ctx context.Context, emit func(Update)) error {
+// Run implements [tui.Source]. It returns nil when ctx is done.
+func (s *Source) Run(ctx context.Context, emit func(tui.Update)) error {
 	backoff := minBackoff
 	var last time.Time // time of the newest snapshot seen, for backfills
 	for {
@@ -66,7 +67,7 @@ func (s *ClientSource) Run(ctx context.Context, emit func(Update)) error {
 			backoff = minBackoff
 		}
 		retry := time.Now().Add(backoff)
-		emit(Update{Status: &Status{State: StateDisconnected, Mode: "agent", Err: plainError(err), RetryAt: retry}})
+		emit(tui.Update{Status: &tui.Status{State: tui.StateDisconnected, Mode: "agent", Err: plainError(err), RetryAt: retry}})
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -80,13 +81,13 @@ func (s *ClientSource) Run(ctx context.Context, emit func(Update)) error {
 
 // session backfills and streams until the connection ends. live reports
 // whether data arrived.
-func (s *ClientSource) session(ctx context.Context, emit func(Update), last *time.Time) (live bool, err error) {
+func (s *Source) session(ctx context.Context, emit func(tui.Update), last *time.Time) (live bool, err error) {
 	hist, err := s.c.History(ctx, *last)
 	if err != nil {
 		return false, err
 	}
-	status := &Status{State: StateLive, Mode: "agent"}
-	up := Update{Snapshots: hist, Status: status}
+	status := &tui.Status{State: tui.StateLive, Mode: "agent"}
+	up := tui.Update{Snapshots: hist, Status: status}
 	up.Findings, up.HasFindings = s.findings(ctx, status)
 	if len(hist) > 0 {
 		*last = hist[len(hist)-1].Time
@@ -105,10 +106,10 @@ func (s *ClientSource) session(ctx context.Context, emit func(Update), last *tim
 	err = s.c.Stream(sctx, func(snap *model.Snapshot) error {
 		silence = max(s.minSilence, time.Duration(10*snap.IntervalSeconds*float64(time.Second)))
 		watchdog.Reset(silence)
-		up := Update{Snapshots: []*model.Snapshot{snap}}
+		up := tui.Update{Snapshots: []*model.Snapshot{snap}}
 		if now := time.Now(); now.After(nextFindings) {
 			nextFindings = now.Add(findingsEvery)
-			st := &Status{State: StateLive, Mode: "agent"}
+			st := &tui.Status{State: tui.StateLive, Mode: "agent"}
 			up.Findings, up.HasFindings = s.findings(ctx, st)
 			up.Status = st
 		}
@@ -124,14 +125,14 @@ func (s *ClientSource) session(ctx context.Context, emit func(Update), last *tim
 
 // findings fetches the finding list; where the agent has none to give it
 // marks the Findings view unavailable in st.
-func (s *ClientSource) findings(ctx context.Context, st *Status) ([]model.Finding, bool) {
+func (s *Source) findings(ctx context.Context, st *tui.Status) ([]model.Finding, bool) {
 	fs, err := s.c.Findings(ctx, client.FindingsFilter{})
 	var apiErr *client.APIError
 	switch {
 	case err == nil:
 		return fs, true
 	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound:
-		st.Unavailable = map[View]string{ViewFindings: "this agent serves no findings (/api/v1/findings is missing)"}
+		st.Unavailable = map[tui.View]string{tui.ViewFindings: "this agent serves no findings (/api/v1/findings is missing)"}
 		return nil, true
 	}
 	// A transient failure: keep the findings shown, the stream will tell
@@ -175,7 +176,7 @@ func captureExt(format string) string {
 
 // SaveCapture implements [CaptureSaver]: it downloads capture id from the
 // agent into dir, named asyncmon-<id><ext>, written atomically.
-func (s *ClientSource) SaveCapture(ctx context.Context, id, dir string) (string, error) {
+func (s *Source) SaveCapture(ctx context.Context, id, dir string) (string, error) {
 	ext := ".bin"
 	if caps, err := s.c.Captures(ctx); err == nil {
 		for _, c := range caps {

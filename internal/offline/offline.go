@@ -2,7 +2,7 @@
 // goroutine dump from a file, standard input or any Go program's
 // /debug/pprof/goroutine endpoint, groups it, runs detectors over it, and
 // prints the table or JSON.
-package analyze
+package offline
 
 import (
 	"bufio"
@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
+	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/google/pprof/profile"
 )
@@ -238,33 +238,17 @@ func Analyze(src string, d *dump.Dump, opts Options) *Result {
 	}
 	r.NeedLive = opts.NeedLive
 	if len(opts.Detectors) > 0 {
-		s := &model.Snapshot{
-			Time:            time.Now(),
-			Groups:          t.Groups,
-			GroupsTime:      time.Now(),
-			GroupsTruncated: t.Truncated,
-			GroupsTotal:     t.Total,
-			Crash:           d.Crash,
-		}
-		s.Goroutines.Total = t.Goroutines
-		s.Goroutines.ByWaitReason = t.ByWaitReason
+		s := &model.Snapshot{Time: time.Now(), Crash: d.Crash}
+		fillCounts(s, t)
 		w := model.Window{Snapshots: []*model.Snapshot{s}}
 		for _, det := range opts.Detectors {
-			r.Findings = append(r.Findings, detect(det, w)...)
+			// A broken detector must not cost the user the table:
+			// its panic is left out of the findings.
+			fs, _ := findings.Detect(det, w)
+			r.Findings = append(r.Findings, fs...)
 		}
 	}
 	return r
-}
-
-// detect runs one detector, turning a panic into nothing found: a broken
-// detector must not cost the user the table.
-func detect(d model.Detector, w model.Window) (fs []model.Finding) {
-	defer func() {
-		if recover() != nil {
-			fs = nil
-		}
-	}()
-	return d.Detect(w)
 }
 
 // Run loads src, analyzes it, and writes the result to w: a table, or
@@ -288,7 +272,7 @@ func Run(ctx context.Context, src string, w io.Writer, asJSON bool, limit int, s
 // WriteTable writes r as a readable table, largest groups first.
 func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 	if c := r.Crash; c != nil {
-		fmt.Fprintf(w, "crash: %s: %s\n  on goroutine %d at %s\n\n", c.Kind, c.Message, c.GoroutineID, short(c.Site))
+		fmt.Fprintf(w, "crash: %s: %s\n  on goroutine %d at %s\n\n", c.Kind, c.Message, c.GoroutineID, c.Site.Short())
 	}
 	fmt.Fprintf(w, "%d goroutines in %d groups (%s, %s)\n", r.Goroutines, r.GroupsTotal, r.Source, r.Format)
 	if r.Truncated {
@@ -329,7 +313,7 @@ func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 		if created.IsZero() {
 			created = g.Start
 		}
-		fmt.Fprintf(tw, "%6d\t%s\t%s\t%s\t%s\n", g.Count, g.WaitReason, longest, short(g.Site()), short(created))
+		fmt.Fprintf(tw, "%6d\t%s\t%s\t%s\t%s\n", g.Count, g.WaitReason, longest, g.Site().Short(), created.Short())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -368,21 +352,4 @@ func WriteTable(w io.Writer, r *Result, limit int, stacks bool) error {
 		}
 	}
 	return nil
-}
-
-// short renders a frame as "pkg.Func (dir/file.go:12)", keeping the
-// last directory of the file only.
-func short(f model.Frame) string {
-	if f.IsZero() {
-		return "-"
-	}
-	name := f.Func
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		name = name[i+1:]
-	}
-	if f.File == "" {
-		return name
-	}
-	dir, file := path.Split(f.File)
-	return fmt.Sprintf("%s (%s:%d)", name, path.Join(path.Base(dir), file), f.Line)
 }

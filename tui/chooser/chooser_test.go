@@ -1,4 +1,4 @@
-package tui
+package chooser
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func TestChoose(t *testing.T) {
 			}
 			res := make(chan result, 1)
 			go func() {
-				i, err := choose(context.Background(), ChooseOptions{Title: "which agent?",
+				i, err := choose(context.Background(), Options{Title: "which agent?",
 					Items: []string{"101  127.0.0.1:7071  shopd", "202  127.0.0.1:7072  billing", "303  127.0.0.1:7073  search"}, Screen: sim}, started)
 				res <- result{i, err}
 			}()
@@ -79,7 +79,7 @@ func TestChooseEndsWithContext(t *testing.T) {
 	started := make(chan *tview.Application, 1)
 	res := make(chan error, 1)
 	go func() {
-		_, err := choose(ctx, ChooseOptions{Title: "t", Items: []string{"a"}, Screen: tcell.NewSimulationScreen("")}, started)
+		_, err := choose(ctx, Options{Title: "t", Items: []string{"a"}, Screen: tcell.NewSimulationScreen("")}, started)
 		res <- err
 	}()
 	<-started

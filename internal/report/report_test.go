@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"strings"
@@ -25,7 +25,7 @@ func TestPrintConnections(t *testing.T) {
 				"",
 				"connections  open: server 3, sql 8",
 				"             leaked: http-body 86",
-				"pool orders  in use 8 of 8, idle 0, waits 162 (39.60s)",
+				"pool orders  in use 8 of 8, idle 0, waits 162 (39.6s)",
 			},
 		},
 		{
@@ -37,7 +37,7 @@ func TestPrintConnections(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b strings.Builder
-			if err := printConnections(&b, tt.cs); err != nil {
+			if err := connections(&b, tt.cs); err != nil {
 				t.Fatal(err)
 			}
 			var got []string

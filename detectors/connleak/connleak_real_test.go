@@ -1,4 +1,4 @@
-package detectors_test
+package connleak_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
-	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/detectors/connleak"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -54,7 +54,7 @@ func TestConnLeakParkedReadLoops(t *testing.T) {
 		}
 		bodies = append(bodies, resp.Body)
 	}
-	det := detectors.NewConnLeak(detectors.ConnLeakConfig{ReadLoopMin: 20})
+	det := connleak.New(connleak.Config{ReadLoopMin: 20})
 	var got model.Finding
 	deadline := time.Now().Add(10 * time.Second)
 	for i := 1; got.ID == ""; i++ {
@@ -143,7 +143,7 @@ func TestConnLeakHTTPBodies(t *testing.T) {
 	defer client.CloseIdleConnections()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	det := detectors.NewConnLeak(detectors.ConnLeakConfig{})
+	det := connleak.New(connleak.Config{})
 	snapAt := func(i int) *model.Snapshot { return snap(t, tr, time.Unix(int64(1e9+i), 0)) }
 
 	var w model.Window

@@ -1,4 +1,4 @@
-package tui
+package widget
 
 import "github.com/gdamore/tcell/v2"
 
@@ -16,10 +16,10 @@ func asciiFallbacks() map[rune]string {
 	}
 }
 
-// fallbacksOnce returns a before-draw hook that teaches the screen the
+// Fallbacks returns a before-draw hook that teaches the screen the
 // ASCII fallbacks at the first frame, once tview has initialised it
 // (initialising resets a screen's fallbacks).
-func fallbacksOnce() func(tcell.Screen) bool {
+func Fallbacks() func(tcell.Screen) bool {
 	var done tcell.Screen
 	return func(s tcell.Screen) bool {
 		if s != done {

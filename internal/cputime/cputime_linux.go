@@ -1,4 +1,7 @@
-package agent
+// Package cputime measures the CPU time of the calling thread, which is
+// what the agent's collection budget counts: unlike wall time it does not
+// grow when the process is starved of CPU.
+package cputime
 
 import (
 	"runtime"
@@ -6,31 +9,33 @@ import (
 	"time"
 )
 
-// perThreadCPU says cycleCost measures a thread's CPU time, so the costs
-// of collectors run on their own goroutines add up.
-const perThreadCPU = true
+// PerThread says whether Cost measures the calling thread's CPU time (so
+// the costs of work run on other goroutines add up) or wall time.
+const PerThread = true
 
 // rusageThread is RUSAGE_THREAD, which the syscall package does not name.
 const rusageThread = 1
 
-// cycleCost runs fn with the calling goroutine locked to its thread and
+// Cost runs fn with the calling goroutine locked to its thread and
 // returns the CPU time that thread used: the collection's own cost, which
 // unlike wall time does not grow when the process is starved of CPU.
 // Work a collector hands to other goroutines is not counted.
-func cycleCost(fn func()) time.Duration {
+func Cost(fn func()) time.Duration {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	before, ok1 := threadCPU()
+	before, ok1 := Thread()
 	start := time.Now()
 	fn()
-	after, ok2 := threadCPU()
+	after, ok2 := Thread()
 	if !ok1 || !ok2 {
 		return time.Since(start)
 	}
 	return after - before
 }
 
-func threadCPU() (time.Duration, bool) {
+// Thread returns the CPU time (user and system) the calling thread has
+// used, and whether the platform tells.
+func Thread() (time.Duration, bool) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
 		return 0, false

@@ -1,10 +1,11 @@
-package tui
+package chooser
 
 import (
 	"context"
 	"errors"
 	"sync"
 
+	"github.com/asyncmon/asyncmon/tui/widget"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 )
@@ -13,8 +14,8 @@ import (
 // choosing (q, Esc or Ctrl-C) or ctx ends.
 var ErrNoChoice = errors.New("asyncmon: nothing chosen")
 
-// ChooseOptions configure [Choose].
-type ChooseOptions struct {
+// Options configure [Choose].
+type Options struct {
 	// Title is the question above the list. Required.
 	Title string
 	// Header is a line above the items, such as column titles.
@@ -29,13 +30,13 @@ type ChooseOptions struct {
 // Choose shows a list of items and returns the index of the one the user
 // picks with Enter (or its digit key). `asyncmon attach` uses it when
 // several local agents run.
-func Choose(ctx context.Context, opts ChooseOptions) (int, error) {
+func Choose(ctx context.Context, opts Options) (int, error) {
 	return choose(ctx, opts, nil)
 }
 
 // choose is Choose; started, if not nil, receives the application once it
 // is built, for tests to read the screen through QueueUpdate.
-func choose(ctx context.Context, opts ChooseOptions, started chan<- *tview.Application) (int, error) {
+func choose(ctx context.Context, opts Options, started chan<- *tview.Application) (int, error) {
 	app := tview.NewApplication()
 	if opts.Screen != nil {
 		app.SetScreen(opts.Screen)
@@ -78,7 +79,7 @@ func choose(ctx context.Context, opts ChooseOptions, started chan<- *tview.Appli
 	done := make(chan struct{})
 	drawn := make(chan struct{})
 	var once sync.Once
-	fallbacks := fallbacksOnce()
+	fallbacks := widget.Fallbacks()
 	app.SetBeforeDrawFunc(func(s tcell.Screen) bool {
 		fallbacks(s)
 		once.Do(func() { close(drawn) })

@@ -1,4 +1,4 @@
-package detectors
+package connleak
 
 import (
 	"strings"
@@ -34,7 +34,7 @@ func TestConnLeakDetect(t *testing.T) {
 	healthy := connSite("serve", 3)
 	tests := []struct {
 		name string
-		cfg  ConnLeakConfig
+		cfg  Config
 		w    model.Window
 		// want maps finding IDs to their subject and level; no other
 		// finding may be reported.
@@ -214,7 +214,7 @@ func TestConnLeakDetect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := NewConnLeak(tt.cfg).Detect(tt.w)
+			got := New(tt.cfg).Detect(tt.w)
 			seen := map[string]bool{}
 			for _, f := range got {
 				seen[f.ID] = true
@@ -226,10 +226,10 @@ func TestConnLeakDetect(t *testing.T) {
 				if f.Subject != want.subject || f.Level != want.level {
 					t.Errorf("%s: subject %q level %s, want %q %s", f.ID, f.Subject, f.Level, want.subject, want.level)
 				}
-				if wantCause, _, _ := strings.Cut(strings.TrimPrefix(f.ID, ConnLeakName+":"), ":"); f.Cause != wantCause {
+				if wantCause, _, _ := strings.Cut(strings.TrimPrefix(f.ID, Name+":"), ":"); f.Cause != wantCause {
 					t.Errorf("%s: cause %q, want %q", f.ID, f.Cause, wantCause)
 				}
-				if f.Detector != ConnLeakName || f.State != "" || f.Title == "" || f.Summary == "" || f.LastSeen.IsZero() {
+				if f.Detector != Name || f.State != "" || f.Title == "" || f.Summary == "" || f.LastSeen.IsZero() {
 					t.Errorf("%s: malformed finding %+v", f.ID, f)
 				}
 				if f.Subject != "process" && f.Subject != connReadLoopFunc && !strings.Contains(f.Summary, ".go:") {

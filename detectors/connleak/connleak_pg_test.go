@@ -1,4 +1,4 @@
-package detectors_test
+package connleak_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/conns"
-	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/detectors/connleak"
 	"github.com/asyncmon/asyncmon/internal/testenv"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -101,7 +101,7 @@ func TestConnLeakPostgres(t *testing.T) {
 	const maxOpen = 4
 	db.SetMaxOpenConns(maxOpen)
 	ctx := context.Background()
-	det := detectors.NewConnLeak(detectors.ConnLeakConfig{})
+	det := connleak.New(connleak.Config{})
 	t0 := time.Now()
 
 	// Healthy: concurrent queries, each closing its rows, and a
@@ -255,7 +255,7 @@ func TestConnLeakPostgresHeldRows(t *testing.T) {
 	defer db.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	det := detectors.NewConnLeak(detectors.ConnLeakConfig{HeldIdle: 200 * time.Millisecond})
+	det := connleak.New(connleak.Config{HeldIdle: 200 * time.Millisecond})
 
 	rows := holdRows(ctx, t, db)
 	defer rows.Close()

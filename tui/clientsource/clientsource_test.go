@@ -1,4 +1,4 @@
-package tui
+package clientsource
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui"
+	"github.com/asyncmon/asyncmon/tui/internal/fixture"
 )
 
 // fakeAgent serves the agent API from fixtures: a history, a stream that
@@ -32,7 +34,7 @@ func (a *fakeAgent) handler(stream []*model.Snapshot) http.Handler {
 		a.mu.Lock()
 		a.sinces = append(a.sinces, r.URL.Query().Get("since"))
 		a.mu.Unlock()
-		json.NewEncoder(w).Encode([]*model.Snapshot{fixtureSnapshot(0)})
+		json.NewEncoder(w).Encode([]*model.Snapshot{fixture.Snapshot(0)})
 	})
 	mux.HandleFunc("GET /api/v1/stream", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -44,7 +46,7 @@ func (a *fakeAgent) handler(stream []*model.Snapshot) http.Handler {
 	})
 	if a.findings {
 		mux.HandleFunc("GET /api/v1/findings", func(w http.ResponseWriter, r *http.Request) {
-			json.NewEncoder(w).Encode(fixtureFindings())
+			json.NewEncoder(w).Encode(fixture.Findings())
 		})
 		mux.HandleFunc("GET /api/v1/captures", func(w http.ResponseWriter, r *http.Request) {
 			json.NewEncoder(w).Encode([]model.Capture{{ID: "cap-1", Kind: "goroutine", Format: "text"}})
@@ -62,23 +64,23 @@ func (a *fakeAgent) handler(stream []*model.Snapshot) http.Handler {
 
 func TestClientSourceStreamsAndReconnects(t *testing.T) {
 	fa := &fakeAgent{findings: true}
-	srv := httptest.NewServer(fa.handler([]*model.Snapshot{fixtureSnapshot(1), fixtureSnapshot(2)}))
+	srv := httptest.NewServer(fa.handler([]*model.Snapshot{fixture.Snapshot(1), fixture.Snapshot(2)}))
 	defer srv.Close()
 	c, err := client.New(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := NewClientSource(c)
+	src := New(c)
 	if got := src.Target(); got != strings.TrimPrefix(srv.URL, "http://") {
 		t.Errorf("target %q", got)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var (
 		seqs     []uint64
-		states   []ConnState
+		states   []tui.ConnState
 		findings []model.Finding
 	)
-	err = src.Run(ctx, func(u Update) {
+	err = src.Run(ctx, func(u tui.Update) {
 		for _, s := range u.Snapshots {
 			seqs = append(seqs, s.Seq)
 		}
@@ -87,7 +89,7 @@ func TestClientSourceStreamsAndReconnects(t *testing.T) {
 		}
 		if u.Status != nil {
 			states = append(states, u.Status.State)
-			if u.Status.State == StateDisconnected && len(states) >= 4 {
+			if u.Status.State == tui.StateDisconnected && len(states) >= 4 {
 				cancel() // seen: live, disconnected, live again, disconnected
 			}
 		}
@@ -95,7 +97,7 @@ func TestClientSourceStreamsAndReconnects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []ConnState{StateLive, StateDisconnected, StateLive, StateDisconnected}
+	want := []tui.ConnState{tui.StateLive, tui.StateDisconnected, tui.StateLive, tui.StateDisconnected}
 	if fmt.Sprint(states[:4]) != fmt.Sprint(want) {
 		t.Errorf("states %v, want %v", states, want)
 	}
@@ -117,14 +119,14 @@ func TestClientSourceWithoutFindingsOrAgent(t *testing.T) {
 	defer srv.Close()
 	c, _ := client.New(srv.URL)
 	ctx, cancel := context.WithCancel(context.Background())
-	var first *Status
-	NewClientSource(c).Run(ctx, func(u Update) {
+	var first *tui.Status
+	New(c).Run(ctx, func(u tui.Update) {
 		if first == nil && u.Status != nil {
 			first = u.Status
 			cancel()
 		}
 	})
-	if first == nil || first.Unavailable[ViewFindings] == "" {
+	if first == nil || first.Unavailable[tui.ViewFindings] == "" {
 		t.Errorf("status %+v, want the Findings view marked unavailable", first)
 	}
 
@@ -137,12 +139,12 @@ func TestClientSourceWithoutFindingsOrAgent(t *testing.T) {
 	ln.Close()
 	c, _ = client.New(addr)
 	ctx, cancel = context.WithCancel(context.Background())
-	var st *Status
-	NewClientSource(c).Run(ctx, func(u Update) {
+	var st *tui.Status
+	New(c).Run(ctx, func(u tui.Update) {
 		st = u.Status
 		cancel()
 	})
-	if st == nil || st.State != StateDisconnected || st.Err != "connection refused" || st.RetryAt.IsZero() {
+	if st == nil || st.State != tui.StateDisconnected || st.Err != "connection refused" || st.RetryAt.IsZero() {
 		t.Errorf("status %+v, want disconnected: connection refused, with a retry time", st)
 	}
 }
@@ -152,7 +154,7 @@ func TestClientSourceSavesCaptures(t *testing.T) {
 	defer srv.Close()
 	c, _ := client.New(srv.URL)
 	dir := t.TempDir()
-	p, err := NewClientSource(c).SaveCapture(context.Background(), "cap-1", dir)
+	p, err := New(c).SaveCapture(context.Background(), "cap-1", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +164,7 @@ func TestClientSourceSavesCaptures(t *testing.T) {
 	if b, err := os.ReadFile(p); err != nil || string(b) != "goroutine 1 [running]:\n" {
 		t.Errorf("content %q, %v", b, err)
 	}
-	if _, err := NewClientSource(c).SaveCapture(context.Background(), "nope", dir); err == nil {
+	if _, err := New(c).SaveCapture(context.Background(), "nope", dir); err == nil {
 		t.Error("saving a missing capture succeeded")
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
@@ -180,7 +182,7 @@ func TestClientSourceReconnectsASilentStream(t *testing.T) {
 		json.NewEncoder(w).Encode([]*model.Snapshot{})
 	})
 	mux.HandleFunc("GET /api/v1/stream", func(w http.ResponseWriter, r *http.Request) {
-		snap := fixtureSnapshot(0)
+		snap := fixture.Snapshot(0)
 		snap.IntervalSeconds = 0.001 // so the silence limit is minSilence
 		data, _ := json.Marshal(snap)
 		fmt.Fprintf(w, "event: snapshot\ndata: %s\n\n", data)
@@ -194,13 +196,13 @@ func TestClientSourceReconnectsASilentStream(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	c, _ := client.New(srv.URL)
-	src := NewClientSource(c)
+	src := New(c)
 	src.minSilence = 100 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var st *Status
-	src.Run(ctx, func(u Update) {
-		if u.Status != nil && u.Status.State == StateDisconnected {
+	var st *tui.Status
+	src.Run(ctx, func(u tui.Update) {
+		if u.Status != nil && u.Status.State == tui.StateDisconnected {
 			st = u.Status
 			cancel()
 		}

@@ -1,9 +1,13 @@
-package detectors
+// Package connleak is the "conn-leak" detector: connections, response
+// bodies and SQL result sets dropped without Close, exhausted database/sql
+// pools, resources held idle, growing open counts and file descriptors
+// near their limit. It is one of the default detectors (see package
+// detectors); it lives in a package of its own for its size.
+package connleak
 
 import (
 	"cmp"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +16,7 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// Defaults of [ConnLeakConfig].
+// Defaults of [Config].
 const (
 	// A response body, result set or transaction is used and released
 	// within one request; half a minute without any I/O while still open is
@@ -48,9 +52,9 @@ const (
 	connMaxSites = 5
 )
 
-// ConnLeakConfig holds the thresholds of [ConnLeak]. The zero value means
+// Config holds the thresholds of [Detector]. The zero value means
 // the documented defaults.
-type ConnLeakConfig struct {
+type Config struct {
 	// HeldIdle is how long a response body, SQL result set or transaction
 	// may stay open without I/O before it is a suspected leak. Optional.
 	// Default 30s.
@@ -86,7 +90,7 @@ type ConnLeakConfig struct {
 	PoolWindow time.Duration
 }
 
-// ConnLeak is the "conn-leak" detector. It reports:
+// Detector is the "conn-leak" detector. It reports:
 //
 //   - definite leaks: connections, response bodies and SQL result sets that
 //     became unreachable while still open (from the connection tracker's
@@ -103,13 +107,13 @@ type ConnLeakConfig struct {
 // Subjects are the opening site ("file:line") wherever one is known.
 // Finding.Cause is the kind of condition: "leak", "pool", "held", "idle",
 // "growth", "readloops" or "fds".
-type ConnLeak struct {
-	cfg ConnLeakConfig
+type Detector struct {
+	cfg Config
 }
 
-// NewConnLeak returns the conn-leak detector with cfg's thresholds, zero
+// New returns the conn-leak detector with cfg's thresholds, zero
 // fields taking their defaults.
-func NewConnLeak(cfg ConnLeakConfig) *ConnLeak {
+func New(cfg Config) *Detector {
 	if cfg.HeldIdle <= 0 {
 		cfg.HeldIdle = defaultConnHeldIdle
 	}
@@ -146,24 +150,24 @@ func NewConnLeak(cfg ConnLeakConfig) *ConnLeak {
 	if cfg.PoolWindow <= 0 {
 		cfg.PoolWindow = defaultConnPoolWindow
 	}
-	return &ConnLeak{cfg: cfg}
+	return &Detector{cfg: cfg}
 }
 
-// ConnLeakName is the name of the [ConnLeak] detector.
-const ConnLeakName = "conn-leak"
+// Name is the name of the [Detector] detector.
+const Name = "conn-leak"
 
 // Name implements [model.Detector].
-func (d *ConnLeak) Name() string { return ConnLeakName }
+func (d *Detector) Name() string { return Name }
 
 // DefaultRule fires at once: a definite leak is certain, and the suspected
 // conditions already need time (HeldIdle, the pool's rising waits, the
 // window's growth). Findings resolve after 1m without their condition.
-func (*ConnLeak) DefaultRule() findings.Rule {
+func (*Detector) DefaultRule() findings.Rule {
 	return findings.Rule{For: -1, Clear: time.Minute, Cooldown: 5 * time.Minute}
 }
 
 // Detect implements [model.Detector].
-func (d *ConnLeak) Detect(w model.Window) []model.Finding {
+func (d *Detector) Detect(w model.Window) []model.Finding {
 	latest := w.Latest()
 	if latest == nil {
 		return nil
@@ -177,11 +181,11 @@ func (d *ConnLeak) Detect(w model.Window) []model.Finding {
 	out = append(out, d.readLoops(w)...)
 	out = append(out, d.fds(latest)...)
 	for i := range out {
-		out[i].Detector = ConnLeakName
+		out[i].Detector = Name
 		// The ID's first part is the kind of condition, a stable token:
 		// leak, pool, held, idle, growth, readloops or fds.
 		out[i].Cause, _, _ = strings.Cut(out[i].ID, ":")
-		out[i].ID = ConnLeakName + ":" + out[i].ID
+		out[i].ID = Name + ":" + out[i].ID
 		if out[i].FirstSeen.IsZero() {
 			out[i].FirstSeen = latest.Time
 		}
@@ -239,23 +243,9 @@ func connCost(kind string) string {
 	return "each holds a socket and a file descriptor until the garbage collector closes it"
 }
 
-func connShortSite(f model.Frame) string {
-	if f.File == "" {
-		return f.Func
-	}
-	return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
-}
-
-func connShortFunc(fn string) string {
-	if i := strings.LastIndexByte(fn, '/'); i >= 0 {
-		return fn[i+1:]
-	}
-	return fn
-}
-
 // definite reports the tracker's definite leaks, one finding per kind and
 // site.
-func (d *ConnLeak) definite(s *model.Snapshot) []model.Finding {
+func (d *Detector) definite(s *model.Snapshot) []model.Finding {
 	type key struct {
 		kind string
 		site model.Frame
@@ -301,10 +291,10 @@ func (d *ConnLeak) definite(s *model.Snapshot) []model.Finding {
 		f := model.Finding{
 			ID:      "leak:" + k.kind + ":" + k.site.Site(),
 			Level:   level,
-			Title:   fmt.Sprintf("%s%s leaked at %s", connUpperFirst(connWhat(k.kind, 2)), pool, connShortSite(k.site)),
+			Title:   fmt.Sprintf("%s%s leaked at %s", connUpperFirst(connWhat(k.kind, 2)), pool, k.site.ShortSite()),
 			Subject: k.site.Site(),
 			Summary: fmt.Sprintf("%d %s%s opened at %s (%s) became unreachable without being closed, the last at %s; %s. %s",
-				a.n, connWhat(k.kind, a.n), pool, connShortSite(k.site), connShortFunc(k.site.Func),
+				a.n, connWhat(k.kind, a.n), pool, k.site.ShortSite(), k.site.ShortFunc(),
 				c.LeakedAt.Format(time.TimeOnly), connCost(k.kind), connAdvice(k.kind)),
 			Evidence: model.Evidence{
 				Numbers: map[string]float64{
@@ -398,23 +388,19 @@ func connDescribeHolders(hs []connHolder) []string {
 		}
 		var parts []string
 		if h.open > 0 {
-			parts = append(parts, fmt.Sprintf("%d open (oldest %s)", h.open, connSecs(h.oldest)))
+			parts = append(parts, fmt.Sprintf("%d open (oldest %s)", h.open, model.FormatSeconds(h.oldest)))
 		}
 		if h.leaked > 0 {
 			parts = append(parts, fmt.Sprintf("%d leaked", h.leaked))
 		}
-		notes = append(notes, fmt.Sprintf("%s at %s (%s): %s", connWhat(h.kind, 2), h.site.Site(), connShortFunc(h.site.Func), strings.Join(parts, ", ")))
+		notes = append(notes, fmt.Sprintf("%s at %s (%s): %s", connWhat(h.kind, 2), h.site.Site(), h.site.ShortFunc(), strings.Join(parts, ", ")))
 	}
 	return notes
 }
 
-func connSecs(s float64) string {
-	return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
-}
-
 // pools reports exhausted database/sql pools: all connections in use and
 // the wait count rising across the window.
-func (d *ConnLeak) pools(w model.Window) []model.Finding {
+func (d *Detector) pools(w model.Window) []model.Finding {
 	latest := w.Latest()
 	var out []model.Finding
 	for _, p := range latest.Connections.Pools {
@@ -437,8 +423,8 @@ func (d *ConnLeak) pools(w model.Window) []model.Finding {
 		if len(hs) > 0 {
 			top := hs[0]
 			subject = top.site.Site()
-			title = fmt.Sprintf("Database pool %q exhausted, held by %s", p.Name, connShortSite(top.site))
-			where = fmt.Sprintf("Most are held by %s opened at %s (%s). %s", connWhat(top.kind, 2), connShortSite(top.site), connShortFunc(top.site.Func), connAdvice(top.kind))
+			title = fmt.Sprintf("Database pool %q exhausted, held by %s", p.Name, top.site.ShortSite())
+			where = fmt.Sprintf("Most are held by %s opened at %s (%s). %s", connWhat(top.kind, 2), top.site.ShortSite(), top.site.ShortFunc(), connAdvice(top.kind))
 			stacks = []model.Stack{{Label: "holder opened at", Frames: top.stack}}
 		}
 		out = append(out, model.Finding{
@@ -505,7 +491,7 @@ func connIsHeld(kind string) bool {
 
 // held reports bodies, result sets and transactions open and idle for
 // longer than HeldIdle, one finding per kind and site.
-func (d *ConnLeak) held(s *model.Snapshot) []model.Finding {
+func (d *Detector) held(s *model.Snapshot) []model.Finding {
 	limit := d.cfg.HeldIdle.Seconds()
 	hs := connHolders(s, func(c model.Conn) bool { return connIsHeld(c.Kind) && c.IdleSeconds >= limit })
 	var out []model.Finding
@@ -517,10 +503,10 @@ func (d *ConnLeak) held(s *model.Snapshot) []model.Finding {
 		out = append(out, model.Finding{
 			ID:      "held:" + h.kind + ":" + h.site.Site(),
 			Level:   model.LevelWarning,
-			Title:   fmt.Sprintf("%s left open at %s", connUpperFirst(connWhat(h.kind, 2)), connShortSite(h.site)),
+			Title:   fmt.Sprintf("%s left open at %s", connUpperFirst(connWhat(h.kind, 2)), h.site.ShortSite()),
 			Subject: h.site.Site(),
 			Summary: fmt.Sprintf("%d %s opened at %s (%s) have been open with no I/O for over %s (the oldest for %s); healthy code uses and closes them within a request. %s",
-				h.open, connWhat(h.kind, int64(h.open)), connShortSite(h.site), connShortFunc(h.site.Func), d.cfg.HeldIdle, connSecs(h.oldest), connAdvice(h.kind)),
+				h.open, connWhat(h.kind, int64(h.open)), h.site.ShortSite(), h.site.ShortFunc(), d.cfg.HeldIdle, model.FormatSeconds(h.oldest), connAdvice(h.kind)),
 			Evidence: model.Evidence{
 				Numbers: map[string]float64{
 					"open_idle":          float64(h.open),
@@ -536,7 +522,7 @@ func (d *ConnLeak) held(s *model.Snapshot) []model.Finding {
 }
 
 // idle reports connections idle far longer than their peers.
-func (d *ConnLeak) idle(s *model.Snapshot) []model.Finding {
+func (d *Detector) idle(s *model.Snapshot) []model.Finding {
 	byKind := map[string][]model.Conn{}
 	for _, c := range s.Connections.Open {
 		if !connIsHeld(c.Kind) {
@@ -564,10 +550,10 @@ func (d *ConnLeak) idle(s *model.Snapshot) []model.Finding {
 		out = append(out, model.Finding{
 			ID:      "idle:" + kind,
 			Level:   model.LevelInfo,
-			Title:   fmt.Sprintf("%s idle far longer than their peers, opened at %s", connUpperFirst(connWhat(kind, 2)), connShortSite(top.site)),
+			Title:   fmt.Sprintf("%s idle far longer than their peers, opened at %s", connUpperFirst(connWhat(kind, 2)), top.site.ShortSite()),
 			Subject: top.site.Site(),
 			Summary: fmt.Sprintf("%d %s have had no I/O for over %s while the median one of their kind has been idle %s; they may have been forgotten. The most come from %s (%s).",
-				connSumOpen(hs), connWhat(kind, int64(connSumOpen(hs))), connSecs(limit), connSecs(median), connShortSite(top.site), connShortFunc(top.site.Func)),
+				connSumOpen(hs), connWhat(kind, int64(connSumOpen(hs))), model.FormatSeconds(limit), model.FormatSeconds(median), top.site.ShortSite(), top.site.ShortFunc()),
 			Evidence: model.Evidence{
 				Numbers: map[string]float64{
 					"idle_outliers":        float64(connSumOpen(hs)),
@@ -585,7 +571,7 @@ func (d *ConnLeak) idle(s *model.Snapshot) []model.Finding {
 
 // growth reports kinds whose open count rose by GrowthMin over the last
 // GrowthWindow, and rose at every quarter of it.
-func (d *ConnLeak) growth(w model.Window) []model.Finding {
+func (d *Detector) growth(w model.Window) []model.Finding {
 	latest := w.Latest()
 	if latest == nil || w.Span() < d.cfg.GrowthWindow {
 		return nil
@@ -617,19 +603,19 @@ func (d *ConnLeak) growth(w model.Window) []model.Finding {
 		// library, which says nothing about whose bug it is.
 		user := slices.IndexFunc(hs, func(h connHolder) bool { return h.site.IsUser() })
 		if len(hs) > 0 && user < 0 {
-			where = fmt.Sprintf("Most of those listed were opened inside the standard library (%s), e.g. dialled by an http.Transport: look for response bodies that are not closed and for clients that are created per request.", connShortFunc(hs[0].site.Func))
+			where = fmt.Sprintf("Most of those listed were opened inside the standard library (%s), e.g. dialled by an http.Transport: look for response bodies that are not closed and for clients that are created per request.", hs[0].site.ShortFunc())
 			stacks = []model.Stack{{Label: "most opened at", Frames: hs[0].stack}}
 		}
 		if user >= 0 {
 			hs[0], hs[user] = hs[user], hs[0]
 			subject = hs[0].site.Site()
-			title = fmt.Sprintf("Open %s keep growing, most opened at %s", connWhat(kind, 2), connShortSite(hs[0].site))
-			where = fmt.Sprintf("Most of those listed were opened at %s (%s): look there for a missing Close.", connShortSite(hs[0].site), connShortFunc(hs[0].site.Func))
+			title = fmt.Sprintf("Open %s keep growing, most opened at %s", connWhat(kind, 2), hs[0].site.ShortSite())
+			where = fmt.Sprintf("Most of those listed were opened at %s (%s): look there for a missing Close.", hs[0].site.ShortSite(), hs[0].site.ShortFunc())
 			if kind == model.ConnServer {
 				// Every accepted connection comes from the same Serve
 				// call: the site says which server, not which bug.
 				where = fmt.Sprintf("They are accepted at %s (%s). A server keeps a connection while its handler runs and while the client keeps it alive: look for handlers that do not return (goroutine groups under net/http.(*conn).serve) and for clients that open new connections instead of reusing them.",
-					connShortSite(hs[0].site), connShortFunc(hs[0].site.Func))
+					hs[0].site.ShortSite(), hs[0].site.ShortFunc())
 			}
 			stacks = []model.Stack{{Label: "most opened at", Frames: hs[0].stack}}
 		}
@@ -691,7 +677,7 @@ func connHasFunc(fs []model.Frame, fn string) bool {
 // readLoops reports many and rising Transport read loops parked on
 // outstanding response bodies: a body leak even where no transport is
 // tracked.
-func (d *ConnLeak) readLoops(w model.Window) []model.Finding {
+func (d *Detector) readLoops(w model.Window) []model.Finding {
 	latest := w.Latest()
 	n, key := connParkedReadLoops(latest)
 	if n < d.cfg.ReadLoopMin {
@@ -717,7 +703,7 @@ func (d *ConnLeak) readLoops(w model.Window) []model.Finding {
 	var stacks []model.Stack
 	if len(hs) > 0 {
 		subject = hs[0].site.Site()
-		where = fmt.Sprintf("Most outstanding bodies were opened at %s (%s). %s", connShortSite(hs[0].site), connShortFunc(hs[0].site.Func), connAdvice(model.ConnHTTPBody))
+		where = fmt.Sprintf("Most outstanding bodies were opened at %s (%s). %s", hs[0].site.ShortSite(), hs[0].site.ShortFunc(), connAdvice(model.ConnHTTPBody))
 		stacks = []model.Stack{{Label: "body opened at", Frames: hs[0].stack}}
 	}
 	return []model.Finding{{
@@ -736,7 +722,7 @@ func (d *ConnLeak) readLoops(w model.Window) []model.Finding {
 }
 
 // fds reports file descriptor use nearing the soft RLIMIT_NOFILE.
-func (d *ConnLeak) fds(s *model.Snapshot) []model.Finding {
+func (d *Detector) fds(s *model.Snapshot) []model.Finding {
 	p := s.Process
 	if p.FDLimit <= 0 || p.FDs <= 0 {
 		return nil

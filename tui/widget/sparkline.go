@@ -1,13 +1,13 @@
-package tui
+package widget
 
 import "math"
 
 // sparkBlocks are the eight block heights of a sparkline, lowest first.
 const sparkBlocks = "▁▂▃▄▅▆▇█"
 
-// bucketMax resamples values to at most width columns, each the maximum of
+// BucketMax resamples values to at most width columns, each the maximum of
 // the values it covers, so a short spike is never averaged away.
-func bucketMax(values []float64, width int) []float64 {
+func BucketMax(values []float64, width int) []float64 {
 	if width <= 0 || len(values) == 0 {
 		return nil
 	}
@@ -26,9 +26,9 @@ func bucketMax(values []float64, width int) []float64 {
 	return out
 }
 
-// sparkline draws values (already bucketed) scaled to top. Values at or
+// Sparkline draws values (already bucketed) scaled to top. Values at or
 // below zero draw as the lowest block; top ≤ 0 draws a flat line.
-func sparkline(values []float64, top float64) string {
+func Sparkline(values []float64, top float64) string {
 	sparkRunes := []rune(sparkBlocks)
 	rs := make([]rune, len(values))
 	for i, v := range values {
@@ -42,8 +42,8 @@ func sparkline(values []float64, top float64) string {
 	return string(rs)
 }
 
-// maxOf returns the largest of values, or 0 for none.
-func maxOf(values []float64) float64 {
+// MaxOf returns the largest of values, or 0 for none.
+func MaxOf(values []float64) float64 {
 	m := 0.0
 	for _, v := range values {
 		m = max(m, v)
