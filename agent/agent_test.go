@@ -441,9 +441,9 @@ func TestCloseCancelsProfilesInFlight(t *testing.T) {
 		})
 	}
 	time.Sleep(300 * time.Millisecond) // let both start sampling
-	// The profiles asked for 60 s (the cap); Close must end them, not wait them
-	// out. Both requests must be over long before their own end, so the
-	// bound is a small fraction of it, not a latency figure.
+	// The profiles asked for 60 s (the cap); Close must end them, not wait
+	// them out. The bound, half their length, tells the two apart; it is
+	// not a latency figure.
 	done := make(chan error, 1)
 	go func() {
 		err := a.Close()
