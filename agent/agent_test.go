@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -429,7 +431,7 @@ func TestCloseCancelsProfilesInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	for _, path := range []string{"/debug/fgprof?seconds=300", "/debug/pprof/profile?seconds=300"} {
+	for _, path := range []string{"/debug/fgprof?seconds=60", "/debug/pprof/profile?seconds=60"} {
 		wg.Go(func() {
 			resp, err := http.Get("http://" + a.Addr() + path)
 			if err == nil {
@@ -439,9 +441,9 @@ func TestCloseCancelsProfilesInFlight(t *testing.T) {
 		})
 	}
 	time.Sleep(300 * time.Millisecond) // let both start sampling
-	// The profiles asked for 300 s; Close must end them, not wait them
-	// out. Both requests must be over long before their own end, so the
-	// bound is a small fraction of it, not a latency figure.
+	// The profiles asked for 60 s (the cap); Close must end them, not wait
+	// them out. The bound, half their length, tells the two apart; it is
+	// not a latency figure.
 	done := make(chan error, 1)
 	go func() {
 		err := a.Close()
@@ -454,7 +456,7 @@ func TestCloseCancelsProfilesInFlight(t *testing.T) {
 			t.Errorf("Close with profiles in flight: %v", err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("Close did not end the 300 s profiles in flight")
+		t.Fatal("Close did not end the 60 s profiles in flight")
 	}
 }
 
@@ -464,7 +466,7 @@ func TestAbandonedFgprofStops(t *testing.T) {
 	a := start(t, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.Addr()+"/debug/fgprof?seconds=300", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.Addr()+"/debug/fgprof?seconds=60", nil)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
@@ -577,5 +579,44 @@ func TestStartRejectsNegativeOptions(t *testing.T) {
 	_, err := Start(context.Background(), Options{NoListen: true, CPUBudget: -1, Capture: capture.Options{CPUProfile: -time.Second}})
 	if err == nil || !strings.Contains(err.Error(), "Options.CPUBudget") || !strings.Contains(err.Error(), "Options.Capture.CPUProfile") {
 		t.Fatalf("Start with negative options: %v, want an error naming CPUBudget and Capture.CPUProfile", err)
+	}
+}
+
+// TestAgentGoroutinesLabelledAtCreation: every goroutine the agent starts,
+// the scheduler's timer probe (started inside Start) among them, carries
+// the agent's pprof label, which detectors use to leave them out.
+func TestAgentGoroutinesLabelledAtCreation(t *testing.T) {
+	a := start(t, Options{Capture: capture.Options{Dir: t.TempDir()}})
+	// A request, so that a server connection goroutine exists too.
+	resp, err := http.Get("http://" + a.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{
+		"collectors.(*Scheduler).probe": false,
+		"agent.(*Agent).loop":           false,
+		"(*Capturer).Run":               false,
+		"net/http.(*Server).Serve":      false,
+	}
+	for rec := range strings.SplitSeq(buf.String(), "\n\n") {
+		for fn := range want {
+			if !strings.Contains(rec, fn) {
+				continue
+			}
+			want[fn] = true
+			if !strings.Contains(rec, `"`+model.AgentLabel+`":"agent"`) {
+				t.Errorf("goroutine in %s has no agent label:\n%s", fn, rec)
+			}
+		}
+	}
+	for fn, seen := range want {
+		if !seen {
+			t.Errorf("no goroutine in %s found", fn)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -54,14 +53,10 @@ func (a *Agent) handleConnections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pool := q.Get("pool")
-	limit := 0
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit: want a positive integer, got %q", v))
-			return
-		}
-		limit = n
+	limit, err := limitParam(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 
 	s := a.Latest()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/internal/cputime"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -15,9 +16,9 @@ type spin struct{ d time.Duration }
 
 func (s spin) Name() string { return "spin" }
 func (s spin) Collect(ctx context.Context, _ *model.Snapshot) error {
-	start, ok := threadCPU()
+	start, ok := cputime.Thread()
 	for ok { // ignores ctx: a collector that overruns its interval
-		now, _ := threadCPU()
+		now, _ := cputime.Thread()
 		if now-start >= s.d {
 			break
 		}
@@ -70,7 +71,7 @@ func TestBudgetSaysItStretched(t *testing.T) {
 func TestWaitingCycleCostsNoCPU(t *testing.T) {
 	w := slow{20 * time.Millisecond}
 	var wall time.Duration
-	cost := cycleCost(func() {
+	cost := cputime.Cost(func() {
 		start := time.Now()
 		_ = w.Collect(context.Background(), nil)
 		wall = time.Since(start)

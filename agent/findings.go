@@ -2,11 +2,10 @@ package agent
 
 import (
 	"cmp"
-	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -39,8 +38,11 @@ type detection struct {
 // what was captured.
 type evidence interface {
 	OnFiring(model.Finding)
+	SaveText(kind, finding string, r io.Reader, max int64) (model.Capture, error)
 	List() []model.Capture
 	Open(id string) (model.Capture, *os.File, error)
+	// Stats counts the bounds capture hit, for the agent's own health.
+	Stats() capture.Stats
 }
 
 // captureSink is the findings engine as evidence capture sees it: a level
@@ -160,8 +162,8 @@ type levelCount struct {
 // startFindings sets up the request middleware's collector, the detector
 // engine and evidence capture, and starts the capture goroutine.
 func (a *Agent) startFindings(opts Options) error {
-	a.requests = collectors.NewRequests(opts.Requests)
-	a.cols = append(a.cols, &collectorState{c: a.requests})
+	a.requests = collectors.NewRequests(a.requestsOptions(opts))
+	a.cols = append(a.cols, &collectorState{c: a.requests}, &collectorState{c: a.panics})
 	if !opts.NoDetectors && !a.hasCollector("goroutines") {
 		// The leak and stall detectors need the goroutine group table.
 		a.addBuiltin(goroutines.NewCollector(goroutines.Options{Logger: opts.Logger}))
@@ -174,10 +176,7 @@ func (a *Agent) startFindings(opts Options) error {
 	if !opts.NoCapture {
 		c := capture.New(opts.Capture, a.log, captureSink{d})
 		d.capture = c
-		a.wg.Go(func() {
-			labelOwn(a.ctx)
-			c.Run(a.ctx)
-		})
+		a.wg.Go(func() { c.Run(a.ctx) })
 	}
 	return nil
 }
@@ -185,7 +184,11 @@ func (a *Agent) startFindings(opts Options) error {
 // Middleware wraps an HTTP handler so the agent tracks its requests in
 // flight: they appear in Snapshot.Requests, and the stuck-request detector
 // reports those in flight for too long, with the handler goroutine's
-// stack. It costs one goroutine-ID lookup and a map insert per request.
+// stack. It also counts the requests that arrive and finish (the overload
+// detector watches them pile up) and records a handler's panic at the
+// line that panicked before panicking again, so net/http handles it as
+// before (http.ErrAbortHandler is passed on uncounted). It costs one
+// goroutine-ID lookup and a map insert per request.
 func (a *Agent) Middleware(h http.Handler) http.Handler {
 	return a.requests.Middleware(h)
 }
@@ -205,10 +208,4 @@ func (f *detection) countFired(detector string, level model.Level) {
 	f.mu.Lock()
 	f.fired[levelKey{detector, level}]++
 	f.mu.Unlock()
-}
-
-// labelOwn marks the calling goroutine, and the goroutines it will start,
-// with the pprof label model.AgentLabel=agent.
-func labelOwn(ctx context.Context) {
-	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels(model.AgentLabel, "agent")))
 }

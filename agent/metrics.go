@@ -1,13 +1,12 @@
 package agent
 
 import (
-	"context"
 	"errors"
 	"runtime"
 	"runtime/debug"
-	"sync"
 	"time"
 
+	"github.com/asyncmon/asyncmon/internal/promcache"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
@@ -23,7 +22,7 @@ const namespace = "asyncmon"
 // asyncmon metrics derived from the agent's latest snapshot.
 //
 // The process collector and the asyncmon metrics are derived once per
-// collection, not per scrape (see [perCollection]): the process collector
+// collection, not per scrape (see internal/promcache): the process collector
 // alone reads five files under /proc, about as much CPU as everything
 // else in a scrape together. The Go collector reads runtime/metrics, which
 // is cheap, at scrape time as it does everywhere else.
@@ -32,59 +31,16 @@ func registerMetrics(reg *prometheus.Registry, a *Agent) error {
 	return errors.Join(
 		reg.Register(promcollectors.NewGoCollector(promcollectors.WithGoCollectorRuntimeMetrics(
 			promcollectors.MetricsScheduler, promcollectors.MetricsGC))),
-		reg.Register(&perCollection{inner: promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}), key: latest}),
-		reg.Register(&perCollection{inner: &snapshotCollector{a: a, sets: []metricSet{
+		reg.Register(&promcache.Collector{Inner: promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}), Key: latest, Labels: ownLabels()}),
+		reg.Register(&promcache.Collector{Labels: ownLabels(), Inner: &snapshotCollector{a: a, sets: []metricSet{
 			newCoreMetrics(),
 			newGoroutineMetrics(),
 			newFindingMetrics(),
 			newConnMetrics(),
-		}}, key: latest}),
+			newAgentMetrics(),
+			newFailureMetrics(),
+		}}, Key: latest}),
 	)
-}
-
-// perCollection is a collector that replays what its inner collector
-// produced for the agent's latest snapshot: the inner one runs at most
-// once per collection, whatever the number of scrapes. Its metrics are
-// immutable (const metrics), so replaying them is safe; concurrent
-// scrapes of a new snapshot wait for the first one to derive them.
-type perCollection struct {
-	inner prometheus.Collector
-	key   func() any // the latest snapshot; a new value means derive again
-
-	mu      sync.Mutex // guards at and metrics
-	at      any
-	metrics []prometheus.Metric
-}
-
-func (c *perCollection) Describe(ch chan<- *prometheus.Desc) { c.inner.Describe(ch) }
-
-func (c *perCollection) Collect(ch chan<- prometheus.Metric) {
-	key := c.key()
-	c.mu.Lock()
-	if c.metrics == nil || c.at != key {
-		c.at, c.metrics = key, c.derive()
-	}
-	ms := c.metrics
-	c.mu.Unlock()
-	for _, m := range ms {
-		ch <- m
-	}
-}
-
-// derive runs the inner collector into a slice. Collect sends on a
-// channel, so it runs on its own goroutine, joined before derive returns.
-func (c *perCollection) derive() []prometheus.Metric {
-	ch := make(chan prometheus.Metric, 64)
-	go func() {
-		defer close(ch)
-		labelOwn(context.Background())
-		c.inner.Collect(ch)
-	}()
-	ms := make([]prometheus.Metric, 0, 64)
-	for m := range ch {
-		ms = append(ms, m)
-	}
-	return ms
 }
 
 // metricSet is one group of asyncmon metrics derived from a snapshot.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asyncmon/asyncmon/internal/promcache"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -32,7 +33,7 @@ func TestMetricsDerivedOncePerCollection(t *testing.T) {
 	defer a.Close()
 	inner := &countingCollector{desc: prometheus.NewDesc("test_calls", "Calls.", nil, nil)}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(&perCollection{inner: inner, key: func() any { return a.Latest() }})
+	reg.MustRegister(&promcache.Collector{Inner: inner, Key: func() any { return a.Latest() }})
 	gather := func() float64 {
 		t.Helper()
 		mfs, err := reg.Gather()

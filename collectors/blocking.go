@@ -78,15 +78,27 @@ type Blocking struct {
 	closed    bool
 	last      time.Time
 	out       model.Blocking // the last read, repeated until the next
-	block     profileState
-	mutex     profileState
+	block     Contention
+	mutex     Contention
 	buf       bytes.Buffer
 }
 
-// profileState is the previous reading of one cumulative profile.
-type profileState struct {
+// Contention turns successive readings of one cumulative contention
+// profile (block or mutex) into per-site deltas. It is the one
+// implementation, used by the Blocking collector and by offline analysis
+// of profiles fetched from a pprof endpoint. The zero value is ready; it
+// is not safe for concurrent use.
+type Contention struct {
 	prev map[string]stackValue // keyed by the record's PCs
+	// primed is set by the first reading (or Prime): deltas start there.
+	primed bool
 }
+
+// Prime marks the start of the deltas without a reading: the next Update
+// counts every record from zero. The Blocking collector primes a profile
+// that is off at its first collection, so that events from when it is
+// turned on count.
+func (c *Contention) Prime() { c.primed = true }
 
 type stackValue struct {
 	count  int64
@@ -155,12 +167,11 @@ func (b *Blocking) Collect(ctx context.Context, s *model.Snapshot) error {
 	if !b.last.IsZero() {
 		out.WindowSeconds = now.Sub(b.last).Seconds()
 	}
-	first := b.last.IsZero()
 	b.last = now
 	var errs []error
 	for _, p := range []struct {
 		name  string
-		st    *profileState
+		st    *Contention
 		n     func() int
 		sites *[]model.BlockingSite
 		delay *float64
@@ -173,6 +184,7 @@ func (b *Blocking) Collect(ctx context.Context, s *model.Snapshot) error {
 	} {
 		if p.n() == 0 {
 			// Never turned on (the default): nothing to format.
+			p.st.Prime()
 			continue
 		}
 		b.buf.Reset()
@@ -185,7 +197,7 @@ func (b *Blocking) Collect(ctx context.Context, s *model.Snapshot) error {
 			errs = append(errs, fmt.Errorf("%s profile: %w", p.name, err))
 			continue
 		}
-		sites, delay, count := p.st.update(cp, first, b.opts.TopSites)
+		sites, delay, count := p.st.Update(cp, b.opts.TopSites)
 		*p.sites, *p.delay, *p.count = sites, delay, count
 	}
 	b.out = out
@@ -196,9 +208,12 @@ func (b *Blocking) Collect(ctx context.Context, s *model.Snapshot) error {
 	return nil
 }
 
-// update computes the per-site deltas since the previous reading, the top
-// sites by delay, and the totals.
-func (st *profileState) update(cp *dump.ContentionProfile, first bool, top int) ([]model.BlockingSite, float64, int64) {
+// Update reads one profile and returns the top sites by delay since the
+// previous reading (none at the first), at most top of them, and the
+// cumulative totals: delay in seconds and events.
+func (st *Contention) Update(cp *dump.ContentionProfile, top int) ([]model.BlockingSite, float64, int64) {
+	first := !st.primed
+	st.primed = true
 	next := make(map[string]stackValue, len(cp.Records))
 	type siteAcc struct {
 		site   model.BlockingSite

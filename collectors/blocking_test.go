@@ -160,9 +160,10 @@ func FuzzParseContention(f *testing.F) {
 		if cp == nil {
 			t.Fatalf("nil profile (err %v)", err)
 		}
-		var st profileState
-		st.update(cp, false, 3)
-		st.update(cp, false, 3)
+		var st Contention
+		st.Prime()
+		st.Update(cp, 3)
+		st.Update(cp, 3)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
@@ -55,6 +56,9 @@ type RequestsOptions struct {
 	// MaxRequests bounds the requests reported per snapshot, oldest
 	// first. Optional. Default 100.
 	MaxRequests int
+	// Panics records the handlers' panics (see [Panics]). Optional.
+	// Default nil: panics pass through unrecorded.
+	Panics *Panics
 }
 
 // Requests tracks HTTP requests in flight through its [Requests.Middleware]
@@ -81,6 +85,9 @@ type Requests struct {
 	shards [requestShards]requestShard
 	// serveFunc is serveTracked's name as the dump prints it.
 	serveFunc string
+
+	// started and completed count requests for Snapshot.RequestLoad.
+	started, completed atomic.Uint64
 
 	// Collect only.
 	stacks   map[uint64]requestStack // by token
@@ -132,7 +139,9 @@ func NewRequests(opts RequestsOptions) *Requests {
 // Name implements model.Collector.
 func (r *Requests) Name() string { return "requests" }
 
-// Middleware wraps h so that its requests are tracked while in flight.
+// Middleware wraps h so that its requests are tracked while in flight,
+// counted as they arrive and finish, and their panics recorded with
+// RequestsOptions.Panics (then passed on to net/http unchanged).
 func (r *Requests) Middleware(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		path := req.URL.Path
@@ -140,15 +149,20 @@ func (r *Requests) Middleware(h http.Handler) http.Handler {
 			path = path[:maxRequestPath]
 		}
 		token := r.start(req.Method, path)
+		r.started.Add(1)
 		finished := false
 		defer func() {
 			// Only when the handler panicked: net/http recovers the
 			// panic, and the record must not stay in flight forever.
 			if !finished {
 				r.finish(token)
+				r.completed.Add(1)
 			}
 		}()
+		// Runs first: records the panic, then panics again.
+		defer r.opts.Panics.recoverHandler(req)
 		r.finish(serveTracked(token, h, w, req))
+		r.completed.Add(1)
 		finished = true
 	})
 }
@@ -224,6 +238,7 @@ func (r *Requests) Collect(ctx context.Context, s *model.Snapshot) error {
 		}
 		sh.mu.Unlock()
 	}
+	s.RequestLoad = r.load(now, reqs)
 	if len(reqs) == 0 {
 		clear(r.stacks)
 		return nil

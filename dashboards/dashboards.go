@@ -420,6 +420,29 @@ func Instance() (dashboard.Dashboard, error) {
 			"Seconds per second that callers waited for a pool connection. Above zero, the pool is the bottleneck.",
 			"s", 12,
 			query{expr: rate("asyncmon_db_pool_wait_duration_seconds_total"), legend: "{{pool}}"})).
+		WithRow(row("Failures")).
+		WithPanel(graph("Panics by site",
+			"Panics per rate interval at each site (the user's function and file:line that panicked): HTTP handlers through the agent's middleware, goroutines through Agent.RecordPanic. Every one is a bug.",
+			"short", 12,
+			query{expr: "sum by (kind, site) (increase(" + sel("asyncmon_panics_total") + "[$__rate_interval]))", legend: "{{kind}} {{site}}"})).
+		WithPanel(graph("Calls without a deadline",
+			"Outbound HTTP and SQL calls per second made through the tracked wrappers with no deadline on their context, by the site that made them. One hung dependency holds each of them for ever.",
+			"ops", 12,
+			query{expr: "sum by (kind, site) (" + rate("asyncmon_calls_without_deadline_total") + ")", legend: "{{kind}} {{site}}"})).
+		WithPanel(graph("Requests in flight",
+			"HTTP requests being served (the agent's middleware) and the age of the oldest. A steady climb while completions lag arrivals is load piling up with nothing shedding it.",
+			"short", 8,
+			query{expr: sel("asyncmon_requests_in_flight"), legend: "in flight"})).
+		WithPanel(graph("Request arrivals and completions",
+			"Requests per second arriving and finishing. Arrivals above completions for long means a queue that grows.",
+			"ops", 8,
+			query{expr: rate("asyncmon_requests_started_total"), legend: "arrived"},
+			query{expr: rate("asyncmon_requests_completed_total"), legend: "completed"})).
+		WithPanel(graph("Oldest request and last crash",
+			"Age of the oldest request in flight, and the time since the previous run's crash (0 when there is none) (the crash report is kept in the user's state directory and shown by asyncmon findings).",
+			"s", 8,
+			query{expr: sel("asyncmon_requests_oldest_age_seconds"), legend: "oldest request"},
+			query{expr: "(time() - " + sel("asyncmon_last_crash_timestamp_seconds") + ") * (" + sel("asyncmon_last_crash_timestamp_seconds") + " > bool 0)", legend: "since last crash (0: none)"})).
 		WithRow(row("Agent")).
 		WithPanel(graph("Agent collectors",
 			"The agent's collections per second, errors and panics per collector, and panics per detector. Errors blind the views the collector feeds; a panic is an asyncmon bug.",

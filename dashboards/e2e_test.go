@@ -43,7 +43,8 @@ const (
 )
 
 // e2eAlerts are the alerts the demo's scenarios must fire.
-var e2eAlerts = []string{"AsyncmonSchedulerStarvation", "AsyncmonGoroutineLeak", "AsyncmonConnectionLeak"}
+var e2eAlerts = []string{"AsyncmonSchedulerStarvation", "AsyncmonGoroutineLeak", "AsyncmonConnectionLeak",
+	"AsyncmonHandlerPanics", "AsyncmonCallsWithoutDeadline", "AsyncmonRequestsPilingUp"}
 
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
+	"github.com/asyncmon/asyncmon/model"
 )
 
 // DefaultAddr is where the demo service listens by default.
@@ -147,7 +148,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	mux.HandleFunc("GET /api/quote", d.handleQuote)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	env := &Env{Mux: mux, d: d}
-	d.srv = &http.Server{Handler: d.agent.Middleware(mux), ReadHeaderTimeout: 5 * time.Second}
+	d.srv = &http.Server{Handler: d.agent.Middleware(mux), ReadHeaderTimeout: 5 * time.Second,
+		// net/http logs handler panics here: to the demo's log, not
+		// stderr, which the TUI owns.
+		ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
 
 	for range defaultWorkers {
 		d.wg.Go(d.worker)
@@ -394,6 +398,29 @@ func (c *cache) evict(now time.Time) {
 	for k, e := range c.m {
 		if now.After(e.expires) {
 			delete(c.m, k)
+		}
+	}
+}
+
+// LogSummaries logs a one-line summary of the service and what its agent
+// sees every period, until ctx ends.
+func (d *Demo) LogSummaries(ctx context.Context, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("demo stopping")
+			return
+		case <-t.C:
+			s := d.Agent().Latest()
+			ok, failed := d.Served()
+			log.Info("summary",
+				"goroutines", s.Goroutines.Total,
+				"runnable", s.Goroutines.Runnable,
+				"sched_p99", model.FormatSeconds(s.Scheduler.LatencyP99),
+				"probe_lag_p99", model.FormatSeconds(s.Scheduler.ProbeLagP99),
+				"requests_ok", ok, "requests_failed", failed)
 		}
 	}
 }

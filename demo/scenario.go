@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/asyncmon/asyncmon/agent"
@@ -29,18 +30,23 @@ func Scenarios() []Scenario {
 		leakScenario(),
 		deadlockScenario(),
 		connLeakScenario(),
+		panicScenario(),
+		noTimeoutScenario(),
+		overloadScenario(),
+		crashScenario(),
 	}
 }
 
 // ParseScenario resolves a --scenario value: "" or "healthy" is none,
-// "all" is every scenario, otherwise a comma-separated list of names.
+// "all" is every scenario but "crash" (which ends the process),
+// otherwise a comma-separated list of names.
 func ParseScenario(name string) ([]Scenario, error) {
 	all := Scenarios()
 	switch name {
 	case "", "healthy":
 		return nil, nil
 	case "all":
-		return all, nil
+		return slices.DeleteFunc(all, func(s Scenario) bool { return s.Name == "crash" }), nil
 	}
 	var out []Scenario
 	for _, n := range strings.Split(name, ",") {

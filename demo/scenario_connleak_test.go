@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/detectors/connleak"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -22,7 +22,7 @@ func TestConnLeakScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	det := detectors.NewConnLeak(detectors.ConnLeakConfig{})
+	det := connleak.New(connleak.Config{})
 
 	want := map[string]string{ // finding ID prefix → function named in the summary
 		"conn-leak:leak:http-body:": "fetchRate",
@@ -106,7 +106,7 @@ func TestHealthyDemoHasNoConnLeak(t *testing.T) {
 			t.Errorf("healthy demo leaked %d %s", n, k)
 		}
 	}
-	if fs := detectors.NewConnLeak(detectors.ConnLeakConfig{}).Detect(d.Agent().Window(0)); len(fs) != 0 {
+	if fs := connleak.New(connleak.Config{}).Detect(d.Agent().Window(0)); len(fs) != 0 {
 		t.Errorf("conn-leak findings on the healthy demo: %v", fs)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,8 +46,21 @@ func TestScenarioChild(t *testing.T) {
 // agent's address. The process is killed when the test ends.
 func demoChild(t *testing.T, scenario string) string {
 	t.Helper()
+	return demoChildIn(t, scenario, t.TempDir())
+}
+
+// childCmd is the command of a demo child running scenario, with state
+// (where the agent keeps crash reports) in stateDir.
+func childCmd(scenario, stateDir string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestScenarioChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+scenario)
+	cmd.Env = append(os.Environ(), childEnv+"="+scenario, "XDG_STATE_HOME="+stateDir)
+	return cmd
+}
+
+// demoChildIn is demoChild with the agent's state in stateDir.
+func demoChildIn(t *testing.T, scenario, stateDir string) string {
+	t.Helper()
+	cmd := childCmd(scenario, stateDir)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +154,23 @@ func TestScenarios(t *testing.T) {
 			return f.Subject == site(t, "scenario_connleak.go", "opens the body that leaks below") ||
 				f.Subject == site(t, "scenario_connleak.go", "opens the rows that leak below")
 		}},
+		{"panic", "panic", 75 * time.Second, func(t *testing.T, f model.Finding) bool {
+			return f.Subject == site(t, "scenario_panic.go", "panics: index out of range") &&
+				strings.Contains(f.Summary, "index out of range") && strings.Contains(f.Title, "handlers panic at")
+		}},
+		{"no-timeout", "no-deadline", 75 * time.Second, func(t *testing.T, f model.Finding) bool {
+			return f.Subject == site(t, "scenario_notimeout.go", "the call without a deadline") &&
+				strings.Contains(f.Title, "without a deadline")
+		}},
+		{"overload", "overload", 75 * time.Second, func(t *testing.T, f model.Finding) bool {
+			// On a loaded test machine the scheduler may be starved as
+			// well, and the finding then says so; never "stuck".
+			return (f.Cause == "no-shedding" || f.Cause == "starved") && strings.Contains(strings.Join(f.Evidence.Notes, "\n"), "GET /api/report")
+		}},
+		{"crash", "crash", 30 * time.Second, func(t *testing.T, f model.Finding) bool {
+			return f.Subject == site(t, "scenario_crash.go", "fatal error: unlock of unlocked mutex") &&
+				strings.Contains(f.Summary, "fatal error: sync: unlock of unlocked mutex") && f.Level == model.LevelCritical
+		}},
 		{"starvation", "starvation", 90 * time.Second, func(t *testing.T, f model.Finding) bool {
 			// The function and its file, not the line: the profiler may
 			// credit the loop header or the call inside it.
@@ -154,7 +185,15 @@ func TestScenarios(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.scenario, func(t *testing.T) {
-			addr := demoChild(t, tc.scenario)
+			state := t.TempDir()
+			if tc.scenario == "crash" {
+				crashChild(t, state)
+			}
+			scenario := tc.scenario
+			if scenario == "crash" {
+				scenario = "healthy" // the next start of the same executable
+			}
+			addr := demoChildIn(t, scenario, state)
 			start := time.Now()
 			for {
 				var seen []string
@@ -171,6 +210,41 @@ func TestScenarios(t *testing.T) {
 				time.Sleep(time.Second) // polling interval
 			}
 		})
+	}
+}
+
+// crashChild runs the crash scenario in a subprocess until it dies, and
+// checks that it died of the crash: a non-zero exit within 60 s with the
+// fatal error on standard error.
+func crashChild(t *testing.T, stateDir string) {
+	t.Helper()
+	cmd := childCmd("crash", stateDir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	cmd.Stdout = io.Discard
+	stdin, err := cmd.StdinPipe() // the child serves until stdin closes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+			t.Fatalf("crash child exited with %v, want a non-zero status", err)
+		}
+		if !strings.Contains(stderr.String(), "fatal error: sync: unlock of unlocked mutex") {
+			t.Fatalf("crash child's output lacks the fatal error:\n%s", stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("the crash scenario did not crash within 60 s")
 	}
 }
 

@@ -1,16 +1,24 @@
 package detectors
 
-import "github.com/asyncmon/asyncmon/model"
+import (
+	"github.com/asyncmon/asyncmon/detectors/connleak"
+	"github.com/asyncmon/asyncmon/model"
+)
 
 // Defaults returns the built-in detectors with their default thresholds:
-// starvation, goroutine leak, deadlock-like stall, stuck requests and
-// connection leaks.
+// starvation, goroutine leak, deadlock-like stall, stuck requests,
+// connection leaks, panics, calls without a deadline, request overload
+// and crashes of an earlier run.
 func Defaults() []model.Detector {
 	return []model.Detector{
 		NewStarvation(StarvationConfig{}),
 		NewLeak(LeakConfig{}),
 		NewStall(StallConfig{}),
 		NewStuckRequests(StuckConfig{}),
-		NewConnLeak(ConnLeakConfig{}),
+		connleak.New(connleak.Config{}),
+		NewPanics(PanicConfig{}),
+		NewNoDeadline(NoDeadlineConfig{}),
+		NewOverload(OverloadConfig{}),
+		NewCrash(CrashConfig{}),
 	}
 }

@@ -21,7 +21,7 @@
 //     whole-process quiescence.
 //   - [StuckRequests] (name "stuck-request"): HTTP requests in flight for
 //     longer than a threshold, with the handler's stack.
-//   - [ConnLeak] (name "conn-leak"): connections, response bodies and SQL
+//   - [connleak.Detector] (name "conn-leak", package detectors/connleak): connections, response bodies and SQL
 //     result sets dropped without Close (definite leaks, from the
 //     connection tracker), exhausted database/sql pools, resources held
 //     idle, growing open counts and file descriptors near their limit.

@@ -3,6 +3,7 @@ package detectors
 import (
 	"time"
 
+	"github.com/asyncmon/asyncmon/detectors/connleak"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -18,16 +19,18 @@ type LiveOnly struct {
 // minutes or more by the dump's own wait times) and the deadlock
 // detector (lock waits of a minute or more, and a process where nothing
 // can make progress). Dumps give waits in whole minutes, so shorter
-// stalls are not seen. The second result names the detectors that need
+// stalls are not seen. A dump that is a crash's output (a panic, a fatal
+// error) also gets the crash detector's finding. The second result names the detectors that need
 // a live agent.
 func ForDump() ([]model.Detector, []LiveOnly) {
 	return []model.Detector{
 			NewLeak(LeakConfig{}),
 			NewStall(StallConfig{StallFor: time.Minute}),
+			NewCrash(CrashConfig{}),
 		}, []LiveOnly{
 			{StarvationName, "needs scheduler latency over time, which only a live agent measures"},
 			{StuckName, "needs the agent's request middleware"},
 			{LeakName + " (growth)", "a growing group needs group tables over time; one dump shows parked groups only"},
-			{ConnLeakName, "needs the connection tracker in the live process; one dump cannot tell whether parked HTTP read loops are rising"},
+			{connleak.Name, "needs the connection tracker in the live process; one dump cannot tell whether parked HTTP read loops are rising"},
 		}
 }

@@ -3,7 +3,6 @@ package detectors
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/asyncmon/asyncmon/model"
@@ -147,55 +146,12 @@ func sameMembers(old, cur *model.GoroutineGroup) bool {
 	return old.Count <= cur.Count
 }
 
-// ownFuncs are the functions of asyncmon's agent and collectors that run
-// in goroutines of their own (the collection loop, the timer probe, the
-// capture worker, the API server). asyncmon's wrappers (the request
-// middleware, tracked connections, bodies and rows) are not among them:
-// they run in the user's goroutines.
-const ownFuncs = "github.com/asyncmon/asyncmon/agent.(*Agent)." +
-	"|github.com/asyncmon/asyncmon/agent.(*capturer)." +
-	"|github.com/asyncmon/asyncmon/agent/capture.(*Capturer)." +
-	"|github.com/asyncmon/asyncmon/agent.(*broker)." +
-	"|github.com/asyncmon/asyncmon/agent.Start." +
-	"|github.com/asyncmon/asyncmon/collectors.(*Scheduler)." +
-	"|github.com/asyncmon/asyncmon/collectors/goroutines.(*"
-
 // ownGoroutine reports whether g belongs to asyncmon's own agent or
-// collectors, which detectors leave out of process-wide judgements: it
-// carries the agent's label, or was created by or runs one of ownFuncs
-// with none of the user's code on its stack. A user's goroutine that
-// passes through asyncmon's wrappers (a handler under the request
-// middleware, a read through a tracked connection) stays the user's:
-// Go 1.27 names the middleware's closure after the middleware itself, so
-// a rule on any asyncmon frame took every deadlocked handler for the
-// agent's own.
+// collectors, which detectors leave out of process-wide judgements: every
+// goroutine the agent starts carries the model.AgentLabel pprof label from
+// its first instruction, and the goroutines they start inherit it.
 func ownGoroutine(g *model.GoroutineGroup) bool {
-	if g.Labels[model.AgentLabel] != "" {
-		return true
-	}
-	if isOwnFunc(g.CreatedBy.Func) {
-		return true
-	}
-	own := false
-	for _, f := range g.Stack {
-		if f.IsUser() {
-			return false
-		}
-		own = own || isOwnFunc(f.Func)
-	}
-	return own
-}
-
-func isOwnFunc(fn string) bool {
-	if !strings.HasPrefix(fn, "github.com/asyncmon/asyncmon/") {
-		return false
-	}
-	for p := range strings.SplitSeq(ownFuncs, "|") {
-		if strings.HasPrefix(fn, p) {
-			return true
-		}
-	}
-	return false
+	return g.Labels[model.AgentLabel] != ""
 }
 
 // describeGroup says where a group waits and where it was created.
@@ -212,15 +168,7 @@ func siteOf(f model.Frame) string {
 	if f.File == "" {
 		return f.Func
 	}
-	return fmt.Sprintf("%s (%s)", shortFunc(f.Func), f.Site())
-}
-
-// shortFunc drops the import path of a function name, keeping the package.
-func shortFunc(fn string) string {
-	if i := strings.LastIndex(fn, "/"); i >= 0 {
-		return fn[i+1:]
-	}
-	return fn
+	return fmt.Sprintf("%s (%s)", f.ShortFunc(), f.Site())
 }
 
 // groupStack is a group's sample stack as evidence.

@@ -21,8 +21,11 @@ func stallGroup(file string, line, count int, wait string, ids ...int64) model.G
 
 var (
 	listener = stallGroup("/src/net.go", 1, 1, model.WaitIO, 5)
-	ownLoop  = model.GoroutineGroup{Key: "own", WaitReason: model.WaitRunning, Count: 1,
-		Stack: []model.Frame{{Func: "github.com/asyncmon/asyncmon/collectors/goroutines.(*Collector).Collect"}}}
+	// ownLoop is the agent's collection loop: detectors know it by the
+	// label every goroutine of the agent carries.
+	ownLoop = model.GoroutineGroup{Key: "own", WaitReason: model.WaitRunning, Count: 1,
+		Labels: map[string]string{model.AgentLabel: "agent"},
+		Stack:  []model.Frame{{Func: "github.com/asyncmon/asyncmon/collectors/goroutines.(*Collector).Collect"}}}
 )
 
 func TestStall(t *testing.T) {

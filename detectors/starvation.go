@@ -216,7 +216,7 @@ func (d *Starvation) Detect(w model.Window) []model.Finding {
 
 	summary := fmt.Sprintf(
 		"Goroutines wait for a CPU: scheduler latency p99 up to %s and timer lag p99 up to %s in %d of the last %d intervals, since %s. Verdict: %s. %s",
-		fmtSeconds(worstSched), fmtSeconds(worstProbe), starved, n, since.UTC().Format(time.RFC3339), v.explain, v.advice)
+		model.FormatSeconds(worstSched), model.FormatSeconds(worstProbe), starved, n, since.UTC().Format(time.RFC3339), v.explain, v.advice)
 	notes := []string{"verdict: " + v.cause + ": " + v.explain, "what to do: " + v.advice}
 	if len(v.also) > 0 {
 		notes = append(notes, "also seen: "+strings.Join(v.also, ", "))
@@ -339,7 +339,7 @@ func (d *Starvation) verdict(w model.Window) verdict {
 	hostFirst := hostBusy && maxSched < d.cfg.SchedLatencyP99.Seconds()
 	host := verdict{
 		cause:   CauseHostContention,
-		explain: fmt.Sprintf("the process uses only %.2f of its %.2f usable cores and its own run queue is quick (scheduler latency p99 at most %s), yet timers wake late: other processes on the host take the CPU", cpu, usable, fmtSeconds(maxSched)),
+		explain: fmt.Sprintf("the process uses only %.2f of its %.2f usable cores and its own run queue is quick (scheduler latency p99 at most %s), yet timers wake late: other processes on the host take the CPU", cpu, usable, model.FormatSeconds(maxSched)),
 		advice:  "Check the host: load average, CPU steal time, other busy processes or containers on the node. Reserve CPU for the service or move it.",
 	}
 	if hostFirst {
@@ -351,7 +351,7 @@ func (d *Starvation) verdict(w model.Window) verdict {
 	if pause > d.cfg.PauseMax.Seconds() {
 		vs = append(vs, verdict{
 			cause:   CauseSTW,
-			explain: fmt.Sprintf("stop-the-world pauses up to %s", fmtSeconds(pause)),
+			explain: fmt.Sprintf("stop-the-world pauses up to %s", model.FormatSeconds(pause)),
 			advice:  "Look for what stops the world: frequent runtime.ReadMemStats or full goroutine dumps over many goroutines, GOMAXPROCS changes, or very large heaps of pointers; a runtime/trace shows each pause and its cause.",
 		})
 	}
@@ -365,16 +365,4 @@ func (d *Starvation) verdict(w model.Window) verdict {
 	}
 	v.numbers = num
 	return v
-}
-
-// fmtSeconds formats seconds as a rounded duration.
-func fmtSeconds(s float64) string {
-	d := time.Duration(s * float64(time.Second))
-	switch {
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond).String()
-	case d >= time.Millisecond:
-		return d.Round(100 * time.Microsecond).String()
-	}
-	return d.Round(time.Microsecond).String()
 }

@@ -2,7 +2,7 @@ package detectors
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/asyncmon/asyncmon/findings"
@@ -59,24 +59,13 @@ func (*StuckRequests) DefaultRule() findings.Rule {
 // stuckSite is where a stuck request's handler is: the innermost frame
 // outside the runtime, sync and net/http plumbing.
 func stuckSite(stack []model.Frame) model.Frame {
-	for _, f := range stack {
-		if f.Func == "" || isPlumbingFunc(f.Func) {
-			continue
-		}
-		return f
+	if i := slices.IndexFunc(stack, model.Frame.IsUser); i >= 0 {
+		return stack[i]
+	}
+	if i := slices.IndexFunc(stack, func(f model.Frame) bool { return f.Code() == model.StdCode }); i >= 0 {
+		return stack[i]
 	}
 	return model.Frame{}
-}
-
-// isPlumbingFunc reports functions of the standard library that a stuck
-// handler is likely to be parked in.
-func isPlumbingFunc(fn string) bool {
-	for _, p := range []string{"runtime.", "sync.", "internal/", "time.", "net.", "net/http.", "io.", "bufio.", "context.", "syscall.", "os.", "crypto/tls."} {
-		if strings.HasPrefix(fn, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // Detect implements [model.Detector].
@@ -134,7 +123,7 @@ func (d *StuckRequests) Detect(w model.Window) []model.Finding {
 			}
 			if len(r.Stack) > 0 {
 				ev.Stacks = append(ev.Stacks, model.Stack{
-					Label:  fmt.Sprintf("handler goroutine %d of %s %s, in flight for %s", r.GoroutineID, r.Method, r.Path, fmtSeconds(r.AgeSeconds)),
+					Label:  fmt.Sprintf("handler goroutine %d of %s %s, in flight for %s", r.GoroutineID, r.Method, r.Path, model.FormatSeconds(r.AgeSeconds)),
 					Frames: r.Stack,
 				})
 			}

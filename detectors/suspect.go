@@ -167,11 +167,11 @@ func (d *Leak) stuckWaitFinding(x *groupIndex, g *model.GoroutineGroup, age time
 		for i, o := range blocked {
 			parts[i] = describeGroup(o)
 		}
-		why = fmt.Sprintf("The goroutines %s started, which would release it, are stuck themselves: %s.", shortFunc(fn), strings.Join(parts, "; "))
+		why = fmt.Sprintf("The goroutines %s started, which would release it, are stuck themselves: %s.", model.Frame{Func: fn}.ShortFunc(), strings.Join(parts, "; "))
 	case len(live) == 0 && g.WaitReason == model.WaitWaitGroup && fn != "main.main":
 		// main's wait is most often a supervisor's, for goroutines
 		// started in other ways than a closure of its own.
-		why = fmt.Sprintf("No goroutine that %s started is left, and the counter is still above zero: nobody is left to call Done (an Add without its Done, or a Done skipped on an error path).", shortFunc(fn))
+		why = fmt.Sprintf("No goroutine that %s started is left, and the counter is still above zero: nobody is left to call Done (an Add without its Done, or a Done skipped on an error path).", model.Frame{Func: fn}.ShortFunc())
 	default:
 		return model.Finding{}, false
 	}

@@ -222,7 +222,7 @@ func (e *Engine) Run(w model.Window) Result {
 		if e.rules[i].Silence {
 			continue
 		}
-		fs, err := safeDetect(d, w)
+		fs, err := Detect(d, w)
 		if err != nil {
 			res.Errors = append(res.Errors, err)
 		}
@@ -469,8 +469,10 @@ func (e *Engine) Dropped() uint64 {
 	return e.dropped
 }
 
-// safeDetect runs one detector, turning a panic into an error.
-func safeDetect(d model.Detector, w model.Window) (fs []model.Finding, err error) {
+// Detect runs one detector over w, turning a panic into a
+// *DetectorError: the one place where detector panics are handled, for the
+// engine and for offline analysis.
+func Detect(d model.Detector, w model.Window) (fs []model.Finding, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			fs, err = nil, &DetectorError{Detector: d.Name(), Panic: p}

@@ -1,81 +1,10 @@
 package model
 
 import (
-	"strconv"
-	"strings"
+	"encoding/json"
+	"math"
 	"time"
 )
-
-// Frame is one function call in a stack.
-type Frame struct {
-	Func string `json:"func"`
-	File string `json:"file,omitempty"`
-	Line int    `json:"line,omitempty"`
-}
-
-// Site returns "file:line", or the function name where the file is unknown.
-func (f Frame) Site() string {
-	if f.File == "" {
-		return f.Func
-	}
-	return f.File + ":" + strconv.Itoa(f.Line)
-}
-
-// IsUser reports whether f is the user's code: outside the standard
-// library (see IsUserFunc).
-func (f Frame) IsUser() bool { return f.Func != "" && IsUserFunc(f.Func) }
-
-// IsUserFunc reports whether fn, a function name as a stack prints it
-// (e.g. "net/http.(*conn).serve", "main.handler",
-// "github.com/x/y.(*T).Run"), is the user's code: outside the standard
-// library (its package path's first element has a dot, or is not a
-// standard one) and outside asyncmon's own agent and wrappers, which sit
-// between the user's code and the standard library in stacks (a tracked
-// connection's Read, the request middleware) and would otherwise be named
-// as where the user's goroutines wait.
-func IsUserFunc(fn string) bool {
-	for _, own := range []string{"github.com/asyncmon/asyncmon/collectors", "github.com/asyncmon/asyncmon/agent"} {
-		if rest, ok := strings.CutPrefix(fn, own); ok && (rest == "" || rest[0] == '.' || rest[0] == '/') {
-			return false
-		}
-	}
-	pkg := fn
-	if i := strings.LastIndexByte(pkg, '/'); i >= 0 {
-		if j := strings.IndexByte(pkg[i:], '.'); j >= 0 {
-			pkg = pkg[:i+j]
-		}
-	} else if j := strings.IndexByte(pkg, '.'); j >= 0 {
-		pkg = pkg[:j]
-	}
-	root := pkg
-	if i := strings.IndexByte(root, '/'); i >= 0 {
-		root = root[:i]
-	}
-	if strings.IndexByte(root, '.') >= 0 {
-		return true
-	}
-	return !isStdRoot(root)
-}
-
-// isStdRoot reports whether root is the first path element of a
-// standard library package ("panic" is how tracebacks print
-// runtime.gopanic).
-func isStdRoot(root string) bool {
-	switch root {
-	case "archive", "bufio", "bytes", "cmp", "compress", "container", "context",
-		"crypto", "database", "debug", "embed", "encoding", "errors", "expvar",
-		"flag", "fmt", "go", "hash", "html", "image", "index", "internal", "io",
-		"iter", "log", "maps", "math", "mime", "net", "os", "path", "plugin",
-		"reflect", "regexp", "runtime", "slices", "sort", "strconv", "strings",
-		"structs", "sync", "syscall", "testing", "text", "time", "unicode",
-		"unique", "unsafe", "weak", "vendor", "panic":
-		return true
-	}
-	return false
-}
-
-// IsZero reports whether f is the zero Frame.
-func (f Frame) IsZero() bool { return f == Frame{} }
 
 // Goroutine is one goroutine as read from a goroutine dump.
 type Goroutine struct {
@@ -83,11 +12,13 @@ type Goroutine struct {
 	// State is the state printed in the dump header, e.g. "chan receive",
 	// "running", "select (no cases)", "sync.Mutex.Lock".
 	State string `json:"state"`
-	// WaitReason is State normalised to the bounded set in WaitReasons.
+	// WaitReason is State normalised to the bounded set of the Wait*
+	// constants below.
 	WaitReason string `json:"wait_reason"`
 	// Wait is how long the goroutine has been blocked, as the dump gives
-	// it (whole minutes); zero for less than a minute.
-	Wait           time.Duration     `json:"wait_ns,omitempty"`
+	// it (whole minutes); zero for less than a minute. In JSON it is
+	// wait_seconds, like every duration (see MarshalJSON).
+	Wait           time.Duration     `json:"-"`
 	LockedToThread bool              `json:"locked_to_thread,omitempty"`
 	Leaked         bool              `json:"leaked,omitempty"`
 	Labels         map[string]string `json:"labels,omitempty"`
@@ -151,7 +82,8 @@ type GoroutineGroup struct {
 	Delta int `json:"delta"`
 	// MaxWait is the longest wait of any member (dumps give minutes; the
 	// concurrent profile gives none, so it may stay zero).
-	MaxWait time.Duration `json:"max_wait_ns,omitempty"`
+	// In JSON it is max_wait_seconds, like every duration.
+	MaxWait time.Duration `json:"-"`
 	// Stack is one member's full stack, innermost first.
 	Stack []Frame `json:"stack,omitempty"`
 	// SampleIDs are a few member goroutine IDs, where known.
@@ -245,4 +177,67 @@ type GoroutineTable struct {
 	Truncated    bool             `json:"truncated,omitempty"`
 	ByWaitReason map[string]int   `json:"by_wait_reason,omitempty"`
 	Groups       []GoroutineGroup `json:"groups"`
+}
+
+// MarshalJSON encodes g with Wait as float seconds, wait_seconds: every
+// duration in asyncmon's JSON is float seconds named *_seconds.
+func (g Goroutine) MarshalJSON() ([]byte, error) {
+	type plain Goroutine
+	return json.Marshal(struct {
+		plain
+		WaitSeconds float64 `json:"wait_seconds,omitempty"`
+	}{plain(g), g.Wait.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (g *Goroutine) UnmarshalJSON(data []byte) error {
+	type plain Goroutine
+	var v struct {
+		*plain
+		WaitSeconds float64 `json:"wait_seconds"`
+	}
+	v.plain = (*plain)(g)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	g.Wait = secondsDuration(v.WaitSeconds)
+	return nil
+}
+
+// MarshalJSON encodes g with MaxWait as float seconds, max_wait_seconds:
+// every duration in asyncmon's JSON is float seconds named *_seconds.
+func (g GoroutineGroup) MarshalJSON() ([]byte, error) {
+	type plain GoroutineGroup
+	return json.Marshal(struct {
+		plain
+		MaxWaitSeconds float64 `json:"max_wait_seconds,omitempty"`
+	}{plain(g), g.MaxWait.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (g *GoroutineGroup) UnmarshalJSON(data []byte) error {
+	type plain GoroutineGroup
+	var v struct {
+		*plain
+		MaxWaitSeconds float64 `json:"max_wait_seconds"`
+	}
+	v.plain = (*plain)(g)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	g.MaxWait = secondsDuration(v.MaxWaitSeconds)
+	return nil
+}
+
+// secondsDuration converts float seconds from JSON back to a Duration,
+// rounded to the nanosecond and bounded, so bad input cannot overflow.
+func secondsDuration(s float64) time.Duration {
+	const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
+	switch {
+	case s != s || s <= 0: // NaN or not positive
+		return 0
+	case s >= maxSeconds:
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(math.Round(s * float64(time.Second)))
 }

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -84,5 +86,78 @@ func TestIsUserFunc(t *testing.T) {
 	}
 	if (Frame{}).IsUser() {
 		t.Error("the zero frame is user code")
+	}
+}
+
+func TestFormatSeconds(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 1.28e-7: "128ns", 14e-6: "14.0µs", 0.0221: "22.1ms", 2.5: "2.50s", 190: "3m10s", -0.5: "-500ms"} {
+		if got := FormatSeconds(in); got != want {
+			t.Errorf("FormatSeconds(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFrameShort(t *testing.T) {
+	for _, tc := range []struct {
+		f                 Frame
+		fn, site, display string
+	}{
+		{Frame{Func: "github.com/a/b/pkg.(*T).M", File: "/src/b/pkg/t.go", Line: 42}, "pkg.(*T).M", "t.go:42", "pkg.(*T).M (t.go:42)"},
+		{Frame{Func: "main.main"}, "main.main", "main.main", "main.main"},
+		{Frame{}, "", "", "-"},
+	} {
+		if got := tc.f.ShortFunc(); got != tc.fn {
+			t.Errorf("%v.ShortFunc() = %q, want %q", tc.f, got, tc.fn)
+		}
+		if got := tc.f.ShortSite(); got != tc.site {
+			t.Errorf("%v.ShortSite() = %q, want %q", tc.f, got, tc.site)
+		}
+		if got := tc.f.Short(); got != tc.display {
+			t.Errorf("%v.Short() = %q, want %q", tc.f, got, tc.display)
+		}
+	}
+}
+
+func TestIsUserFuncDumpForms(t *testing.T) {
+	for fn, want := range map[string]bool{
+		"main.main":                          true,
+		"github.com/x/y.(*T).M":              true,
+		"net/http.(*conn).serve":             false,
+		"runtime.gopark":                     false,
+		"internal/poll.runtime_pollWait":     false,
+		"sync.(*Mutex).Lock":                 false,
+		"example.com/internal/foo.Bar":       true,
+		"command-line-arguments.TestX":       true,
+		"golang.org/x/sync/errgroup.(*G).Go": true,
+	} {
+		if got := IsUserFunc(fn); got != want {
+			t.Errorf("IsUserFunc(%q) = %t, want %t", fn, got, want)
+		}
+	}
+}
+
+// TestDurationsAreSecondsInJSON: every duration in the JSON is float
+// seconds named *_seconds, and decodes back.
+func TestDurationsAreSecondsInJSON(t *testing.T) {
+	g := GoroutineGroup{Key: "k", Count: 2, MaxWait: 3 * time.Minute, Labels: map[string]string{"a": "b"}}
+	data, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"max_wait_seconds":180`) || strings.Contains(string(data), "_ns") {
+		t.Errorf("group JSON %s, want max_wait_seconds 180 and no _ns field", data)
+	}
+	var back GoroutineGroup
+	if err := json.Unmarshal(data, &back); err != nil || back.MaxWait != g.MaxWait || back.Key != "k" || back.Labels["a"] != "b" {
+		t.Errorf("decoded %+v (%v), want %+v", back, err, g)
+	}
+	gr := Goroutine{ID: 7, Wait: 2 * time.Minute}
+	data, _ = json.Marshal(gr)
+	var gback Goroutine
+	if err := json.Unmarshal(data, &gback); err != nil || gback.Wait != gr.Wait || gback.ID != 7 || !strings.Contains(string(data), `"wait_seconds":120`) {
+		t.Errorf("goroutine JSON %s decoded %+v (%v)", data, gback, err)
+	}
+	if err := json.Unmarshal([]byte(`{"max_wait_seconds":1e300}`), &back); err != nil || back.MaxWait <= 0 {
+		t.Errorf("huge wait: %v, %v; want clamped", back.MaxWait, err)
 	}
 }

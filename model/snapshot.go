@@ -47,6 +47,19 @@ type Snapshot struct {
 	// Requests are the HTTP requests in flight, as seen by the optional
 	// middleware, oldest first.
 	Requests []Request `json:"requests,omitempty"`
+	// RequestLoad counts the requests the middleware saw arrive and
+	// finish, and those in flight.
+	RequestLoad RequestLoad `json:"request_load"`
+	// Panics are the panic sites recorded since the agent started (by
+	// the middleware and the agent's deferred helper), most recent first.
+	Panics []PanicSite `json:"panics,omitempty"`
+	// NoDeadline are the sites of outbound HTTP and SQL calls made
+	// through tracked wrappers with no deadline on their context, most
+	// calls first.
+	NoDeadline []CallSite `json:"no_deadline,omitempty"`
+	// Crash is the latest crash of an earlier run of this program found
+	// at start (see the agent's crash options), while it is recent.
+	Crash *Crash `json:"crash,omitempty"`
 	// Findings are the pending and firing findings after this
 	// collection's detector pass, so that a stream of snapshots carries
 	// them. To keep the history small they are headlines: Summary and
@@ -57,6 +70,31 @@ type Snapshot struct {
 	// Collectors reports the cost and the health of every collector in
 	// this collection.
 	Collectors []CollectorStatus `json:"collectors"`
+
+	// Agent is the agent's own health: the bounds it hit to keep its
+	// memory, disk and CPU bounded, and the API requests it refused.
+	Agent AgentStatus `json:"agent"`
+}
+
+// AgentStatus is the agent's own health. Every count is cumulative since
+// the agent started; hitting a bound is normal under load and costs only
+// what the bound says (a refused request, a dropped event), never a crash.
+type AgentStatus struct {
+	// LimitsHit counts, per bound, how often the agent hit it: a stream
+	// client refused, a slow stream reader's stale snapshot dropped, an
+	// expensive request refused with 429, a capture not taken or
+	// deleted, a table cut to its bound, a collector abandoned after its
+	// timeout. The agent documents the keys (agent.LimitNames).
+	LimitsHit map[string]uint64 `json:"limits_hit,omitempty"`
+	// Denied counts API requests refused for their credentials, per
+	// reason (no token, wrong token, peer user).
+	Denied map[string]uint64 `json:"denied,omitempty"`
+	// StopTheWorldDumps counts the full goroutine dumps the API took on
+	// request (each stops the world for its walk).
+	StopTheWorldDumps uint64 `json:"stop_the_world_dumps,omitempty"`
+	// HungCollectors names the collectors that did not return within
+	// their timeout; they are skipped until they return.
+	HungCollectors []string `json:"hung_collectors,omitempty"`
 }
 
 // Process describes the process as a whole.

@@ -13,6 +13,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui/widget"
 )
 
 // Options configure [Run].
@@ -207,7 +208,7 @@ func (u *ui) run(parent context.Context) error {
 	if u.opts.Screen != nil {
 		u.app.SetScreen(u.opts.Screen)
 	} // else tview opens the terminal in Run, and reports failure
-	u.app.SetBeforeDrawFunc(fallbacksOnce())
+	u.app.SetBeforeDrawFunc(widget.Fallbacks())
 	u.startBG(func() { u.pump(ctx) })
 	u.startBG(func() { u.tick(ctx) })
 
@@ -489,7 +490,7 @@ func (u *ui) renderStatus() {
 		b.WriteString("[white:red:b] disconnected — retrying")
 		if !st.RetryAt.IsZero() {
 			if d := st.RetryAt.Sub(u.now()); d > 0 {
-				fmt.Fprintf(&b, " in %s", fmtDuration(d+time.Second-1))
+				fmt.Fprintf(&b, " in %s", model.FormatDuration(d+time.Second-1))
 			}
 		}
 		b.WriteString(" [-:-:-] ")
@@ -522,7 +523,7 @@ func (u *ui) renderStatus() {
 		if age > staleAfter*interval {
 			color = "red"
 		}
-		fmt.Fprintf(&b, "[%s]data %s old[-] ", color, fmtDuration(age))
+		fmt.Fprintf(&b, "[%s]data %s old[-] ", color, model.FormatDuration(age))
 	}
 	b.WriteString(" " + tview.Escape(u.opts.Title))
 	if st.Mode != "" && st.Mode != "agent" { // say when it is not the usual

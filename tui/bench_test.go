@@ -107,7 +107,7 @@ func BenchmarkGoroutinesView(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				i++
-				u.gr.table.setFilter([]string{"worker.go", "pkg4", "chan"}[i%3])
+				u.gr.table.SetFilter([]string{"worker.go", "pkg4", "chan"}[i%3])
 				drawFrame(scr, u.main)
 			}
 		})

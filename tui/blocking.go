@@ -7,28 +7,29 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui/widget"
 )
 
 // blockingView shows the top block and mutex contention sites.
 type blockingView struct {
 	layout *tview.Flex
 	header *tview.TextView
-	block  *sortTable[model.BlockingSite]
-	mutex  *sortTable[model.BlockingSite]
+	block  *widget.Table[model.BlockingSite]
+	mutex  *widget.Table[model.BlockingSite]
 	titles [2]*tview.TextView
 }
 
-func blockingColumns() []column[model.BlockingSite] {
+func blockingColumns() []widget.Column[model.BlockingSite] {
 	type S = model.BlockingSite
-	return []column[model.BlockingSite]{
-		{title: "DELAY", right: true, width: 7, text: func(s S) string { return fmtSeconds(s.DelaySeconds) },
-			num: numOf(func(s S) float64 { return s.DelaySeconds })},
-		{title: "EVENTS", right: true, width: 7, text: func(s S) string { return strconv.FormatInt(s.Count, 10) },
-			num: numOf(func(s S) int64 { return s.Count })},
-		{title: "FUNCTION", expand: 3, maxWidth: 60, text: func(s S) string { return shortFunc(s.Site.Func) },
-			cmp: cmpStr(func(s S) string { return s.Site.Func })},
-		{title: "AT", expand: 2, maxWidth: 40, trimLeft: true, text: func(s S) string { return shortSite(s.Site) },
-			cmp: cmpStr(func(s S) string { return s.Site.Site() })},
+	return []widget.Column[model.BlockingSite]{
+		{Title: "DELAY", Right: true, Width: 7, Text: func(s S) string { return model.FormatSeconds(s.DelaySeconds) },
+			Num: widget.NumOf(func(s S) float64 { return s.DelaySeconds })},
+		{Title: "EVENTS", Right: true, Width: 7, Text: func(s S) string { return strconv.FormatInt(s.Count, 10) },
+			Num: widget.NumOf(func(s S) int64 { return s.Count })},
+		{Title: "FUNCTION", Expand: 3, MaxWidth: 60, Text: func(s S) string { return s.Site.ShortFunc() },
+			Cmp: widget.CmpStr(func(s S) string { return s.Site.Func })},
+		{Title: "AT", Expand: 2, MaxWidth: 40, TrimLeft: true, Text: func(s S) string { return s.Site.ShortSite() },
+			Cmp: widget.CmpStr(func(s S) string { return s.Site.Site() })},
 	}
 }
 
@@ -36,8 +37,8 @@ func newBlockingView() *blockingView {
 	key := func(s model.BlockingSite) string { return s.Site.Func + "@" + s.Site.Site() }
 	v := &blockingView{
 		header: tview.NewTextView().SetDynamicColors(true).SetWrap(false),
-		block:  newSortTable(blockingColumns(), 0, true, key),
-		mutex:  newSortTable(blockingColumns(), 0, true, key),
+		block:  widget.NewTable(blockingColumns(), 0, true, key),
+		mutex:  widget.NewTable(blockingColumns(), 0, true, key),
 	}
 	for i := range v.titles {
 		v.titles[i] = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
@@ -45,19 +46,19 @@ func newBlockingView() *blockingView {
 	v.layout = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(v.header, 1, 0, false).
 		AddItem(v.titles[0], 1, 0, false).
-		AddItem(v.block.table, 0, 1, true).
+		AddItem(v.block.View, 0, 1, true).
 		AddItem(v.titles[1], 1, 0, false).
-		AddItem(v.mutex.table, 0, 1, false)
+		AddItem(v.mutex.View, 0, 1, false)
 	return v
 }
 
 func (v *blockingView) primitive() tview.Primitive { return v.layout }
 
-func (v *blockingView) focusTarget() tview.Primitive { return v.block.table }
+func (v *blockingView) focusTarget() tview.Primitive { return v.block.View }
 
 // tables returns the view's tables for Tab to cycle through.
 func (v *blockingView) tables() []tview.Primitive {
-	return []tview.Primitive{v.block.table, v.mutex.table}
+	return []tview.Primitive{v.block.View, v.mutex.View}
 }
 
 func (v *blockingView) render(f frame) {
@@ -70,7 +71,7 @@ func (v *blockingView) render(f frame) {
 		v.header.SetText("[yellow]no contention data yet: the target's block and mutex collector has not sampled[-]")
 	} else {
 		v.header.SetText(fmt.Sprintf("[::b]contention over the last %s[::-]  [gray]Tab switches tables  < > sort  r reverse[-]",
-			fmtSeconds(last.Blocking.WindowSeconds)))
+			model.FormatSeconds(last.Blocking.WindowSeconds)))
 	}
 	var bl model.Blocking
 	if last != nil {
@@ -78,8 +79,8 @@ func (v *blockingView) render(f frame) {
 	}
 	v.titles[0].SetText(profileTitle("block", "runtime.SetBlockProfileRate", bl.BlockProfileRate, bl.BlockDelaySecondsTotal, bl.BlockEventsTotal))
 	v.titles[1].SetText(profileTitle("mutex", "runtime.SetMutexProfileFraction", bl.MutexProfileFraction, bl.MutexDelaySecondsTotal, bl.MutexEventsTotal))
-	v.block.setRows(bl.Block)
-	v.mutex.setRows(bl.Mutex)
+	v.block.SetRows(bl.Block)
+	v.mutex.SetRows(bl.Mutex)
 }
 
 // profileTitle says what a table shows, and plainly when the profile is off.
@@ -88,7 +89,7 @@ func profileTitle(kind, setter string, rate int, delay float64, events int64) st
 	case rate == 0 && delay == 0 && events == 0:
 		return fmt.Sprintf("[::b]%s sites[::-]  [yellow]the %s profile is off (%s); no data[-]", kind, kind, setter)
 	case rate == 0: // on, but the target does not report its rate
-		return fmt.Sprintf("[::b]%s sites[::-]  [gray]%s over %d events since profiling began[-]", kind, fmtSeconds(delay), events)
+		return fmt.Sprintf("[::b]%s sites[::-]  [gray]%s over %d events since profiling began[-]", kind, model.FormatSeconds(delay), events)
 	}
-	return fmt.Sprintf("[::b]%s sites[::-]  [gray]rate %d, %s over %d events since profiling began[-]", kind, rate, fmtSeconds(delay), events)
+	return fmt.Sprintf("[::b]%s sites[::-]  [gray]rate %d, %s over %d events since profiling began[-]", kind, rate, model.FormatSeconds(delay), events)
 }

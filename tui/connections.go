@@ -11,6 +11,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui/widget"
 )
 
 // connectionsView shows open connections (sortable by age and idle time, or
@@ -18,46 +19,46 @@ import (
 type connectionsView struct {
 	layout *tview.Flex
 	header *tview.TextView
-	conns  *sortTable[model.Conn]
-	pools  *sortTable[model.Pool]
-	leaks  *sortTable[model.Conn]
+	conns  *widget.Table[model.Conn]
+	pools  *widget.Table[model.Pool]
+	leaks  *widget.Table[model.Conn]
 	title  *tview.TextView
 	leaksT *tview.TextView
 }
 
 // leakColumns describe definite leaks: connections and bodies whose
 // wrapper became unreachable while still open.
-func leakColumns() []column[model.Conn] {
+func leakColumns() []widget.Column[model.Conn] {
 	type C = model.Conn
-	return []column[model.Conn]{
-		{title: "KIND", width: 9, text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
-		{title: "AT SITE", right: true, width: 7, text: func(c C) string { return strconv.FormatInt(max(c.SiteLeaksTotal, 1), 10) },
-			num: numOf(func(c C) int64 { return c.SiteLeaksTotal })},
-		{title: "OPEN FOR", right: true, width: 9, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
-			num: numOf(func(c C) float64 { return c.AgeSeconds })},
-		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: remoteOrPool, cmp: cmpStr(remoteOrPool)},
-		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
-			cmp:   cmpStr(func(c C) string { return c.OpenSite.Site() }),
-			color: func(C) tcell.Color { return tcell.ColorRed }},
+	return []widget.Column[model.Conn]{
+		{Title: "KIND", Width: 9, Text: func(c C) string { return c.Kind }, Cmp: widget.CmpStr(func(c C) string { return c.Kind })},
+		{Title: "AT SITE", Right: true, Width: 7, Text: func(c C) string { return strconv.FormatInt(max(c.SiteLeaksTotal, 1), 10) },
+			Num: widget.NumOf(func(c C) int64 { return c.SiteLeaksTotal })},
+		{Title: "OPEN FOR", Right: true, Width: 9, Text: func(c C) string { return model.FormatSeconds(c.AgeSeconds) },
+			Num: widget.NumOf(func(c C) float64 { return c.AgeSeconds })},
+		{Title: "REMOTE", Width: 21, MaxWidth: 40, TrimLeft: true, Text: remoteOrPool, Cmp: widget.CmpStr(remoteOrPool)},
+		{Title: "OPENED AT", Expand: 2, MaxWidth: 60, TrimLeft: true, Text: func(c C) string { return c.OpenSite.ShortFunc() + " " + c.OpenSite.ShortSite() },
+			Cmp:   widget.CmpStr(func(c C) string { return c.OpenSite.Site() }),
+			Color: func(C) tcell.Color { return tcell.ColorRed }},
 	}
 }
 
-func connColumns() []column[model.Conn] {
+func connColumns() []widget.Column[model.Conn] {
 	type C = model.Conn
-	return []column[model.Conn]{
-		{title: "KIND", width: 9, text: func(c C) string { return c.Kind }, cmp: cmpStr(func(c C) string { return c.Kind })},
-		{title: "AGE", right: true, width: 7, text: func(c C) string { return fmtSeconds(c.AgeSeconds) },
-			num: numOf(func(c C) float64 { return c.AgeSeconds })},
-		{title: "IDLE", right: true, width: 7, text: func(c C) string { return fmtSeconds(c.IdleSeconds) },
-			num: numOf(func(c C) float64 { return c.IdleSeconds })},
-		{title: "IN", right: true, width: 9, text: func(c C) string { return fmtBytes(float64(c.BytesIn)) },
-			num: numOf(func(c C) int64 { return c.BytesIn })},
-		{title: "OUT", right: true, width: 9, text: func(c C) string { return fmtBytes(float64(c.BytesOut)) },
-			num: numOf(func(c C) int64 { return c.BytesOut })},
-		{title: "REMOTE", width: 21, maxWidth: 40, trimLeft: true, text: remoteOrPool, cmp: cmpStr(remoteOrPool)},
-		{title: "OPENED AT", expand: 2, maxWidth: 60, trimLeft: true, text: func(c C) string { return shortFunc(c.OpenSite.Func) + " " + shortSite(c.OpenSite) },
-			cmp: cmpStr(func(c C) string { return c.OpenSite.Site() }),
-			color: func(c C) tcell.Color {
+	return []widget.Column[model.Conn]{
+		{Title: "KIND", Width: 9, Text: func(c C) string { return c.Kind }, Cmp: widget.CmpStr(func(c C) string { return c.Kind })},
+		{Title: "AGE", Right: true, Width: 7, Text: func(c C) string { return model.FormatSeconds(c.AgeSeconds) },
+			Num: widget.NumOf(func(c C) float64 { return c.AgeSeconds })},
+		{Title: "IDLE", Right: true, Width: 7, Text: func(c C) string { return model.FormatSeconds(c.IdleSeconds) },
+			Num: widget.NumOf(func(c C) float64 { return c.IdleSeconds })},
+		{Title: "IN", Right: true, Width: 9, Text: func(c C) string { return model.FormatBytes(float64(c.BytesIn)) },
+			Num: widget.NumOf(func(c C) int64 { return c.BytesIn })},
+		{Title: "OUT", Right: true, Width: 9, Text: func(c C) string { return model.FormatBytes(float64(c.BytesOut)) },
+			Num: widget.NumOf(func(c C) int64 { return c.BytesOut })},
+		{Title: "REMOTE", Width: 21, MaxWidth: 40, TrimLeft: true, Text: remoteOrPool, Cmp: widget.CmpStr(remoteOrPool)},
+		{Title: "OPENED AT", Expand: 2, MaxWidth: 60, TrimLeft: true, Text: func(c C) string { return c.OpenSite.ShortFunc() + " " + c.OpenSite.ShortSite() },
+			Cmp: widget.CmpStr(func(c C) string { return c.OpenSite.Site() }),
+			Color: func(c C) tcell.Color {
 				if c.Leaked {
 					return tcell.ColorRed
 				}
@@ -75,25 +76,25 @@ func remoteOrPool(c model.Conn) string {
 	return c.Remote
 }
 
-func poolColumns() []column[model.Pool] {
+func poolColumns() []widget.Column[model.Pool] {
 	type P = model.Pool
 	num := func(get func(P) int) func(P) string { return func(p P) string { return strconv.Itoa(get(p)) } }
-	return []column[model.Pool]{
-		{title: "POOL", expand: 1, text: func(p P) string { return p.Name }, cmp: cmpStr(func(p P) string { return p.Name })},
-		{title: "KIND", text: func(p P) string { return p.Kind }, cmp: cmpStr(func(p P) string { return p.Kind })},
-		{title: "OPEN", right: true, text: num(func(p P) int { return p.Open }), num: numOf(func(p P) int { return p.Open })},
-		{title: "IN USE", right: true, text: num(func(p P) int { return p.InUse }), num: numOf(func(p P) int { return p.InUse })},
-		{title: "IDLE", right: true, text: num(func(p P) int { return p.Idle }), num: numOf(func(p P) int { return p.Idle })},
-		{title: "MAX", right: true, text: func(p P) string {
+	return []widget.Column[model.Pool]{
+		{Title: "POOL", Expand: 1, Text: func(p P) string { return p.Name }, Cmp: widget.CmpStr(func(p P) string { return p.Name })},
+		{Title: "KIND", Text: func(p P) string { return p.Kind }, Cmp: widget.CmpStr(func(p P) string { return p.Kind })},
+		{Title: "OPEN", Right: true, Text: num(func(p P) int { return p.Open }), Num: widget.NumOf(func(p P) int { return p.Open })},
+		{Title: "IN USE", Right: true, Text: num(func(p P) int { return p.InUse }), Num: widget.NumOf(func(p P) int { return p.InUse })},
+		{Title: "IDLE", Right: true, Text: num(func(p P) int { return p.Idle }), Num: widget.NumOf(func(p P) int { return p.Idle })},
+		{Title: "MAX", Right: true, Text: func(p P) string {
 			if p.MaxOpen == 0 {
 				return "∞"
 			}
 			return strconv.Itoa(p.MaxOpen)
-		}, num: numOf(func(p P) int { return p.MaxOpen })},
-		{title: "WAITS", right: true, text: func(p P) string { return strconv.FormatInt(p.WaitCountTotal, 10) },
-			num: numOf(func(p P) int64 { return p.WaitCountTotal })},
-		{title: "WAITED", right: true, text: func(p P) string { return fmtSeconds(p.WaitSecondsTotal) },
-			num: numOf(func(p P) float64 { return p.WaitSecondsTotal })},
+		}, Num: widget.NumOf(func(p P) int { return p.MaxOpen })},
+		{Title: "WAITS", Right: true, Text: func(p P) string { return strconv.FormatInt(p.WaitCountTotal, 10) },
+			Num: widget.NumOf(func(p P) int64 { return p.WaitCountTotal })},
+		{Title: "WAITED", Right: true, Text: func(p P) string { return model.FormatSeconds(p.WaitSecondsTotal) },
+			Num: widget.NumOf(func(p P) float64 { return p.WaitSecondsTotal })},
 	}
 }
 
@@ -101,27 +102,27 @@ func newConnectionsView() *connectionsView {
 	v := &connectionsView{
 		header: tview.NewTextView().SetDynamicColors(true).SetWrap(false),
 		title:  tview.NewTextView().SetDynamicColors(true).SetWrap(false).SetText("[::b]pools[::-]"),
-		conns:  newSortTable(connColumns(), 1, true, func(c model.Conn) string { return strconv.FormatUint(c.ID, 10) }),
-		pools:  newSortTable(poolColumns(), 0, false, func(p model.Pool) string { return p.Name }),
-		leaks:  newSortTable(leakColumns(), 1, true, func(c model.Conn) string { return strconv.FormatUint(c.ID, 10) }),
+		conns:  widget.NewTable(connColumns(), 1, true, func(c model.Conn) string { return strconv.FormatUint(c.ID, 10) }),
+		pools:  widget.NewTable(poolColumns(), 0, false, func(p model.Pool) string { return p.Name }),
+		leaks:  widget.NewTable(leakColumns(), 1, true, func(c model.Conn) string { return strconv.FormatUint(c.ID, 10) }),
 		leaksT: tview.NewTextView().SetDynamicColors(true).SetWrap(false),
 	}
 	v.layout = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(v.header, 1, 0, false).
-		AddItem(v.conns.table, 0, 3, true).
+		AddItem(v.conns.View, 0, 3, true).
 		AddItem(v.title, 1, 0, false).
-		AddItem(v.pools.table, 0, 1, false).
+		AddItem(v.pools.View, 0, 1, false).
 		AddItem(v.leaksT, 1, 0, false).
-		AddItem(v.leaks.table, 0, 1, false)
+		AddItem(v.leaks.View, 0, 1, false)
 	return v
 }
 
 func (v *connectionsView) primitive() tview.Primitive { return v.layout }
 
-func (v *connectionsView) focusTarget() tview.Primitive { return v.conns.table }
+func (v *connectionsView) focusTarget() tview.Primitive { return v.conns.View }
 
 func (v *connectionsView) tables() []tview.Primitive {
-	return []tview.Primitive{v.conns.table, v.pools.table, v.leaks.table}
+	return []tview.Primitive{v.conns.View, v.pools.View, v.leaks.View}
 }
 
 func (v *connectionsView) render(f frame) {
@@ -138,9 +139,9 @@ func (v *connectionsView) render(f frame) {
 	default:
 		v.header.SetText(connSummary(cs))
 	}
-	v.conns.setRows(cs.Open)
-	v.pools.setRows(cs.Pools)
-	v.leaks.setRows(cs.Leaks)
+	v.conns.SetRows(cs.Open)
+	v.pools.SetRows(cs.Pools)
+	v.leaks.SetRows(cs.Leaks)
 	if len(cs.Leaks) == 0 {
 		v.leaksT.SetText("[::b]recent definite leaks[::-]  [green]none[-]")
 	} else {

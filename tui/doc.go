@@ -11,7 +11,7 @@
 // constructors returning primitives, plus a render method that reads a
 // frozen [frame] of data.
 //
-// Three sources exist: [NewClientSource] reads a live asyncmon agent through
+// Three sources exist: clientsource.New (package tui/clientsource) reads a live asyncmon agent through
 // agent/client (and reconnects with backoff when it goes away),
 // package tui/recording plays recordings made with its Recorder,
 // and cmd/asyncmon builds a third one for targets that serve only

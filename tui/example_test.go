@@ -6,6 +6,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/tui"
+	"github.com/asyncmon/asyncmon/tui/clientsource"
 )
 
 // The UI over a live agent, as `asyncmon attach 127.0.0.1:7071` runs it:
@@ -16,7 +17,7 @@ func ExampleRun() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := tui.Run(context.Background(), tui.Options{Source: tui.NewClientSource(c)}); err != nil {
+	if err := tui.Run(context.Background(), tui.Options{Source: clientsource.New(c)}); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui/widget"
 )
 
 // findingsView lists findings, firing first; Enter opens one with its
@@ -19,7 +20,7 @@ import (
 type findingsView struct {
 	pages   *switcher
 	header  *tview.TextView
-	table   *sortTable[model.Finding]
+	table   *widget.Table[model.Finding]
 	layout  *tview.Flex
 	detail  *tview.TextView
 	focus   func(tview.Primitive)
@@ -58,26 +59,26 @@ func firingFindings(all []model.Finding) []model.Finding {
 	return out
 }
 
-func findingColumns(now func() time.Time) []column[model.Finding] {
+func findingColumns(now func() time.Time) []widget.Column[model.Finding] {
 	type F = model.Finding
-	return []column[model.Finding]{
-		{title: "STATE", width: 9, text: func(f F) string { return string(f.State) },
+	return []widget.Column[model.Finding]{
+		{Title: "STATE", Width: 9, Text: func(f F) string { return string(f.State) },
 			// Firing before pending before resolved, then by level.
-			cmp: func(a, b F) int {
+			Cmp: func(a, b F) int {
 				if c := cmp.Compare(stateRank(a.State), stateRank(b.State)); c != 0 {
 					return c
 				}
 				return cmp.Compare(a.Level.Rank(), b.Level.Rank())
 			},
-			color: func(f F) tcell.Color {
+			Color: func(f F) tcell.Color {
 				if f.State == model.StateResolved {
 					return tcell.ColorGray
 				}
 				return tcell.ColorDefault
 			}},
-		{title: "LEVEL", width: 11, text: func(f F) string { _, sym := levelTag(f.Level); return sym + " " + string(f.Level) },
-			num: numOf(func(f F) int { return f.Level.Rank() }),
-			color: func(f F) tcell.Color {
+		{Title: "LEVEL", Width: 11, Text: func(f F) string { _, sym := levelTag(f.Level); return sym + " " + string(f.Level) },
+			Num: widget.NumOf(func(f F) int { return f.Level.Rank() }),
+			Color: func(f F) tcell.Color {
 				switch f.Level {
 				case model.LevelCritical:
 					return tcell.ColorRed
@@ -86,16 +87,16 @@ func findingColumns(now func() time.Time) []column[model.Finding] {
 				}
 				return tcell.ColorAqua
 			}},
-		{title: "TITLE", expand: 3, maxWidth: 80, text: func(f F) string { return f.Title }, cmp: cmpStr(func(f F) string { return f.Title })},
-		{title: "SUBJECT", expand: 1, maxWidth: 40, trimLeft: true, text: func(f F) string { return f.Subject }, cmp: cmpStr(func(f F) string { return f.Subject })},
-		{title: "SINCE", right: true, width: 7, text: func(f F) string { return fmtDuration(now().Sub(f.FirstSeen)) },
-			cmp: func(a, b F) int { return b.FirstSeen.Compare(a.FirstSeen) }},
+		{Title: "TITLE", Expand: 3, MaxWidth: 80, Text: func(f F) string { return f.Title }, Cmp: widget.CmpStr(func(f F) string { return f.Title })},
+		{Title: "SUBJECT", Expand: 1, MaxWidth: 40, TrimLeft: true, Text: func(f F) string { return f.Subject }, Cmp: widget.CmpStr(func(f F) string { return f.Subject })},
+		{Title: "SINCE", Right: true, Width: 7, Text: func(f F) string { return model.FormatDuration(now().Sub(f.FirstSeen)) },
+			Cmp: func(a, b F) int { return b.FirstSeen.Compare(a.FirstSeen) }},
 	}
 }
 
 func newFindingsView(focus func(tview.Primitive), save func(model.Finding), now func() time.Time) *findingsView {
 	v := &findingsView{focus: focus, save: save, now: now}
-	v.table = newSortTable(findingColumns(now), 0, true, func(f model.Finding) string { return f.ID })
+	v.table = widget.NewTable(findingColumns(now), 0, true, func(f model.Finding) string { return f.ID })
 	v.header = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	v.detail = tview.NewTextView().SetDynamicColors(true).SetWordWrap(true)
 	v.detail.SetBorder(true).SetTitle(" finding — s saves captures, Esc goes back ")
@@ -114,8 +115,8 @@ func newFindingsView(focus func(tview.Primitive), save func(model.Finding), now 
 	})
 	v.layout = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(v.header, 1, 0, false).
-		AddItem(v.table.table, 0, 1, true)
-	v.table.table.SetSelectedFunc(func(int, int) { v.openDetail() })
+		AddItem(v.table.View, 0, 1, true)
+	v.table.View.SetSelectedFunc(func(int, int) { v.openDetail() })
 	v.pages = newSwitcher(v.layout)
 	return v
 }
@@ -126,12 +127,12 @@ func (v *findingsView) focusTarget() tview.Primitive {
 	if v.showing != "" {
 		return v.detail
 	}
-	return v.table.table
+	return v.table.View
 }
 
 // current is the finding whose details are open.
 func (v *findingsView) current() (model.Finding, bool) {
-	for _, f := range v.table.all {
+	for _, f := range v.table.All {
 		if f.ID == v.showing {
 			return f, true
 		}
@@ -140,7 +141,7 @@ func (v *findingsView) current() (model.Finding, bool) {
 }
 
 func (v *findingsView) openDetail() {
-	f, ok := v.table.selected()
+	f, ok := v.table.Selected()
 	if !ok {
 		return
 	}
@@ -154,11 +155,11 @@ func (v *findingsView) openDetail() {
 func (v *findingsView) closeDetail() {
 	v.showing = ""
 	v.pages.show(v.layout)
-	v.focus(v.table.table)
+	v.focus(v.table.View)
 }
 
 func (v *findingsView) render(fr frame) {
-	v.table.setRows(fr.findings)
+	v.table.SetRows(fr.findings)
 	firing := 0
 	for _, f := range fr.findings {
 		if f.State == model.StateFiring {
@@ -187,9 +188,9 @@ func findingDetail(f model.Finding, now time.Time) string {
 	tag, sym := levelTag(f.Level)
 	fmt.Fprintf(&b, "%s%s %s[-:-:-]\n", tag, sym, tview.Escape(f.Title))
 	fmt.Fprintf(&b, "[gray]%s %s from %s, first seen %s ago, last seen %s ago",
-		f.Level, f.State, tview.Escape(f.Detector), fmtDuration(now.Sub(f.FirstSeen)), fmtDuration(now.Sub(f.LastSeen)))
+		f.Level, f.State, tview.Escape(f.Detector), model.FormatDuration(now.Sub(f.FirstSeen)), model.FormatDuration(now.Sub(f.LastSeen)))
 	if !f.ResolvedAt.IsZero() {
-		fmt.Fprintf(&b, ", resolved %s ago", fmtDuration(now.Sub(f.ResolvedAt)))
+		fmt.Fprintf(&b, ", resolved %s ago", model.FormatDuration(now.Sub(f.ResolvedAt)))
 	}
 	fmt.Fprintf(&b, "[-]\n[yellow]subject[-] %s\n\n%s\n", tview.Escape(f.Subject), tview.Escape(f.Summary))
 	ev := f.Evidence
@@ -221,9 +222,9 @@ func findingDetail(f model.Finding, now time.Time) string {
 func fmtEvidence(key string, v float64) string {
 	switch {
 	case strings.HasSuffix(key, "_seconds"):
-		return fmtSeconds(v)
+		return model.FormatSeconds(v)
 	case strings.HasSuffix(key, "_bytes"):
-		return fmtBytes(v)
+		return model.FormatBytes(v)
 	case strings.HasSuffix(key, "_ratio") || strings.HasSuffix(key, "_fraction"):
 		return fmtPercent(v)
 	}

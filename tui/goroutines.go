@@ -11,6 +11,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui/widget"
 )
 
 // goroutinesView is the goroutine group table with a / filter and a
@@ -18,7 +19,7 @@ import (
 type goroutinesView struct {
 	pages   *switcher
 	header  *tview.TextView
-	table   *sortTable[*model.GoroutineGroup]
+	table   *widget.Table[*model.GoroutineGroup]
 	filter  *tview.InputField
 	layout  *tview.Flex
 	detail  *tview.TextView
@@ -46,32 +47,32 @@ func (v *goroutinesView) matchGroup(g *model.GoroutineGroup, needle string) bool
 	return strings.Contains(h, needle)
 }
 
-func groupColumns() []column[*model.GoroutineGroup] {
+func groupColumns() []widget.Column[*model.GoroutineGroup] {
 	type G = *model.GoroutineGroup
-	return []column[*model.GoroutineGroup]{
-		{title: "COUNT", right: true, width: 6, text: func(g G) string { return strconv.Itoa(g.Count) },
-			num: numOf(func(g G) int { return g.Count })},
-		{title: "Δ", right: true, width: 4, text: func(g G) string { return fmtDelta(g.Delta) },
-			num: numOf(func(g G) int { return g.Delta }),
-			color: func(g G) tcell.Color {
+	return []widget.Column[*model.GoroutineGroup]{
+		{Title: "COUNT", Right: true, Width: 6, Text: func(g G) string { return strconv.Itoa(g.Count) },
+			Num: widget.NumOf(func(g G) int { return g.Count })},
+		{Title: "Δ", Right: true, Width: 4, Text: func(g G) string { return fmtDelta(g.Delta) },
+			Num: widget.NumOf(func(g G) int { return g.Delta }),
+			Color: func(g G) tcell.Color {
 				if g.Delta > 0 {
 					return tcell.ColorYellow
 				}
 				return tcell.ColorGreen
 			}},
-		{title: "STATE", width: 12, text: func(g G) string { return g.WaitReason }, cmp: cmpStr(func(g G) string { return g.WaitReason })},
-		{title: "WAIT", right: true, width: 6, text: func(g G) string {
+		{Title: "STATE", Width: 12, Text: func(g G) string { return g.WaitReason }, Cmp: widget.CmpStr(func(g G) string { return g.WaitReason })},
+		{Title: "WAIT", Right: true, Width: 6, Text: func(g G) string {
 			if g.MaxWait == 0 {
 				return ""
 			}
-			return fmtDuration(g.MaxWait)
-		}, num: numOf(func(g G) time.Duration { return g.MaxWait })},
-		{title: "PARKED IN", maxWidth: 50, expand: 3, text: func(g G) string { return shortFunc(g.Site().Func) },
-			cmp: cmpStr(func(g G) string { return shortFunc(g.Site().Func) })},
-		{title: "AT", maxWidth: 32, expand: 2, trimLeft: true, text: func(g G) string { return shortSite(g.Site()) },
-			cmp: cmpStr(func(g G) string { return g.Site().Site() })},
-		{title: "CREATED BY", maxWidth: 50, expand: 2, text: origin,
-			cmp: cmpStr(origin)},
+			return model.FormatDuration(g.MaxWait)
+		}, Num: widget.NumOf(func(g G) time.Duration { return g.MaxWait })},
+		{Title: "PARKED IN", MaxWidth: 50, Expand: 3, Text: func(g G) string { return g.Site().ShortFunc() },
+			Cmp: widget.CmpStr(func(g G) string { return g.Site().ShortFunc() })},
+		{Title: "AT", MaxWidth: 32, Expand: 2, TrimLeft: true, Text: func(g G) string { return g.Site().ShortSite() },
+			Cmp: widget.CmpStr(func(g G) string { return g.Site().Site() })},
+		{Title: "CREATED BY", MaxWidth: 50, Expand: 2, Text: origin,
+			Cmp: widget.CmpStr(origin)},
 	}
 }
 
@@ -80,9 +81,9 @@ func groupColumns() []column[*model.GoroutineGroup] {
 // started in, marked "started in".
 func origin(g *model.GoroutineGroup) string {
 	if g.CreatedBy.IsZero() && !g.Start.IsZero() {
-		return "started in " + shortFunc(g.Start.Func)
+		return "started in " + g.Start.ShortFunc()
 	}
-	return shortFunc(g.CreatedBy.Func)
+	return g.CreatedBy.ShortFunc()
 }
 
 // groupHaystack is the lower-case text the / filter searches in a group:
@@ -112,13 +113,13 @@ func groupHaystack(g *model.GoroutineGroup) string {
 
 func newGoroutinesView(focus func(tview.Primitive)) *goroutinesView {
 	v := &goroutinesView{focus: focus}
-	v.table = newSortTable(groupColumns(), 0, true, func(g *model.GoroutineGroup) string { return g.Key })
-	v.table.match = v.matchGroup
-	v.table.onSort = v.updateHeader
+	v.table = widget.NewTable(groupColumns(), 0, true, func(g *model.GoroutineGroup) string { return g.Key })
+	v.table.Match = v.matchGroup
+	v.table.OnSort = v.updateHeader
 	v.header = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	v.filter = tview.NewInputField().SetLabel("filter: ").SetFieldWidth(0)
 	v.filter.SetChangedFunc(func(text string) {
-		v.table.setFilter(text)
+		v.table.SetFilter(text)
 		v.updateHeader()
 	})
 	// The label says whether keys go to the filter or to the table.
@@ -141,15 +142,15 @@ func newGoroutinesView(focus func(tview.Primitive)) *goroutinesView {
 	})
 	v.layout = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(v.header, 1, 0, false).
-		AddItem(v.table.table, 0, 1, true)
-	v.table.table.SetSelectedFunc(func(row, _ int) { v.openDetail() })
-	v.table.table.SetDoneFunc(func(key tcell.Key) {
+		AddItem(v.table.View, 0, 1, true)
+	v.table.View.SetSelectedFunc(func(row, _ int) { v.openDetail() })
+	v.table.View.SetDoneFunc(func(key tcell.Key) {
 		if key == tcell.KeyEscape && v.filter.GetText() != "" { // Esc clears the filter
 			v.filter.SetText("")
 			v.closeFilter()
 		}
 	})
-	v.table.table.SetInputCapture(chainCapture(v.table.table.GetInputCapture(), func(ev *tcell.EventKey) *tcell.EventKey {
+	v.table.View.SetInputCapture(chainCapture(v.table.View.GetInputCapture(), func(ev *tcell.EventKey) *tcell.EventKey {
 		if ev.Key() == tcell.KeyRune && ev.Rune() == '/' {
 			v.openFilter()
 			return nil
@@ -179,7 +180,7 @@ func (v *goroutinesView) focusTarget() tview.Primitive {
 	if v.showing != "" {
 		return v.detail
 	}
-	return v.table.table
+	return v.table.View
 }
 
 func (v *goroutinesView) openFilter() {
@@ -193,11 +194,11 @@ func (v *goroutinesView) closeFilter() {
 	if v.filter.GetText() == "" && v.layout.GetItemCount() == 3 {
 		v.layout.RemoveItem(v.filter)
 	}
-	v.focus(v.table.table)
+	v.focus(v.table.View)
 }
 
 func (v *goroutinesView) openDetail() {
-	g, ok := v.table.selected()
+	g, ok := v.table.Selected()
 	if !ok {
 		return
 	}
@@ -211,7 +212,7 @@ func (v *goroutinesView) openDetail() {
 func (v *goroutinesView) closeDetail() {
 	v.showing = ""
 	v.pages.show(v.layout)
-	v.focus(v.table.table)
+	v.focus(v.table.View)
 }
 
 func (v *goroutinesView) render(f frame) {
@@ -225,7 +226,7 @@ func (v *goroutinesView) render(f frame) {
 		}
 	}
 	v.hay = nil // a new sample: new group values
-	v.table.setRows(groups)
+	v.table.SetRows(groups)
 	v.updateHeader()
 	if v.showing != "" {
 		for _, g := range groups {
@@ -261,10 +262,10 @@ func (v *goroutinesView) updateHeader() {
 	if last.GroupsTruncated {
 		fmt.Fprintf(&b, " (top %d of %d groups)", len(last.Groups), last.GroupsTotal)
 	}
-	if v.table.filter != "" {
-		fmt.Fprintf(&b, "  [yellow]filter %q: %d groups[-]", v.table.filter, len(v.table.rows))
+	if v.table.Filter != "" {
+		fmt.Fprintf(&b, "  [yellow]filter %q: %d groups[-]", v.table.Filter, len(v.table.Rows))
 	}
-	fmt.Fprintf(&b, "  %s", v.table.sortTitle())
+	fmt.Fprintf(&b, "  %s", v.table.SortTitle())
 	if !last.GroupsTime.IsZero() {
 		fmt.Fprintf(&b, "  [gray]sampled %s[-]", last.GroupsTime.Local().Format("15:04:05"))
 	}
@@ -283,7 +284,7 @@ func (v *goroutinesView) renderDetail(g *model.GoroutineGroup, gone bool) {
 		fmt.Fprintf(&b, " (%s since the last sample)", fmtDelta(g.Delta))
 	}
 	if g.MaxWait > 0 {
-		fmt.Fprintf(&b, ", longest wait %s", fmtDuration(g.MaxWait))
+		fmt.Fprintf(&b, ", longest wait %s", model.FormatDuration(g.MaxWait))
 	}
 	b.WriteString("\n\n")
 	site := g.Site()
@@ -306,7 +307,7 @@ func (v *goroutinesView) renderDetail(g *model.GoroutineGroup, gone bool) {
 		fmt.Fprintf(&b, "[yellow]samples   [-] goroutine %s\n", strings.Join(ids, ", "))
 	}
 	if g.MaxWait > 0 {
-		fmt.Fprintf(&b, "[yellow]wait      [-] up to %s (dumps count whole minutes)\n", fmtDuration(g.MaxWait))
+		fmt.Fprintf(&b, "[yellow]wait      [-] up to %s (dumps count whole minutes)\n", model.FormatDuration(g.MaxWait))
 	}
 	if g.Leaked > 0 {
 		fmt.Fprintf(&b, "[red]leaked    [-] %d members are blocked on unreachable primitives (goroutineleak profile)\n", g.Leaked)

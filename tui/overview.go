@@ -10,6 +10,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/tui/widget"
 )
 
 // overview is the first view: firing findings on top, then sparklines of
@@ -66,7 +67,7 @@ func (v *overview) lines(width int) []string {
 		out = append(out, " [yellow]"+tview.Escape(why)+"[-]")
 	}
 	if len(hist) > 1 {
-		out = append(out, fmt.Sprintf(" [::b]over the last %s (%d samples)[::-]", fmtDuration(last.Time.Sub(hist[0].Time)), len(hist)))
+		out = append(out, fmt.Sprintf(" [::b]over the last %s (%d samples)[::-]", model.FormatDuration(last.Time.Sub(hist[0].Time)), len(hist)))
 	} else {
 		out = append(out, " [::b]first sample; trends need a second one[::-]")
 	}
@@ -77,28 +78,28 @@ func (v *overview) lines(width int) []string {
 		for i, s := range hist {
 			vals[i] = get(s)
 		}
-		return bucketMax(vals, sw)
+		return widget.BucketMax(vals, sw)
 	}
 	row := func(label string, vals []float64, top float64, value string) string {
-		return fmt.Sprintf(" %-*s[green]%-*s[-] %s", labelWidth-1, label, sw, sparkline(vals, top), value)
+		return fmt.Sprintf(" %-*s[green]%-*s[-] %s", labelWidth-1, label, sw, widget.Sparkline(vals, top), value)
 	}
 
 	sc := last.Scheduler
 	if !partial {
 		p50 := series(func(s *model.Snapshot) float64 { return s.Scheduler.LatencyP50 })
 		p99 := series(func(s *model.Snapshot) float64 { return s.Scheduler.LatencyP99 })
-		top := maxOf(p99)
+		top := widget.MaxOf(p99)
 		out = append(out,
-			row("sched latency p50", p50, top, fmtSeconds(sc.LatencyP50)),
-			row("sched latency p99", p99, top, fmt.Sprintf("%s  max %s", fmtSeconds(sc.LatencyP99), fmtSeconds(top))))
+			row("sched latency p50", p50, top, model.FormatSeconds(sc.LatencyP50)),
+			row("sched latency p99", p99, top, fmt.Sprintf("%s  max %s", model.FormatSeconds(sc.LatencyP99), model.FormatSeconds(top))))
 		lag := series(func(s *model.Snapshot) float64 { return s.Scheduler.ProbeLagP99 })
-		out = append(out, row("probe lag p99", lag, maxOf(lag),
-			fmt.Sprintf("%s  max %s", fmtSeconds(sc.ProbeLagP99), fmtSeconds(sc.ProbeLagMax))))
+		out = append(out, row("probe lag p99", lag, widget.MaxOf(lag),
+			fmt.Sprintf("%s  max %s", model.FormatSeconds(sc.ProbeLagP99), model.FormatSeconds(sc.ProbeLagMax))))
 	}
 
 	g := last.Goroutines
 	total := series(func(s *model.Snapshot) float64 { return float64(s.Goroutines.Total) })
-	gtop := maxOf(total)
+	gtop := widget.MaxOf(total)
 	runnable := series(func(s *model.Snapshot) float64 { return float64(s.Goroutines.Runnable + s.Goroutines.Running) })
 	waiting := series(func(s *model.Snapshot) float64 { return float64(s.Goroutines.Waiting) })
 	created := fmt.Sprintf("%d  %s/s new", g.Total, strconv.FormatFloat(g.CreatedRate, 'f', 0, 64))
@@ -116,15 +117,15 @@ func (v *overview) lines(width int) []string {
 	gc := series(func(s *model.Snapshot) float64 { return s.GC.CPUFraction })
 	pause := series(func(s *model.Snapshot) float64 { return s.Scheduler.PauseMax })
 	out = append(out,
-		row("GC CPU", gc, max(maxOf(gc), 0.05), fmt.Sprintf("%s  heap %s/%s", fmtPercent(last.GC.CPUFraction),
-			fmtBytes(float64(last.GC.HeapBytes)), fmtBytes(float64(last.GC.GoalBytes)))),
-		row("STW pause max", pause, maxOf(pause), fmt.Sprintf("%s  ×%d", fmtSeconds(sc.PauseMax), sc.PauseCount)))
+		row("GC CPU", gc, max(widget.MaxOf(gc), 0.05), fmt.Sprintf("%s  heap %s/%s", fmtPercent(last.GC.CPUFraction),
+			model.FormatBytes(float64(last.GC.HeapBytes)), model.FormatBytes(float64(last.GC.GoalBytes)))),
+		row("STW pause max", pause, widget.MaxOf(pause), fmt.Sprintf("%s  ×%d", model.FormatSeconds(sc.PauseMax), sc.PauseCount)))
 
 	p := last.Process
 	out = append(out, "", fmt.Sprintf(" [::b]%s[::-] pid %d  %s  GOMAXPROCS %d  cpu %.2f cores  threads %d  fds %d/%d",
 		tview.Escape(p.Program), p.PID, p.GoVersion, p.GOMAXPROCS, p.CPUUtilization, p.Threads, p.FDs, p.FDLimit))
 	if p.Cgroup != nil && p.Cgroup.QuotaCores > 0 {
-		out = append(out, fmt.Sprintf(" cgroup quota %.2f cores  throttled %s total", p.Cgroup.QuotaCores, fmtSeconds(p.Cgroup.ThrottledSecondsTotal)))
+		out = append(out, fmt.Sprintf(" cgroup quota %.2f cores  throttled %s total", p.Cgroup.QuotaCores, model.FormatSeconds(p.Cgroup.ThrottledSecondsTotal)))
 	}
 	var failing []string
 	for _, c := range last.Collectors {
@@ -164,7 +165,7 @@ func (v *overview) findingLines() []string {
 			where = tview.Escape(f.Subject) + ", "
 		}
 		out = append(out, fmt.Sprintf(" %s%s %s[-:-:-] [gray]%ssince %s[-]", tag, sym,
-			tview.Escape(f.Title), where, fmtDuration(now.Sub(f.FirstSeen))))
+			tview.Escape(f.Title), where, model.FormatDuration(now.Sub(f.FirstSeen))))
 	}
 	return out
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// Source delivers data to the UI. Implementations: [NewClientSource] for a
+// Source delivers data to the UI. Implementations: clientsource.New (package tui/clientsource) for a
 // live agent, package tui/recording's Replay for a recording, and any type that fits,
 // such as cmd/asyncmon's pprof-only source.
 type Source interface {

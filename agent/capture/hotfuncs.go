@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/google/pprof/profile"
@@ -41,6 +40,7 @@ func hottest(data []byte, n int) (hot, error) {
 	}
 	type fn struct {
 		name    string
+		frame   model.Frame // for its classification
 		flat    int64
 		lines   map[string]int64
 		topLine string
@@ -61,12 +61,12 @@ func hottest(data []byte, n int) (hot, error) {
 		ln := loc.Line[0]
 		f := byFunc[ln.Function.Name]
 		if f == nil {
-			f = &fn{name: ln.Function.Name, lines: make(map[string]int64)}
+			f = &fn{name: ln.Function.Name, frame: frameOf(ln), lines: make(map[string]int64)}
 			byFunc[ln.Function.Name] = f
 		}
 		f.flat += v
 		f.lines[fmt.Sprintf("%s:%d", ln.Function.Filename, ln.Line)] += v
-		if !isSystemFunc(ln.Function.Name) && (hotSample == nil || v > hotSample.Value[vi]) {
+		if !isSystemFunc(frameOf(ln)) && (hotSample == nil || v > hotSample.Value[vi]) {
 			hotSample = s
 		}
 	}
@@ -85,7 +85,7 @@ func hottest(data []byte, n int) (hot, error) {
 	sample:
 		for _, loc := range s.Location {
 			for _, ln := range loc.Line {
-				if ln.Function != nil && isServiceFunc(ln.Function.Name) {
+				if ln.Function != nil && frameOf(ln).IsUser() {
 					name := ln.Function.Name
 					mine[name] += s.Value[vi]
 					if mineLines[name] == nil {
@@ -108,7 +108,7 @@ func hottest(data []byte, n int) (hot, error) {
 			}
 		}
 		fs = append(fs, f)
-		if !isSystemFunc(f.name) {
+		if !isSystemFunc(f.frame) {
 			user++
 		}
 	}
@@ -135,7 +135,7 @@ func hottest(data []byte, n int) (hot, error) {
 		if len(out) == 2*n {
 			break
 		}
-		if user > 0 && isSystemFunc(f.name) {
+		if user > 0 && isSystemFunc(f.frame) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s (%s) %.0f%% self", f.name, f.topLine, 100*float64(f.flat)/float64(total)))
@@ -146,7 +146,7 @@ func hottest(data []byte, n int) (hot, error) {
 		for _, loc := range hotSample.Location {
 			for _, ln := range loc.Line {
 				if ln.Function != nil {
-					h.stack.Frames = append(h.stack.Frames, model.Frame{Func: ln.Function.Name, File: ln.Function.Filename, Line: int(ln.Line)})
+					h.stack.Frames = append(h.stack.Frames, frameOf(ln))
 				}
 			}
 		}
@@ -154,35 +154,12 @@ func hottest(data []byte, n int) (hot, error) {
 	return h, nil
 }
 
-// isSystemFunc reports functions of the runtime and of asyncmon's own
-// agent machinery (its methods and collectors; not other code that
-// happens to live in the agent package, such as its tests).
-func isSystemFunc(name string) bool {
-	for _, p := range []string{
-		"runtime.", "runtime/",
-		"github.com/asyncmon/asyncmon/agent.(*",
-		"github.com/asyncmon/asyncmon/agent.Start",
-		"github.com/asyncmon/asyncmon/collectors.",
-		"github.com/asyncmon/asyncmon/collectors/conns.",
-		"github.com/asyncmon/asyncmon/collectors/dump.",
-		"github.com/asyncmon/asyncmon/collectors/goroutines.",
-	} {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// isServiceFunc reports functions of the service rather than of the Go
-// distribution or of asyncmon: package main, or a package whose import
-// path starts with a domain (the standard library's never has a dot).
-func isServiceFunc(name string) bool {
-	if strings.HasPrefix(name, "main.") {
-		return true
-	}
-	first, _, ok := strings.Cut(name, "/")
-	return ok && strings.Contains(first, ".") && !isSystemFunc(name)
+// isSystemFunc reports functions that are rarely what to fix: the
+// plumbing (the runtime and the packages goroutines run through) and
+// asyncmon's own agent and collectors (not their tests).
+func isSystemFunc(f model.Frame) bool {
+	c := f.Code()
+	return c == model.PlumbingCode || c == model.OwnCode
 }
 
 // topKey returns the key with the largest value, the smallest key on ties.
@@ -195,4 +172,9 @@ func topKey(m map[string]int64) string {
 		}
 	}
 	return best
+}
+
+// frameOf is a profile line as a frame.
+func frameOf(ln profile.Line) model.Frame {
+	return model.Frame{Func: ln.Function.Name, File: ln.Function.Filename, Line: int(ln.Line)}
 }

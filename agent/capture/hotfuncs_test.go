@@ -1,24 +1,35 @@
 package capture
 
-import "testing"
+import (
+	"testing"
 
-func TestIsServiceFunc(t *testing.T) {
+	"github.com/asyncmon/asyncmon/model"
+)
+
+// TestHotFunctionClasses: the hot-function lists name the service's code
+// (its dependencies and asyncmon's own tests among it) and leave out the
+// plumbing and asyncmon's agent.
+func TestHotFunctionClasses(t *testing.T) {
 	tests := []struct {
-		name string
-		want bool
+		f            model.Frame
+		user, system bool
 	}{
-		{"main.handle", true},
-		{"github.com/acme/svc.(*Server).handle", true},
-		{"example.com/x/y.F", true},
-		{"fmt.(*buffer).writeString", false},
-		{"crypto/internal/fips140/sha256.blockSHANI", false},
-		{"runtime.mallocgc", false},
-		{"github.com/asyncmon/asyncmon/agent.(*Agent).collect", false},
-		{"github.com/asyncmon/asyncmon/demo.deriveToken", true},
+		{model.Frame{Func: "main.handle"}, true, false},
+		{model.Frame{Func: "github.com/acme/svc.(*Server).handle"}, true, false},
+		{model.Frame{Func: "example.com/x/y.F"}, true, false},
+		{model.Frame{Func: "fmt.(*buffer).writeString"}, false, false},
+		{model.Frame{Func: "crypto/internal/fips140/sha256.blockSHANI"}, false, false},
+		{model.Frame{Func: "runtime.mallocgc"}, false, true},
+		{model.Frame{Func: "github.com/asyncmon/asyncmon/agent.(*Agent).collect", File: "/src/agent/agent.go"}, false, true},
+		{model.Frame{Func: "github.com/asyncmon/asyncmon/agent.digest", File: "/src/agent/findings_test.go"}, true, false},
+		{model.Frame{Func: "github.com/asyncmon/asyncmon/demo.deriveToken"}, true, false},
 	}
 	for _, tc := range tests {
-		if got := isServiceFunc(tc.name); got != tc.want {
-			t.Errorf("isServiceFunc(%q) = %v, want %v", tc.name, got, tc.want)
+		if got := tc.f.IsUser(); got != tc.user {
+			t.Errorf("%s IsUser = %v, want %v", tc.f.Func, got, tc.user)
+		}
+		if got := isSystemFunc(tc.f); got != tc.system {
+			t.Errorf("isSystemFunc(%s) = %v, want %v", tc.f.Func, got, tc.system)
 		}
 	}
 }

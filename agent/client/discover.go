@@ -2,8 +2,10 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -63,4 +65,60 @@ func checkHealth(ctx context.Context, addr string) string {
 		return strings.TrimPrefix(err.Error(), "client: ")
 	}
 	return ""
+}
+
+// SeveralAgentsError is Resolve's error when several healthy local agents
+// are running and no chooser picks one.
+type SeveralAgentsError struct {
+	Agents []LocalAgent
+}
+
+func (e *SeveralAgentsError) Error() string {
+	return fmt.Sprintf("client: %d local agents are running; pass one's PID or ADDR", len(e.Agents))
+}
+
+// Resolve turns a target as the command line takes it into an address: an
+// address stays as it is, a PID is looked up in the local registry, and ""
+// means the only healthy local agent, or the one choose picks among several
+// (a *SeveralAgentsError when choose is nil).
+func Resolve(ctx context.Context, target string, choose func(context.Context, []LocalAgent) (int, error)) (string, error) {
+	pid, isPID := 0, false
+	if n, err := strconv.Atoi(target); err == nil && n > 0 {
+		pid, isPID = n, true
+	}
+	if target != "" && !isPID {
+		return target, nil
+	}
+	agents, err := Discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	if isPID {
+		for _, a := range agents {
+			if a.PID == pid {
+				return a.Addr, nil
+			}
+		}
+		return "", fmt.Errorf("no agent registered for pid %d (asyncmon ls lists the local agents; a process in another container or user is not listed: pass its ADDR)", pid)
+	}
+	var healthy []LocalAgent
+	for _, a := range agents {
+		if a.Err == "" {
+			healthy = append(healthy, a)
+		}
+	}
+	switch len(healthy) {
+	case 0:
+		return "", errors.New("no local agent is running (asyncmon ls lists them); pass ADDR or PID")
+	case 1:
+		return healthy[0].Addr, nil
+	}
+	if choose == nil {
+		return "", &SeveralAgentsError{Agents: healthy}
+	}
+	i, err := choose(ctx, healthy)
+	if err != nil {
+		return "", err
+	}
+	return healthy[i].Addr, nil
 }

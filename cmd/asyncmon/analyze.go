@@ -9,7 +9,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
-	"github.com/asyncmon/asyncmon/internal/analyze"
+	"github.com/asyncmon/asyncmon/internal/offline"
 )
 
 // groupKeyParts maps --key names to goroutines.GroupKey bits.
@@ -64,12 +64,12 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError{fmt.Errorf("--limit and --top-frames must be positive")}
 	}
 	dets, liveOnly := detectors.ForDump()
-	opts := analyze.Options{
+	opts := offline.Options{
 		Group:     goroutines.GroupOptions{Key: k, TopFrames: *top, MaxGroups: 1 << 20},
 		Detectors: dets,
 	}
 	for _, l := range liveOnly {
 		opts.NeedLive = append(opts.NeedLive, l.Name+": "+l.Why)
 	}
-	return analyze.Run(ctx, src, stdout, *asJSON, *limit, *stacks, opts)
+	return offline.Run(ctx, src, stdout, *asJSON, *limit, *stacks, opts)
 }

@@ -15,14 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asyncmon/asyncmon/internal/analyze"
+	"github.com/asyncmon/asyncmon/internal/offline"
 	"github.com/asyncmon/asyncmon/internal/workload"
 	"github.com/asyncmon/asyncmon/model"
 )
 
 // checkAnalyzeGroups returns why r does not hold exactly the acceptance
 // workload's groups, or "".
-func checkAnalyzeGroups(r *analyze.Result) string {
+func checkAnalyzeGroups(r *offline.Result) string {
 	want := []struct {
 		fn, wait string
 		n        int
@@ -52,7 +52,7 @@ func checkAnalyzeGroups(r *analyze.Result) string {
 
 // runAnalyzeJSON runs "asyncmon analyze ARGS --json" until the workload's
 // groups show up (its goroutines take a moment to park) or a deadline.
-func runAnalyzeJSON(t *testing.T, prepare func() []string) *analyze.Result {
+func runAnalyzeJSON(t *testing.T, prepare func() []string) *offline.Result {
 	t.Helper()
 	deadline := time.Now().Add(4 * time.Second)
 	for {
@@ -62,7 +62,7 @@ func runAnalyzeJSON(t *testing.T, prepare func() []string) *analyze.Result {
 		if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
 			t.Fatalf("asyncmon %v: exit %d: %s", args, code, stderr.String())
 		}
-		var r analyze.Result
+		var r offline.Result
 		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 			t.Fatalf("decode: %v\n%s", err, stdout.String())
 		}
@@ -118,7 +118,7 @@ func TestAnalyzeTable(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"20 goroutines in", "cut off", "main.recvWorker (gen/main.go:36)", "chan receive", "created by main.main"} {
+	for _, want := range []string{"20 goroutines in", "cut off", "main.recvWorker (main.go:36)", "chan receive", "created by main.main"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -152,7 +152,7 @@ func TestAnalyzeRunsDetectors(t *testing.T) {
 	if code := run(context.Background(), []string{"analyze", dump, "--json"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	var r analyze.Result
+	var r offline.Result
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
@@ -167,5 +167,34 @@ func TestAnalyzeRunsDetectors(t *testing.T) {
 	}
 	if len(r.NeedLive) == 0 {
 		t.Error("the live-only detectors are not reported")
+	}
+}
+
+// TestAnalyzeNamesACrash: pasted panic output (here on stdin) is read as
+// a crash: the panic value, the goroutine and the user's line, and a
+// critical crash finding.
+func TestAnalyzeNamesACrash(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "collectors", "dump", "testdata", "dumps", "go1.26-panic.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := []string{"analyze", "-"}
+	old := os.Stdin
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { w.Write(b); w.Close() }()
+	os.Stdin = r
+	defer func() { os.Stdin = old }()
+	if code := run(context.Background(), cmd, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"crash: panic: again: boom", "on goroutine 1 at main.main (main.go:136)", "[critical] crash: Crashed in main.main (gen/main.go:136): panic: again: boom"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -7,13 +7,14 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/client"
+	"github.com/asyncmon/asyncmon/internal/report"
 	"github.com/asyncmon/asyncmon/tui"
+	"github.com/asyncmon/asyncmon/tui/chooser"
+	"github.com/asyncmon/asyncmon/tui/clientsource"
 	"github.com/asyncmon/asyncmon/tui/recording"
 )
 
@@ -23,11 +24,12 @@ const probeTimeout = 3 * time.Second
 
 func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("attach", "[flags] [ADDR|PID]",
-		"Opens the live terminal UI on an asyncmon agent: ADDR (host:port or URL), the PID of a\n"+
+		"Opens the live terminal UI on an asyncmon agent: ADDR (host:port, unix:/path or URL), the PID of a\n"+
 			"local process with an agent, or, with no argument, the only local agent.\n"+
 			"A target that serves only net/http/pprof shows what pprof can feed.", stderr)
 	record := fs.String("record", "", "also stream everything shown to `FILE` (gzipped if it ends in .gz), for 'asyncmon replay'")
 	logFile := fs.String("log", "", "write asyncmon's own logs to `FILE`; by default they are dropped, never printed over the UI")
+	creds := addCredFlags(fs)
 	pos, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
@@ -39,11 +41,15 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !onTerminal(stdout) {
 		return errNoTerminal
 	}
+	opts, err := creds.options()
+	if err != nil {
+		return err
+	}
 	addr, err := resolveTarget(ctx, target, chooseAgent)
 	if err != nil {
 		return err
 	}
-	c, err := client.New(addr)
+	c, err := client.New(addr, opts...)
 	if err != nil {
 		return usageError{err}
 	}
@@ -75,53 +81,18 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return runUI(ctx, src, src.Target(), log)
 }
 
-// resolveTarget turns the attach argument into an address: an address
-// stays as it is, a PID is looked up in the local registry, and nothing
-// means the only healthy local agent, or the one choose picks among
-// several (an error when choose is nil).
+// resolveTarget is client.Resolve, with several agents and no chooser
+// made a usage error that lists them.
 func resolveTarget(ctx context.Context, target string, choose func(context.Context, []client.LocalAgent) (int, error)) (string, error) {
-	pid, isPID := 0, false
-	if n, err := strconv.Atoi(target); err == nil && n > 0 {
-		pid, isPID = n, true
+	addr, err := client.Resolve(ctx, target, choose)
+	var several *client.SeveralAgentsError
+	if errors.As(err, &several) {
+		var b strings.Builder
+		b.WriteString("several local agents are running; pass one's PID or ADDR:\n")
+		report.Agents(&b, several.Agents)
+		return "", usageError{errors.New(strings.TrimRight(b.String(), "\n"))}
 	}
-	if target != "" && !isPID {
-		return target, nil
-	}
-	agents, err := client.Discover(ctx)
-	if err != nil {
-		return "", err
-	}
-	if isPID {
-		for _, a := range agents {
-			if a.PID == pid {
-				return a.Addr, nil
-			}
-		}
-		return "", fmt.Errorf("no agent registered for pid %d (asyncmon ls lists the local agents; a process in another container or user is not listed: pass its ADDR)", pid)
-	}
-	var healthy []client.LocalAgent
-	for _, a := range agents {
-		if a.Err == "" {
-			healthy = append(healthy, a)
-		}
-	}
-	switch len(healthy) {
-	case 0:
-		return "", errors.New("no local agent is running (asyncmon ls lists them); pass ADDR or PID")
-	case 1:
-		return healthy[0].Addr, nil
-	}
-	if choose != nil {
-		i, err := choose(ctx, healthy)
-		if err != nil {
-			return "", err
-		}
-		return healthy[i].Addr, nil
-	}
-	var b strings.Builder
-	b.WriteString("several local agents are running; pass one's PID or ADDR:\n")
-	writeAgents(&b, healthy)
-	return "", usageError{errors.New(strings.TrimRight(b.String(), "\n"))}
+	return addr, err
 }
 
 // openSource decides what the target is: an asyncmon agent (it answers
@@ -134,7 +105,7 @@ func openSource(ctx context.Context, c *client.Client) (tui.Source, error) {
 	err := c.Health(pctx)
 	var apiErr *client.APIError
 	if err == nil || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
-		return tui.NewClientSource(c), nil
+		return clientsource.New(c), nil
 	}
 	if _, perr := c.Download(pctx, pprofGoroutines, io.Discard); perr != nil {
 		return nil, fmt.Errorf("%s is neither an asyncmon agent (/healthz: %v) nor a net/http/pprof endpoint (%v)", c.BaseURL(), err, perr)
@@ -145,29 +116,11 @@ func openSource(ctx context.Context, c *client.Client) (tui.Source, error) {
 // chooseAgent asks on the terminal which of several agents to attach to.
 func chooseAgent(ctx context.Context, agents []client.LocalAgent) (int, error) {
 	var b strings.Builder
-	writeAgents(&b, agents)
+	report.Agents(&b, agents)
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	i, err := tui.Choose(ctx, tui.ChooseOptions{Title: "attach to which agent?", Header: lines[0], Items: lines[1:]})
-	if errors.Is(err, tui.ErrNoChoice) {
+	i, err := chooser.Choose(ctx, chooser.Options{Title: "attach to which agent?", Header: lines[0], Items: lines[1:]})
+	if errors.Is(err, chooser.ErrNoChoice) {
 		return 0, errors.New("no agent chosen")
 	}
 	return i, err
-}
-
-// writeAgents prints a table of local agents.
-func writeAgents(w io.Writer, agents []client.LocalAgent) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PID\tADDRESS\tPROGRAM\tSTARTED\tSTATUS")
-	for _, a := range agents {
-		status := "ok"
-		if a.Err != "" {
-			status = "not answering: " + a.Err
-		}
-		started := ""
-		if !a.Started.IsZero() {
-			started = a.Started.Local().Format("2006-01-02 15:04:05")
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", a.PID, a.Addr, a.Program, started, status)
-	}
-	tw.Flush()
 }

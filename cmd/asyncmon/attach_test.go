@@ -19,6 +19,7 @@ import (
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/asyncmon/asyncmon/tui"
+	"github.com/asyncmon/asyncmon/tui/clientsource"
 )
 
 func TestUICommandsUsage(t *testing.T) {
@@ -145,9 +146,9 @@ func TestOpenSourceTellsAgentFromPprof(t *testing.T) {
 		name, addr string
 		want       string
 	}{
-		{"agent", a.Addr(), "*tui.ClientSource"},
+		{"agent", a.Addr(), "*clientsource.Source"},
 		{"pprof only", srv.URL, "*main.pprofSource"},
-		{"down: attach and wait", deadAddr, "*tui.ClientSource"},
+		{"down: attach and wait", deadAddr, "*clientsource.Source"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,8 +175,8 @@ func TestOpenSourceTellsAgentFromPprof(t *testing.T) {
 
 func typeName(src tui.Source) string {
 	switch src.(type) {
-	case *tui.ClientSource:
-		return "*tui.ClientSource"
+	case *clientsource.Source:
+		return "*clientsource.Source"
 	case *pprofSource:
 		return "*main.pprofSource"
 	}

@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
-	"github.com/asyncmon/asyncmon/agent/client"
 )
 
 // captureKinds maps --kind to the pprof endpoint that serves it. Every one
@@ -40,8 +37,9 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"Saves a profile or trace from the agent (or any Go process serving net/http/pprof)\n"+
 			"at ADDR or of process PID (default: the only local agent, else "+agent.DefaultAddr+"). The file is written only once complete.", stderr)
 	kind := fs.String("kind", "cpu", "what to capture: "+strings.Join(kinds, ", "))
-	seconds := fs.Int("seconds", 10, "duration for cpu, wall, trace, and the delta window of block and mutex")
+	seconds := fs.Int("seconds", 10, "duration for cpu, wall, trace, and the delta window of block and mutex (an asyncmon agent allows 1 to 60)")
 	out := fs.String("o", "", "output `FILE` (- for standard output)")
+	creds := addCredFlags(fs)
 	pos, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
@@ -64,7 +62,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if timed {
 		path += "?seconds=" + strconv.Itoa(*seconds)
 	}
-	c, err := clientFor(ctx, pos)
+	c, err := clientFor(ctx, pos, creds)
 	if err != nil {
 		return err
 	}
@@ -75,32 +73,10 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		_, err := c.Download(ctx, path, stdout)
 		return err
 	}
-	n, err := downloadAtomic(ctx, c, path, *out)
+	n, err := c.DownloadFile(ctx, path, *out)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "wrote %s (%d bytes, %s)\n", *out, n, *kind)
 	return nil
-}
-
-// downloadAtomic writes to a temporary file beside dst and renames it into
-// place only when the download is complete: an interrupted capture never
-// leaves a truncated profile behind, nor clobbers an earlier one.
-func downloadAtomic(ctx context.Context, c *client.Client, path, dst string) (int64, error) {
-	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
-	if err != nil {
-		return 0, err
-	}
-	n, err := c.Download(ctx, path, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return 0, err
-	}
-	return n, nil
 }

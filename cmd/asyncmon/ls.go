@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/asyncmon/asyncmon/agent/client"
+	"github.com/asyncmon/asyncmon/internal/report"
 )
 
 func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,6 +35,6 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "no local agents")
 		return nil
 	}
-	writeAgents(stdout, agents)
+	report.Agents(stdout, agents)
 	return nil
 }

@@ -81,14 +81,6 @@ func TestSnapshotCommand(t *testing.T) {
 	}
 }
 
-func TestFmtSeconds(t *testing.T) {
-	for in, want := range map[float64]string{0: "0", 1.28e-7: "128ns", 14e-6: "14µs", 0.0221: "22.1ms", 2.5: "2.50s"} {
-		if got := fmtSeconds(in); got != want {
-			t.Errorf("fmtSeconds(%v) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestSnapshotOfPlainPprofHints(t *testing.T) {
 	srv := pprofOnly(t)
 	code, _, stderr := runCmd(t, "snapshot", srv.URL)

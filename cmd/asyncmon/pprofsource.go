@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/client"
-	"github.com/asyncmon/asyncmon/internal/analyze"
+	"github.com/asyncmon/asyncmon/internal/offline"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/asyncmon/asyncmon/tui"
 )
@@ -18,12 +18,11 @@ const pprofEvery = 5 * time.Second
 
 // pprofGoroutines is what a pprof-only target is polled for: the goroutine
 // profile in protobuf form. The runtime writes it from the concurrent
-// goroutine profile (a sub-millisecond pause even at 100k goroutines) and
-// it keeps the runtime frames the wait reasons are inferred from. A
-// debug=2 dump would stop the world of a service that never chose to
-// embed asyncmon for about 28 µs per goroutine, over a second at 100k, at
-// every poll; it also has goroutine IDs and wait minutes, which this mode
-// does without.
+// goroutine profile (a short, fixed pause) and it keeps the runtime frames
+// the wait reasons are inferred from. A debug=2 dump would stop the world
+// of a service that never chose to embed asyncmon for its whole walk at
+// every poll (docs/goroutines.md has the figures); it also has goroutine IDs and
+// wait minutes, which this mode does without.
 const pprofGoroutines = "/debug/pprof/goroutine?debug=0"
 
 // pprofRetry bounds the backoff while a pprof-only target is down.
@@ -43,13 +42,13 @@ func pprofUnavailable() map[tui.View]string {
 // the agent client, groups it with the same grouper the agent uses, and
 // runs the detectors that work on dumps.
 type pprofSource struct {
-	c       *client.Client
-	analyze *dumpAnalyzer
-	every   time.Duration
+	c      *client.Client
+	series *offline.Series
+	every  time.Duration
 }
 
 func newPprofSource(c *client.Client) *pprofSource {
-	return &pprofSource{c: c, analyze: newDumpAnalyzer(), every: pprofEvery}
+	return &pprofSource{c: c, series: offline.NewSeries(), every: pprofEvery}
 }
 
 // profile fetches a contention profile's debug=1 text, or nil when the
@@ -101,22 +100,13 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 			snap.IntervalSeconds = start.Sub(prev).Seconds()
 		}
 		prev = start
-		d, perr := analyze.ParseProto(&buf)
-		aerr := s.analyze.add(d, perr, snap)
-		st := &tui.Status{State: tui.StateLive, Mode: "pprof only", Unavailable: pprofUnavailable()}
-		if aerr != nil {
-			st.Note = "dump: " + aerr.Error()
-		}
 		// Contention profiles are optional: a target that never turned
 		// them on serves them empty, and the view says so.
 		block, mutex := s.profile(ctx, "block"), s.profile(ctx, "mutex")
-		if err := s.analyze.addContention(block, mutex, snap, snap.IntervalSeconds); err != nil {
-			st.Note = strings.TrimSpace(st.Note + "  " + err.Error())
-		}
-		up := tui.Update{Snapshots: []*model.Snapshot{snap}, Status: st}
-		if findings := s.analyze.detect(snap); findings != nil {
-			up.Findings, up.HasFindings = findings, true
-		} else {
+		findings, note := s.series.Sample(&buf, block, mutex, snap)
+		st := &tui.Status{State: tui.StateLive, Mode: "pprof only", Unavailable: pprofUnavailable(), Note: note}
+		up := tui.Update{Snapshots: []*model.Snapshot{snap}, Status: st, Findings: findings, HasFindings: findings != nil}
+		if findings == nil {
 			st.Unavailable[tui.ViewFindings] = "pprof only: the dump detectors could not start"
 		}
 		emit(up)

@@ -7,24 +7,23 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
 	"github.com/asyncmon/asyncmon/agent/client"
-	"github.com/asyncmon/asyncmon/model"
+	"github.com/asyncmon/asyncmon/internal/report"
 )
 
 func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("snapshot", "[ADDR|PID] [--json]",
-		"Prints the latest snapshot of the agent at ADDR or of process PID (default: the only local agent, else "+agent.DefaultAddr+").", stderr)
+		"Prints the latest snapshot of the agent at ADDR (host:port, unix:/path or URL) or of process PID\n(default: the only local agent, else "+agent.DefaultAddr+"). The token comes from "+tokenEnv+" or --token-file.", stderr)
 	asJSON := fs.Bool("json", false, "print the snapshot as JSON")
+	creds := addCredFlags(fs)
 	pos, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
 	}
-	c, err := clientFor(ctx, pos)
+	c, err := clientFor(ctx, pos, creds)
 	if err != nil {
 		return err
 	}
@@ -39,7 +38,7 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
 	}
-	return printSnapshot(stdout, s)
+	return report.Snapshot(stdout, s)
 }
 
 // hintNoAgent adds a hint to a 404 from the snapshot endpoint: the target
@@ -51,71 +50,4 @@ func hintNoAgent(err error) error {
 		return fmt.Errorf("%w\n(no asyncmon agent there; for a service that serves only net/http/pprof, use 'asyncmon attach ADDR' or 'asyncmon analyze http://ADDR')", err)
 	}
 	return err
-}
-
-// printSnapshot writes a readable summary of s.
-func printSnapshot(w io.Writer, s *model.Snapshot) error {
-	p, sc, g := s.Process, s.Scheduler, s.Goroutines
-	fmt.Fprintf(w, "%s (pid %d, %s) at %s, collection #%d\n\n",
-		p.Program, p.PID, p.GoVersion, s.Time.Format(time.DateTime), s.Seq)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "scheduler latency\tp50 %s\tp90 %s\tp99 %s\tmax %s\t(%d events)\n",
-		fmtSeconds(sc.LatencyP50), fmtSeconds(sc.LatencyP90), fmtSeconds(sc.LatencyP99), fmtSeconds(sc.LatencyMax), sc.LatencyCount)
-	if sc.ProbePeriod > 0 {
-		fmt.Fprintf(tw, "timer probe lag\tp50 %s\tp99 %s\tmax %s\t\t(%d wakes every %s)\n",
-			fmtSeconds(sc.ProbeLagP50), fmtSeconds(sc.ProbeLagP99), fmtSeconds(sc.ProbeLagMax), sc.ProbeSamples, fmtSeconds(sc.ProbePeriod))
-	}
-	fmt.Fprintf(tw, "stop-the-world\tmax %s\t%d pauses\t\t\t\n", fmtSeconds(sc.PauseMax), sc.PauseCount)
-	fmt.Fprintf(tw, "goroutines\t%d total\trunnable %d\trunning %d\twaiting %d\tnot-in-go %d, created %.0f/s\n",
-		g.Total, g.Runnable, g.Running, g.Waiting, g.NotInGo, g.CreatedRate)
-	fmt.Fprintf(tw, "process\tGOMAXPROCS %d\tthreads %d\tCPU %.2f cores\tfds %d/%d\t\n",
-		p.GOMAXPROCS, p.Threads, p.CPUUtilization, p.FDs, p.FDLimit)
-	fmt.Fprintf(tw, "gc\tCPU %.1f%%\tassist %.1f%%\theap %s\tgoal %s\t\n",
-		100*s.GC.CPUFraction, 100*s.GC.AssistFraction, fmtBytes(s.GC.HeapBytes), fmtBytes(s.GC.GoalBytes))
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if err := printConnections(w, s.Connections); err != nil {
-		return err
-	}
-	var cols []string
-	for _, c := range s.Collectors {
-		e := ""
-		if c.Err != "" {
-			e = " (error: " + c.Err + ")"
-		}
-		cols = append(cols, fmt.Sprintf("%s %s%s", c.Name, fmtSeconds(c.DurationSeconds), e))
-	}
-	_, err := fmt.Fprintf(w, "\ncollectors: %s\n", strings.Join(cols, ", "))
-	return err
-}
-
-// fmtSeconds prints a duration in seconds with a readable unit.
-func fmtSeconds(v float64) string {
-	switch {
-	case v == 0:
-		return "0"
-	case v < 1e-6:
-		return fmt.Sprintf("%.0fns", v*1e9)
-	case v < 1e-3:
-		return fmt.Sprintf("%.0fµs", v*1e6)
-	case v < 1:
-		return fmt.Sprintf("%.1fms", v*1e3)
-	default:
-		return fmt.Sprintf("%.2fs", v)
-	}
-}
-
-// fmtBytes prints a byte count in binary units.
-func fmtBytes(b uint64) string {
-	const unit = 1024
-	if b < unit {
-		return fmt.Sprintf("%d B", b)
-	}
-	div, exp := uint64(unit), 0
-	for n := b / unit; n >= unit; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
 }

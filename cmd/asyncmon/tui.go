@@ -11,6 +11,7 @@ import (
 
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/tui"
+	"github.com/asyncmon/asyncmon/tui/clientsource"
 )
 
 // errNoTerminal is returned by the UI commands when stdout is not a
@@ -61,10 +62,10 @@ func demoUILogger() (*slog.Logger, func(), error) {
 
 // attachDemo opens the UI on the demo's own agent: the first thing a new
 // user sees.
-func attachDemo(ctx context.Context, agentAddr, scenario string, log *slog.Logger) error {
-	c, err := client.New(agentAddr)
+func attachDemo(ctx context.Context, agentAddr, token, scenario string, log *slog.Logger) error {
+	c, err := client.New(agentAddr, client.WithToken(token))
 	if err != nil {
 		return err
 	}
-	return runUI(ctx, tui.NewClientSource(c), "asyncmon demo ("+scenario+") "+agentAddr, log)
+	return runUI(ctx, clientsource.New(c), "asyncmon demo ("+scenario+") "+agentAddr, log)
 }

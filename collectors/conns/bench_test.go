@@ -143,18 +143,23 @@ func BenchmarkDialClose(b *testing.B) {
 	}
 }
 
-// BenchmarkHTTPGet is a keep-alive GET of a 1 KiB body, read and closed.
+// BenchmarkHTTPGet is a keep-alive GET of a 1 KiB body, read and closed:
+// raw, tracked without a deadline (counted at its call site), and tracked
+// through a client with a Timeout (the common case).
 func BenchmarkHTTPGet(b *testing.B) {
 	body := make([]byte, 1024)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
 	defer srv.Close()
-	for _, tracked := range []bool{false, true} {
-		b.Run(map[bool]string{false: "raw", true: "tracked"}[tracked], func(b *testing.B) {
+	for _, mode := range []string{"raw", "tracked", "tracked-timeout"} {
+		b.Run(mode, func(b *testing.B) {
 			var rt http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
-			if tracked {
+			if mode != "raw" {
 				rt = conns.NewTracker(conns.Options{}).HTTPTransport(nil)
 			}
 			client := &http.Client{Transport: rt}
+			if mode == "tracked-timeout" {
+				client.Timeout = time.Minute
+			}
 			defer client.CloseIdleConnections()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -170,13 +175,14 @@ func BenchmarkHTTPGet(b *testing.B) {
 }
 
 // BenchmarkSQLQuery runs a one-row query on an in-memory SQLite and closes
-// the rows.
+// the rows: raw, tracked without a deadline (counted, its stack walked
+// for one call in 16), and tracked with a deadline.
 func BenchmarkSQLQuery(b *testing.B) {
-	for _, tracked := range []bool{false, true} {
-		b.Run(map[bool]string{false: "raw", true: "tracked"}[tracked], func(b *testing.B) {
+	for _, mode := range []string{"raw", "tracked", "tracked-deadline"} {
+		b.Run(mode, func(b *testing.B) {
 			dsn := fmt.Sprintf("file:bench-%d?mode=memory&cache=shared", time.Now().UnixNano())
 			var db *sql.DB
-			if tracked {
+			if mode != "raw" {
 				tr := conns.NewTracker(conns.Options{})
 				db = tr.OpenDB("bench", tr.WrapDriver("bench", &sqlite.Driver{}, dsn))
 			} else {
@@ -184,6 +190,11 @@ func BenchmarkSQLQuery(b *testing.B) {
 			}
 			defer db.Close()
 			ctx := context.Background()
+			if mode == "tracked-deadline" {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, time.Hour)
+				defer cancel()
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				rows, err := db.QueryContext(ctx, "SELECT 1")

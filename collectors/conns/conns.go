@@ -126,6 +126,9 @@ type Tracker struct {
 
 	framesMu sync.Mutex // guards frames
 	frames   map[[maxStack]uintptr]resolvedStack
+
+	// deadlines counts calls made without a deadline (deadline.go).
+	deadlines deadlines
 }
 
 // NewTracker returns a tracker with no connections.
@@ -209,9 +212,15 @@ type connState struct {
 // begin is the first frame). The other arguments are the connection's
 // fixed attributes, set before it is shared.
 func (t *Tracker) begin(kind connKind, skip int, pool string, local, raddr net.Addr, remote string) *connState {
-	st := &connState{t: t, kind: kind, pool: pool, local: local, raddr: raddr, remote: remote, opened: time.Now()}
+	var pcs [maxStack]uintptr
 	// runtime.Callers counts itself as 0 and begin as 1.
-	runtime.Callers(skip+2, st.stack[:])
+	runtime.Callers(skip+2, pcs[:])
+	return t.beginAt(kind, &pcs, pool, local, raddr, remote)
+}
+
+// beginAt is begin with the opening stack already walked.
+func (t *Tracker) beginAt(kind connKind, pcs *[maxStack]uintptr, pool string, local, raddr net.Addr, remote string) *connState {
+	st := &connState{t: t, kind: kind, pool: pool, local: local, raddr: raddr, remote: remote, opened: time.Now(), stack: *pcs}
 	st.id = t.nextID.Add(1)
 	st.lastIO.Store(int64(st.opened.Sub(t.epoch)))
 	t.mu.Lock()
@@ -441,6 +450,7 @@ func (t *Tracker) Collect(ctx context.Context, s *model.Snapshot) error {
 	}
 	cs.Pools = t.poolStats()
 	fillBodyGroups(s)
+	t.collectNoDeadline(s)
 	return nil
 }
 
@@ -507,10 +517,10 @@ func (t *Tracker) resolve(pcs [maxStack]uintptr) (model.Frame, []model.Frame) {
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
-		if f.Function != "" && !isCollectorsPkg(funcPackage(f.Function)) {
-			mf := model.Frame{Func: f.Function, File: f.File, Line: f.Line}
+		mf := model.Frame{Func: f.Function, File: f.File, Line: f.Line}
+		if f.Function != "" && mf.Code() != model.OwnCode {
 			r.stack = append(r.stack, mf)
-			if r.site.IsZero() && !t.skipFrame(f.Function) {
+			if r.site.IsZero() && !t.skipFrame(mf) {
 				r.site = mf
 			}
 		}
@@ -533,54 +543,20 @@ func (t *Tracker) resolve(pcs [maxStack]uintptr) (model.Frame, []model.Frame) {
 	return r.site, r.stack
 }
 
-// collectorsPkg is the import path of asyncmon's collectors, this package
-// among its sub-packages.
-const collectorsPkg = "github.com/asyncmon/asyncmon/collectors"
-
-// isCollectorsPkg reports whether pkg is one of asyncmon's collector
-// packages (collectors or a sub-package, not their tests). Their frames
-// are the wrappers' own (or a collector's, such as the requests
-// middleware): never part of an opening stack.
-func isCollectorsPkg(pkg string) bool {
-	return pkg == collectorsPkg ||
-		(strings.HasPrefix(pkg, collectorsPkg+"/") && !strings.HasSuffix(pkg, "_test"))
-}
-
-// skipFrame reports whether a function belongs to a package that is never
-// the opening site: the standard library plumbing between the user's call
-// and the wrapper, and asyncmon's collectors (this package among them).
-func (t *Tracker) skipFrame(fn string) bool {
-	pkg := funcPackage(fn)
-	switch pkg {
-	case "runtime", "net", "net/http", "net/http/httptrace", "net/textproto",
-		"crypto/tls", "database/sql", "database/sql/driver", "io", "bufio",
-		"sync", "context":
+// skipFrame reports whether a frame is never the opening site: it is not
+// the user's code (the standard library between the user's call and the
+// wrapper, or asyncmon's own), or it is in a package the user asked to skip.
+func (t *Tracker) skipFrame(f model.Frame) bool {
+	if !f.IsUser() {
 		return true
 	}
-	if isCollectorsPkg(pkg) {
-		return true
-	}
-	if strings.HasPrefix(pkg, "internal/") || strings.HasPrefix(pkg, "vendor/") ||
-		strings.HasPrefix(pkg, "net/http/internal") {
-		return true
-	}
+	pkg := model.FuncPackage(f.Func)
 	for _, s := range t.skip {
 		if pkg == s || (strings.HasSuffix(s, "/") && strings.HasPrefix(pkg, s)) {
 			return true
 		}
 	}
 	return false
-}
-
-// funcPackage returns the import path of a function name as the runtime
-// spells it ("net/http.(*Transport).RoundTrip" → "net/http").
-func funcPackage(fn string) string {
-	slash := strings.LastIndexByte(fn, '/')
-	dot := strings.IndexByte(fn[slash+1:], '.')
-	if dot < 0 {
-		return fn
-	}
-	return fn[:slash+1+dot]
 }
 
 // trackedPool is a database/sql pool reported in snapshots.

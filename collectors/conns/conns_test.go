@@ -3,7 +3,6 @@ package conns_test
 import (
 	"context"
 	"fmt"
-	"github.com/asyncmon/asyncmon/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/asyncmon/asyncmon/internal/testenv"
 
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"

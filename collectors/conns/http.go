@@ -7,7 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
+
+	"github.com/asyncmon/asyncmon/model"
 )
 
 // HTTPTransport returns a RoundTripper over a clone of base whose dialled
@@ -60,7 +63,10 @@ func (t *Tracker) HTTPTransport(base *http.Transport) http.RoundTripper {
 	if tr.DialTLSContext != nil {
 		tr.DialTLSContext = t.WrapDialer(tr.DialTLSContext)
 	}
-	return t.WrapRoundTripper(tr)
+	// The transport dials with this tracker's dialer: carry each
+	// request's call site to it, so client connections name the user's
+	// line rather than net/http's dialling goroutine.
+	return &trackedTransport{rt: tr, t: t, carrySite: true}
 }
 
 // WrapRoundTripper returns rt with every response body tracked (kind
@@ -83,10 +89,26 @@ func (t *Tracker) WrapRoundTripper(rt http.RoundTripper) http.RoundTripper {
 type trackedTransport struct {
 	rt http.RoundTripper
 	t  *Tracker
+	// carrySite puts the call site in the request's context for the
+	// tracked dialer.
+	carrySite bool
 }
 
-// RoundTrip sends the request and tracks the response body.
+// RoundTrip sends the request and tracks the response body. A request
+// whose context has no deadline (an http.Client Timeout sets one) is
+// counted at its call site.
 func (tt *trackedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	cs := &callSite{}
+	// Skip runtime.Callers and RoundTrip: the stack starts at the caller.
+	runtime.Callers(2, cs.pcs[:])
+	remote := ""
+	if req.URL != nil {
+		remote = req.URL.Host
+	}
+	tt.t.noDeadline(req.Context(), model.CallHTTP, remote, "", &cs.pcs, 0)
+	if tt.carrySite {
+		req = withCallSite(req, cs)
+	}
 	resp, err := tt.rt.RoundTrip(req)
 	if err != nil || resp == nil {
 		return resp, err
@@ -96,11 +118,7 @@ func (tt *trackedTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if resp.Body == nil || resp.Body == http.NoBody || resp.StatusCode == http.StatusSwitchingProtocols {
 		return resp, err
 	}
-	remote := ""
-	if req.URL != nil {
-		remote = req.URL.Host
-	}
-	st := tt.t.begin(kindHTTPBody, 1, "", nil, nil, remote)
+	st := tt.t.beginAt(kindHTTPBody, &cs.pcs, "", nil, nil, remote)
 	b := &trackedBody{rc: resp.Body, st: st}
 	watch(b, st)
 	// Hand the caller a copy of the response carrying the tracked body,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 )
 
 // WrapListener returns l with every accepted connection tracked (kind
@@ -48,6 +49,11 @@ func (t *Tracker) WrapDialer(dial DialFunc) DialFunc {
 		if err != nil {
 			return nil, err
 		}
+		// A tracked transport's dial: the opening site is the user's
+		// call that made the request, not the dialling goroutine.
+		if cs := callSiteFrom(ctx); cs != nil {
+			return t.wrapConnAt(c, kindClient, &cs.pcs), nil
+		}
 		// Skip this closure: the opening site is the dialer's caller.
 		return t.wrapConn(c, kindClient, 1), nil
 	}
@@ -67,7 +73,15 @@ func (t *Tracker) WrapConn(c net.Conn, kind string) net.Conn {
 // wrapConn registers c. skip counts the frames above wrapConn's caller to
 // leave out of the opening stack.
 func (t *Tracker) wrapConn(c net.Conn, kind connKind, skip int) net.Conn {
-	st := t.begin(kind, skip+1, "", c.LocalAddr(), c.RemoteAddr(), "")
+	var pcs [maxStack]uintptr
+	// runtime.Callers counts itself as 0 and wrapConn as 1.
+	runtime.Callers(skip+2, pcs[:])
+	return t.wrapConnAt(c, kind, &pcs)
+}
+
+// wrapConnAt registers c with its opening stack already walked.
+func (t *Tracker) wrapConnAt(c net.Conn, kind connKind, pcs *[maxStack]uintptr) net.Conn {
+	st := t.beginAt(kind, pcs, "", c.LocalAddr(), c.RemoteAddr(), "")
 	w := &trackedConn{Conn: c, st: st}
 	watch(w, st)
 	return w

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"io"
 	"reflect"
+
+	"github.com/asyncmon/asyncmon/model"
 )
 
 // OpenDB opens a database/sql pool over connector with its connections
@@ -141,11 +143,12 @@ func (c *sqlConn) Prepare(query string) (driver.Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sqlStmt{s: s, conn: c}, nil
+	return &sqlStmt{s: s, conn: c, query: truncateQuery(query)}, nil
 }
 
 // PrepareContext prepares a statement.
 func (c *sqlConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	c.st.t.noDeadline(ctx, model.CallSQL, c.st.pool, query, nil, 0)
 	c.st.touch()
 	var s driver.Stmt
 	var err error
@@ -161,7 +164,7 @@ func (c *sqlConn) PrepareContext(ctx context.Context, query string) (driver.Stmt
 	if err != nil {
 		return nil, err
 	}
-	return &sqlStmt{s: s, conn: c}, nil
+	return &sqlStmt{s: s, conn: c, query: truncateQuery(query)}, nil
 }
 
 // Close closes the connection and ends tracking.
@@ -181,6 +184,7 @@ func (c *sqlConn) Begin() (driver.Tx, error) {
 
 // BeginTx starts a transaction.
 func (c *sqlConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.st.t.noDeadline(ctx, model.CallSQL, c.st.pool, "BEGIN", nil, 0)
 	c.st.touch()
 	var tx driver.Tx
 	var err error
@@ -215,6 +219,7 @@ func (c *sqlConn) wrapTx(tx driver.Tx) driver.Tx {
 
 // ExecContext runs a statement without rows.
 func (c *sqlConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.st.t.noDeadline(ctx, model.CallSQL, c.st.pool, query, nil, 0)
 	c.st.touch()
 	if ec, ok := c.c.(driver.ExecerContext); ok {
 		return ec.ExecContext(ctx, query, args)
@@ -234,6 +239,7 @@ func (c *sqlConn) ExecContext(ctx context.Context, query string, args []driver.N
 
 // QueryContext runs a query and tracks its rows.
 func (c *sqlConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.st.t.noDeadline(ctx, model.CallSQL, c.st.pool, query, nil, 0)
 	c.st.touch()
 	var rows driver.Rows
 	var err error
@@ -312,6 +318,8 @@ func namedToValues(named []driver.NamedValue) ([]driver.Value, error) {
 type sqlStmt struct {
 	s    driver.Stmt
 	conn *sqlConn
+	// query tells the statement's calls without a deadline apart.
+	query string
 }
 
 var (
@@ -344,6 +352,7 @@ func (s *sqlStmt) Query(args []driver.Value) (driver.Rows, error) {
 
 // ExecContext runs the statement.
 func (s *sqlStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.conn.st.t.noDeadline(ctx, model.CallSQL, s.conn.st.pool, s.query, nil, 0)
 	s.conn.st.touch()
 	if ec, ok := s.s.(driver.StmtExecContext); ok {
 		return ec.ExecContext(ctx, args)
@@ -360,6 +369,7 @@ func (s *sqlStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (dr
 
 // QueryContext runs the statement and tracks its rows.
 func (s *sqlStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.conn.st.t.noDeadline(ctx, model.CallSQL, s.conn.st.pool, s.query, nil, 0)
 	s.conn.st.touch()
 	var rows driver.Rows
 	if qc, ok := s.s.(driver.StmtQueryContext); ok {

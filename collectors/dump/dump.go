@@ -57,6 +57,9 @@ type Dump struct {
 	// Errors are the malformed lines, at most 100 of them, in input
 	// order. The lines were skipped; everything else was read.
 	Errors []*ParseError
+	// Crash is set when the dump is a crash's output: a panic, a fatal
+	// error or a fatal signal, with the goroutine that crashed.
+	Crash *model.Crash
 }
 
 // ProfileRecord is one aggregated stack of a goroutine profile: Count
@@ -108,6 +111,7 @@ func Parse(r io.Reader) (*Dump, error) {
 	d := p.dump
 	if d.Format == FormatTraceback {
 		d.Total = len(d.Goroutines)
+		d.Crash = p.crashReport()
 	}
 	if err != nil {
 		return d, fmt.Errorf("read dump: %w", err)
@@ -146,10 +150,11 @@ type parser struct {
 	pcSlab  []uintptr
 	intern  map[string]string
 	files   map[string]fileLine
-	pending model.Frame // function line waiting for its file line
-	prefix  []byte      // shape of a log prefix to strip; nil until known
-	memos   []memo      // previous goroutine's lines by depth
-	spare   memo        // shared by the depths beyond memos
+	pending model.Frame  // function line waiting for its file line
+	prefix  []byte       // shape of a log prefix to strip; nil until known
+	memos   []memo       // previous goroutine's lines by depth
+	spare   memo         // shared by the depths beyond memos
+	crash   *crashHeader // the crash message, when the text has one
 }
 
 // fileLine is a parsed "\tfile:line" suffix, memoised by its text.
@@ -376,7 +381,9 @@ func (p *parser) tracebackLine(line []byte) {
 			// A header cut off by the end of the input.
 			p.dump.Truncated = true
 		}
-		// Anything else between goroutines is the text around a dump.
+		// Anything else between goroutines is the text around a dump,
+		// a crash's message among it.
+		p.crashLine(line)
 		return
 	case stAncestors:
 		if len(line) == 0 {

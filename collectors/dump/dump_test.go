@@ -139,7 +139,7 @@ func siteCount(gs []model.Goroutine) map[string]int {
 	for i := range gs {
 		top := ""
 		for _, f := range gs[i].Frames {
-			if IsUserFunc(f.Func) {
+			if model.IsUserFunc(f.Func) {
 				top = f.Func
 				break
 			}
@@ -197,7 +197,7 @@ func TestParseDumpKnownGoroutines(t *testing.T) {
 				if g.FramesElided {
 					elided++
 				}
-				if g.ID != 1 && g.CreatedBy.IsZero() && IsUserFunc(StartFrame(&g).Func) {
+				if g.ID != 1 && g.CreatedBy.IsZero() && model.IsUserFunc(StartFrame(&g).Func) {
 					t.Errorf("goroutine %d: no creator", g.ID)
 				}
 			}
@@ -407,6 +407,7 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	f.Add([]byte("fatal error: concurrent map writes\n\ngoroutine 5 [running]:\ninternal/runtime/maps.fatal({0x1, 0x2})\n\t/go/src/runtime/panic.go:1191 +0x18\nruntime.mapassign_faststr(0x1)\n\t/go/src/internal/runtime/maps/runtime_faststr.go:265 +0x1\nmain.count()\n\t/src/main.go:9 +0x2\n"))
 	f.Add([]byte("goroutine 1 [running labels:{\"a\": \"\\\"\"}]:\nmain.main()\n\t/x.go:1\ncreated by x in goroutine 2\n\t/y.go:3 +0x1\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := Parse(bytes.NewReader(b))
@@ -422,6 +423,19 @@ func FuzzParse(f *testing.F) {
 		for i := range d.Goroutines {
 			if w := d.Goroutines[i].WaitReason; !validWaitReason(w) {
 				t.Fatalf("wait reason %q not in the bounded set", w)
+			}
+		}
+		for _, c := range []*model.Crash{d.Crash, CompleteCrash(d, b)} {
+			if c == nil {
+				continue
+			}
+			switch c.Kind {
+			case CrashPanic, CrashFatal, CrashSignal, crashOther:
+			default:
+				t.Fatalf("crash kind %q", c.Kind)
+			}
+			if len(c.Message) > maxCrashMessage {
+				t.Fatalf("crash message of %d bytes", len(c.Message))
 			}
 		}
 	})

@@ -24,11 +24,11 @@ func StartFrame(g *model.Goroutine) model.Frame {
 		return model.Frame{}
 	}
 	outer := fs[len(fs)-1]
-	if model.IsUserFunc(outer.Func) {
+	if outer.IsUser() {
 		return outer
 	}
 	for i := len(fs) - 2; i >= 0; i-- {
-		if model.IsUserFunc(fs[i].Func) {
+		if fs[i].IsUser() {
 			return fs[i]
 		}
 	}
@@ -36,17 +36,17 @@ func StartFrame(g *model.Goroutine) model.Frame {
 }
 
 // TopFrames fills dst with the innermost user frames of frames (see
-// [IsUserFunc]). When there are none (a goroutine of the standard library,
-// such as an HTTP server connection), it uses the innermost frames below
-// the runtime, sync, time, syscall and internal packages; failing that,
-// the outermost frame. It returns how many it filled.
+// [model.Frame.IsUser]). When there are none (a goroutine of the standard
+// library, such as an HTTP server connection), it uses the innermost
+// frames outside the plumbing ([model.PlumbingCode]); failing that, the
+// outermost frame. It returns how many it filled.
 func TopFrames(frames []model.Frame, dst []model.Frame) int {
 	n := 0
 	for _, f := range frames {
 		if n == len(dst) {
 			return n
 		}
-		if model.IsUserFunc(f.Func) {
+		if f.IsUser() {
 			dst[n] = f
 			n++
 		}
@@ -58,7 +58,7 @@ func TopFrames(frames []model.Frame, dst []model.Frame) int {
 		if n == len(dst) {
 			return n
 		}
-		if !isPlumbing(f.Func) {
+		if model.CodeOf(f.Func) != model.PlumbingCode {
 			dst[n] = f
 			n++
 		}
@@ -72,17 +72,6 @@ func TopFrames(frames []model.Frame, dst []model.Frame) int {
 		}
 	}
 	return n
-}
-
-// isPlumbing reports whether fn is in a package a goroutine blocks
-// through rather than one that says what it does.
-func isPlumbing(fn string) bool {
-	for _, p := range [...]string{"runtime.", "internal/", "sync.", "time.", "syscall.", "io.", "bufio.", "os.", "runtime/"} {
-		if strings.HasPrefix(fn, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // LabelString renders pprof labels canonically: sorted, quoted key=value

@@ -151,8 +151,3 @@ func isRuntimeFunc(fn string) bool {
 	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "internal/runtime/") ||
 		strings.HasPrefix(fn, "runtime/internal/")
 }
-
-// IsUserFunc reports whether fn (a function name as printed in a stack,
-// e.g. "net/http.(*conn).serve") is outside the standard library. It is
-// model.IsUserFunc, kept here for callers of this package.
-func IsUserFunc(fn string) bool { return model.IsUserFunc(fn) }

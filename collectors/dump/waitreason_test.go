@@ -6,24 +6,6 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-func TestIsUserFunc(t *testing.T) {
-	for fn, want := range map[string]bool{
-		"main.main":                          true,
-		"github.com/x/y.(*T).M":              true,
-		"net/http.(*conn).serve":             false,
-		"runtime.gopark":                     false,
-		"internal/poll.runtime_pollWait":     false,
-		"sync.(*Mutex).Lock":                 false,
-		"example.com/internal/foo.Bar":       true,
-		"command-line-arguments.TestX":       true,
-		"golang.org/x/sync/errgroup.(*G).Go": true,
-	} {
-		if got := IsUserFunc(fn); got != want {
-			t.Errorf("IsUserFunc(%q) = %t, want %t", fn, got, want)
-		}
-	}
-}
-
 func TestInferWaitReason(t *testing.T) {
 	f := func(names ...string) []model.Frame {
 		var fs []model.Frame

@@ -110,7 +110,8 @@ type Options struct {
 // # Cost
 //
 // A goroutine dump with stacks (pprof debug=2) stops the world for its
-// whole walk: about 28 µs per goroutine, seconds at 100k goroutines. The
+// whole walk, which grows with the goroutine count (docs/goroutines.md
+// and docs/perf.md have the measured figures). The
 // collector therefore builds the table from the concurrent goroutine
 // profile (pprof debug=1, the runtime's goroutineProfileWithLabels),
 // whose stop-the-world part is a fixed, sub-millisecond step; the stacks
@@ -223,11 +224,7 @@ func (c *Collector) Collect(ctx context.Context, s *model.Snapshot) error {
 		err = c.refresh(ctx, now)
 	}
 	if c.table != nil {
-		s.Groups = c.table.Groups
-		s.GroupsTime = c.when
-		s.GroupsTruncated = c.table.Truncated
-		s.GroupsTotal = c.table.Total
-		s.Goroutines.ByWaitReason = c.table.ByWaitReason
+		c.table.Fill(s, c.when)
 		s.GroupsSource = c.stats.Source
 		s.GroupsCostSeconds = c.stats.LastCost.Seconds()
 		lc := c.leakCheck
@@ -425,8 +422,8 @@ func WriteDump(w io.Writer) error {
 
 // Dump takes a full goroutine dump (with IDs, wait reasons and minutes,
 // creation sites and labels where the runtime prints them) for evidence or
-// on request. It stops the world for the whole walk (about 28 µs per
-// goroutine), so it is rate limited to one per DumpInterval and returns
+// on request. It stops the world for the whole walk (docs/goroutines.md has
+// the cost per goroutine), so it is rate limited to one per DumpInterval and returns
 // ErrRateLimited in between.
 func (c *Collector) Dump(ctx context.Context) (*dump.Dump, error) {
 	c.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
 	"github.com/asyncmon/asyncmon/model"
@@ -121,6 +122,16 @@ type Grouper struct {
 // NewGrouper returns a Grouper with opts.
 func NewGrouper(opts GroupOptions) *Grouper {
 	return &Grouper{opts: opts.withDefaults()}
+}
+
+// Fill puts the table into s's group fields, taken at when: the one
+// filler of those fields, for the live collector and offline analysis.
+func (t *GroupTable) Fill(s *model.Snapshot, when time.Time) {
+	s.Groups = t.Groups
+	s.GroupsTime = when
+	s.GroupsTruncated = t.Truncated
+	s.GroupsTotal = t.Total
+	s.Goroutines.ByWaitReason = t.ByWaitReason
 }
 
 // GroupDump groups a parsed dump (tracebacks or profile records) with a

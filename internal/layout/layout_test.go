@@ -29,12 +29,13 @@ var rules = []struct {
 	{pkg: "collectors/goroutines", allow: []string{"model", "collectors/dump"}, stdlibOnly: true},
 	{pkg: "collectors/conns", allow: []string{"model"}, stdlibOnly: true},
 	{pkg: "findings", allow: []string{"model"}, stdlibOnly: true},
-	{pkg: "detectors", allow: []string{"model", "findings"}, stdlibOnly: true},
+	{pkg: "detectors", allow: []string{"model", "findings", "detectors/connleak"}, stdlibOnly: true},
+	{pkg: "detectors/connleak", allow: []string{"model", "findings"}, stdlibOnly: true},
 	{pkg: "agent/client", allow: []string{"model", "internal/registry"}, stdlibOnly: true},
 	{pkg: "internal/registry", allow: nil, stdlibOnly: true},
-	{pkg: "agent", allow: []string{"model", "agent/capture", "collectors/...", "detectors", "findings", "internal/..."}},
-	{pkg: "agent/capture", allow: []string{"model", "collectors/...", "detectors", "findings"}},
-	{pkg: "tui", allow: []string{"model", "agent/client", "internal/..."}},
+	{pkg: "agent", allow: []string{"model", "agent/capture", "collectors/...", "detectors/...", "findings", "internal/..."}},
+	{pkg: "agent/capture", allow: []string{"model", "collectors/...", "detectors/...", "findings"}},
+	{pkg: "tui/...", allow: []string{"model", "agent/client", "internal/...", "tui/..."}},
 	{pkg: "demo/...", allow: []string{"agent", "agent/client", "model", "collectors/...", "internal/..."}},
 }
 
