@@ -323,10 +323,12 @@ func (d *Leak) growing(g *model.GoroutineGroup, tr *trend, now time.Time, lc *mo
 		float64(tr.last-tr.tail) < d.cfg.TailShare*float64(net) {
 		return model.Finding{}, false
 	}
-	if g.WaitReason == model.WaitSleep && span < 3*d.cfg.MinSpan {
-		// Sleeping goroutines wake by themselves: a group of them that
-		// grows is most often a start-up ramp of pollers or clients.
-		// Only growth sustained over a much longer span counts.
+	if (g.WaitReason == model.WaitSleep || g.WaitReason == model.WaitIO) && span < 3*d.cfg.MinSpan {
+		// Sleeping goroutines wake by themselves, and goroutines in
+		// network reads wake when their peer writes or hangs up: a group
+		// of them that grows is most often a ramp of pollers, clients
+		// or keep-alive connections as load comes in. Only growth
+		// sustained over a much longer span counts.
 		return model.Finding{}, false
 	}
 	level := model.LevelWarning

@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"cmp"
 	"math"
 	"testing"
 	"time"
@@ -39,6 +40,7 @@ func TestLeakGrowth(t *testing.T) {
 		n         int
 		count     func(i int) int
 		wantLevel model.Level // "" means none
+		wait      string      // default chan send
 	}{
 		{name: "steady leak", n: 60, count: func(i int) int { return 10 + 2*i }, wantLevel: model.LevelWarning},
 		{name: "steady leak with jitter", n: 60, count: func(i int) int { return 10 + 2*i + (i%3)*3 }, wantLevel: model.LevelWarning},
@@ -48,13 +50,19 @@ func TestLeakGrowth(t *testing.T) {
 		{name: "burst that drains", n: 60, count: func(i int) int { return 10 + 100*int(math.Max(0, 10-math.Abs(float64(i-30)))) }},
 		{name: "ramp then plateau", n: 120, count: func(i int) int { return min(10+3*i, 100) }},
 		{name: "oscillating load", n: 120, count: func(i int) int { return 50 + int(40*math.Sin(float64(i)/5)) }},
+		// Keep-alive connections and sleeping pollers wake by
+		// themselves: 40s of growth is a ramp of load, 70s a trend.
+		{name: "connections ramping for 40s", n: 40, count: func(i int) int { return 10 + 2*i }, wait: model.WaitIO},
+		{name: "sleepers ramping for 40s", n: 40, count: func(i int) int { return 10 + 2*i }, wait: model.WaitSleep},
+		{name: "connections growing for 70s", n: 70, count: func(i int) int { return 10 + 2*i }, wait: model.WaitIO, wantLevel: model.LevelWarning},
 		{name: "slow growth below threshold", n: 60, count: func(i int) int { return 30 + i/4 }},
 	}
 	d := NewLeak(LeakConfig{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			wait := cmp.Or(tc.wait, model.WaitChanSend)
 			w := groupSeries(tc.n, time.Second, func(i int, s *model.Snapshot) {
-				s.Groups = []model.GoroutineGroup{leakGroup(tc.count(i), model.WaitChanSend, int64(i+1000))}
+				s.Groups = []model.GoroutineGroup{leakGroup(tc.count(i), wait, int64(i+1000))}
 			})
 			fs := d.Detect(w)
 			if tc.wantLevel == "" {
