@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
-	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/detectors/failures"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -213,7 +213,7 @@ func (a *Agent) saveCrashCapture() {
 		return
 	}
 	defer f.Close()
-	id := model.FindingID(detectors.CrashName, detectors.CrashSubject(c))
+	id := model.FindingID(failures.CrashName, failures.CrashSubject(c))
 	cp, err := a.detection.capture.SaveText("crash", id, f, maxCrashRead)
 	if err != nil {
 		a.log.Warn("crash report not captured", "err", err)
