@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,14 @@ const (
 	maxHistory = 86400
 	// shutdownTimeout is how long Close waits for HTTP requests in flight.
 	shutdownTimeout = 2 * time.Second
+
+	// Server timeouts. writeTimeout covers ordinary responses; the
+	// streaming ones set their own deadline per request.
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 16 << 10
 )
 
 // ErrClosed is returned by methods called after Close.
@@ -76,10 +85,46 @@ const (
 type Options struct {
 	// Serving the API.
 
-	// Addr is the TCP address the API listens on, e.g. "127.0.0.1:7071",
-	// ":0" for any free port on all interfaces, "127.0.0.1:0" for a free
-	// loopback port. Optional. Default DefaultAddr (loopback only).
+	// Addr is where the API listens: a TCP address such as
+	// "127.0.0.1:7071" ("127.0.0.1:0" for a free loopback port), or a
+	// Unix socket "unix:/path", created with mode 0600 (on Linux, each
+	// connection's peer must also be this process's user or root). A
+	// TCP address beyond loopback (":7071", "0.0.0.0:7071", a public
+	// IP) needs Token, TokenFile or TLS client certificates: without,
+	// Start fails with ErrTokenRequired. Optional. Default DefaultAddr
+	// (loopback only).
 	Addr string
+	// Token, when set, is required on every endpoint but /healthz as
+	// "Authorization: Bearer <Token>", compared in constant time. It is
+	// never logged. Optional. Default "": no token (then only loopback
+	// or a Unix socket may be bound).
+	Token string
+	// TokenFile names a file holding the token (surrounding white space
+	// trimmed), read once at Start; set Token or TokenFile, not both.
+	// Optional. Default "".
+	TokenFile string
+	// TLSConfig, when set, serves the whole API over TLS with this
+	// configuration (it needs Certificates or GetCertificate). Set its
+	// ClientAuth to tls.RequireAndVerifyClientCert and ClientCAs to
+	// admit only clients with a certificate: that counts as credentials
+	// for a bind beyond loopback, with or without a Token. Optional.
+	// Default nil: plain HTTP.
+	TLSConfig *tls.Config
+	// NoPprof switches off the profiling endpoints, /debug/pprof/* and
+	// /debug/fgprof: they reveal memory contents and cost CPU. Optional.
+	// Default false.
+	NoPprof bool
+	// NoTrace switches off /debug/pprof/trace, the execution trace,
+	// alone. Optional. Default false.
+	NoTrace bool
+	// NoCaptureEndpoints switches off /api/v1/captures and its downloads (the
+	// evidence files hold goroutine dumps and profiles). Captures are
+	// still taken unless NoCapture. Optional. Default false.
+	NoCaptureEndpoints bool
+	// MaxExpensive bounds the profile, trace, full dump and capture
+	// download requests served at once; past it the API answers 429
+	// with Retry-After. Optional. Default 2.
+	MaxExpensive int
 	// NoListen makes Start bind nothing; serve Handler from your own
 	// server instead. Optional. Default false.
 	NoListen bool
@@ -190,6 +235,7 @@ func (o *Options) validate() error {
 		{"Capture.Every", o.Capture.Every < 0},
 		{"Capture.CPUProfile", o.Capture.CPUProfile < 0},
 		{"Capture.TraceWindow", o.Capture.TraceWindow < 0},
+		{"MaxExpensive", o.MaxExpensive < 0},
 		{"Crash.Keep", o.Crash.Keep < 0},
 	} {
 		if f.neg {
@@ -240,14 +286,24 @@ type Agent struct {
 
 	ln  net.Listener
 	srv *http.Server
+	// token is the required bearer token, nil for none.
+	token []byte
+	// cnt counts the bounds hit and the requests denied.
+	cnt *counters
+	// guard bounds the expensive requests (api_guard.go).
+	guard *guard
+	// off is the endpoint families Options switched off.
+	off endpointsOff
 
 	// ctx is cancelled by Close: it ends the loop, collections in
 	// flight and open streams.
-	ctx       context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// colTimeout overrides collectorTimeout when positive (tests).
+	colTimeout atomic.Int64
+	closeOnce  sync.Once
+	closeErr   error
 
 	// reg is the local registry entry (see internal/registry), nil if none.
 	reg *registry.Registration
@@ -260,6 +316,22 @@ type collectorState struct {
 	errors  uint64
 	panics  uint64
 	skipped uint64
+	// running is set while the collector's goroutine runs; a collector
+	// still running from an earlier cycle (hung) is skipped.
+	running atomic.Bool
+	// hungSince is when the collector last timed out; loop only.
+	hungSince time.Time
+	// finished is closed when the collector's latest run returns; set
+	// by the loop before the run starts.
+	finished chan struct{}
+}
+
+// collectorResult is what a collector's run hands back to the loop.
+type collectorResult struct {
+	err   error
+	panic any
+	stack []byte
+	cost  time.Duration // CPU time on the collector's thread
 }
 
 // Start starts an agent: it binds the listener (unless NoListen), takes a
@@ -316,18 +388,37 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		hist = defaultHistory
 	}
 	a.history = ring.New[*model.Snapshot](min(max(int(hist/a.interval), 1), maxHistory))
+	a.cnt = newCounters()
 	a.stream = broker.New[*model.Snapshot](maxSubscribers)
+	a.guard = newGuard(opts.MaxExpensive, a.cnt)
+	a.off = endpointsOff{pprof: opts.NoPprof, trace: opts.NoTrace, captures: opts.NoCaptureEndpoints}
+	tok, err := loadToken(opts)
+	if err != nil {
+		a.cancel()
+		return nil, err
+	}
+	a.token = tok
+	if opts.TLSConfig != nil && len(opts.TLSConfig.Certificates) == 0 && opts.TLSConfig.GetCertificate == nil && opts.TLSConfig.GetConfigForClient == nil {
+		a.cancel()
+		return nil, errors.New("asyncmon: Options.TLSConfig has no certificate (set Certificates or GetCertificate)")
+	}
 
 	if !opts.NoListen {
 		addr := opts.Addr
 		if addr == "" {
 			addr = DefaultAddr
 		}
-		var lc net.ListenConfig
-		ln, err := lc.Listen(ctx, "tcp", addr)
+		ln, err := a.listen(ctx, addr, a.token != nil || clientCertAuth(opts.TLSConfig))
 		if err != nil {
 			a.cancel()
-			return nil, fmt.Errorf("asyncmon: listen on %s: %w", addr, err)
+			return nil, err
+		}
+		if opts.TLSConfig != nil {
+			cfg := opts.TLSConfig.Clone()
+			if len(cfg.NextProtos) == 0 {
+				cfg.NextProtos = []string{"http/1.1"}
+			}
+			ln = tls.NewListener(ln, cfg)
 		}
 		a.ln = ln
 	}
@@ -366,7 +457,7 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		a.closeAll()
 		return nil, fmt.Errorf("asyncmon: %w", err)
 	}
-	a.handler = a.routes()
+	a.handler = a.routes() // behind authorize: token and bounded bodies
 	if !opts.NoCrash {
 		a.initCrash(opts.Crash)
 		a.saveCrashCapture()
@@ -378,8 +469,15 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 	a.wg.Go(a.loop)
 	if a.ln != nil {
 		a.srv = &http.Server{
-			Handler:           a.handler,
-			ReadHeaderTimeout: 5 * time.Second,
+			Handler: a.handler,
+			// Every response has a write deadline; the streaming ones
+			// (profiles, traces, the event stream) extend theirs per
+			// request with http.ResponseController.
+			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    maxHeaderBytes,
 			ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 			// Requests live in the agent's context: Close cancels
 			// profiles and streams in flight instead of waiting them out.
@@ -390,8 +488,9 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 				a.log.Error("serve failed", "addr", a.ln.Addr().String(), "err", err)
 			}
 		})
-		a.log.Info("agent started", "addr", a.ln.Addr().String(), "interval", a.interval)
-		if reg, err := registry.Register(a.ln.Addr().String()); err != nil {
+		a.log.Info("agent started", "addr", a.Addr(), "interval", a.interval,
+			"token", a.token != nil, "tls", opts.TLSConfig != nil) // never the token itself
+		if reg, err := registry.Register(a.Addr()); err != nil {
 			a.log.Warn("local registration failed; asyncmon ls will not list this agent", "err", err)
 		} else {
 			a.reg = reg
@@ -409,10 +508,14 @@ func (a *Agent) addBuiltin(c model.Collector) {
 	}
 }
 
-// Addr returns the address the API listens on, or "" under NoListen.
+// Addr returns the address the API listens on, "unix:/path" for a Unix
+// socket, or "" under NoListen.
 func (a *Agent) Addr() string {
 	if a.ln == nil {
 		return ""
+	}
+	if u, ok := a.ln.Addr().(*net.UnixAddr); ok {
+		return unixPrefix + u.Name
 	}
 	return a.ln.Addr().String()
 }
@@ -460,7 +563,11 @@ func (a *Agent) loop() {
 			return
 		case <-t.C:
 			start := time.Now()
-			cost := cputime.Cost(func() { a.collect(a.ctx) })
+			var extra time.Duration
+			cost := cputime.Cost(func() { extra = a.collect(a.ctx) })
+			if cputime.PerThread {
+				cost += extra // the collectors ran on threads of their own
+			}
 			a.cycleCPU.Add(int64(cost))
 			t.Reset(a.nextWait(cost, time.Since(start)))
 			if a.stretched {
@@ -493,8 +600,9 @@ func (a *Agent) nextWait(cost, wall time.Duration) time.Duration {
 	return max(min(wait, maxStretch*a.interval)-wall, 0)
 }
 
-// collect takes one snapshot, stores it and publishes it.
-func (a *Agent) collect(ctx context.Context) {
+// collect takes one snapshot, stores it and publishes it. It returns the
+// CPU time the collectors used on their own threads.
+func (a *Agent) collect(ctx context.Context) (cost time.Duration) {
 	snap := &model.Snapshot{Time: time.Now(), BudgetStretched: a.stretched}
 	prev := a.Latest()
 	if prev != nil {
@@ -503,10 +611,24 @@ func (a *Agent) collect(ctx context.Context) {
 	cctx, cancel := context.WithTimeout(ctx, a.interval)
 	defer cancel()
 	snap.Collectors = make([]model.CollectorStatus, 0, len(a.cols))
+	var hung []string
 	for _, cs := range a.cols {
-		snap.Collectors = append(snap.Collectors, a.runCollector(cctx, cs, snap))
+		st, c := a.runCollector(cctx, cs, snap)
+		snap.Collectors = append(snap.Collectors, st)
+		cost += c
+		if cs.running.Load() {
+			hung = append(hung, st.Name)
+		}
+	}
+	if snap.GroupsTruncated {
+		a.cnt.hit(LimitGroups)
+	}
+	if snap.Connections.Truncated {
+		a.cnt.hit(LimitConns)
 	}
 	a.detect(snap)
+	snap.Agent = a.status()
+	snap.Agent.HungCollectors = hung
 	a.mu.Lock()
 	a.seq++
 	snap.Seq = a.seq
@@ -514,34 +636,120 @@ func (a *Agent) collect(ctx context.Context) {
 	a.mu.Unlock()
 	a.collections.Add(1)
 	a.stream.Publish(snap)
+	return cost
 }
 
-// runCollector runs one collector, recovering a panic into its status.
-func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *model.Snapshot) (st model.CollectorStatus) {
-	st.Name = cs.c.Name()
-	start := time.Now()
-	defer func() {
-		st.DurationSeconds = time.Since(start).Seconds()
-		if r := recover(); r != nil {
-			cs.panics++
-			cs.errors++
-			st.Err = fmt.Sprintf("panic: %v", r)
-			a.log.Error("collector panicked", "collector", st.Name, "panic", r, "stack", string(debug.Stack()))
+// status returns the agent's own health counts.
+func (a *Agent) status() model.AgentStatus {
+	st := a.cnt.status()
+	add := func(limit string, n uint64) {
+		if n == 0 {
+			return
 		}
-		st.ErrorsTotal, st.PanicsTotal, st.SkippedTotal = cs.errors, cs.panics, cs.skipped
-	}()
-	if err := cs.c.Collect(ctx, snap); err != nil {
-		cs.errors++
-		st.Err = err.Error()
-		a.log.Debug("collector failed", "collector", st.Name, "err", err)
+		if st.LimitsHit == nil {
+			st.LimitsHit = map[string]uint64{}
+		}
+		st.LimitsHit[limit] = n
 	}
-	// The goroutine collector refreshes its table only when its own CPU
-	// budget allows; a table older than this collection was reused.
-	if cs.c == model.Collector(a.goroutines) && !snap.GroupsTime.IsZero() && snap.GroupsTime.Before(snap.Time) {
-		st.Skipped = true
-		cs.skipped++
+	add(LimitStreamClients, a.stream.Refused())
+	add(LimitStreamDropped, a.stream.Dropped())
+	if a.detection != nil {
+		add(LimitFindings, a.detection.engine.Dropped())
+		if a.detection.capture != nil {
+			cs := a.detection.capture.Stats()
+			add(LimitCaptureRate, cs.RateLimited)
+			add(LimitCaptureQueue, cs.QueueFull)
+			add(LimitCaptureFailed, cs.Failed)
+			add(LimitCaptureEvicted, cs.Evicted)
+		}
 	}
 	return st
+}
+
+// collectorTimeout is how long a collection waits for one collector
+// before abandoning it: collectors should honour their context, which
+// ends after an interval, but one blocked in a call that ignores it (a
+// sql.DB.Stats behind a held lock, a stuck file system) must not stall
+// collection. The floor leaves room for a slow goroutine table refresh
+// on a loaded machine.
+func (a *Agent) collectorTimeout() time.Duration {
+	if d := time.Duration(a.colTimeout.Load()); d > 0 {
+		return d
+	}
+	return max(minCollectorTimeout, 5*a.interval)
+}
+
+// minCollectorTimeout is collectorTimeout's floor: a goroutine profile of
+// 100k goroutines under the race detector on a loaded machine takes
+// several seconds, and a collector abandoned while merely slow loses
+// its run.
+const minCollectorTimeout = 30 * time.Second
+
+// runCollector runs one collector on a goroutine of its own, recovering a
+// panic into its status. The collector writes a copy of snap, copied back
+// when it returns in time; one that does not is abandoned with its copy
+// (so it never races with the published snapshot), counted, and skipped
+// until it returns.
+func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *model.Snapshot) (st model.CollectorStatus, cost time.Duration) {
+	st.Name = cs.c.Name()
+	defer func() { st.ErrorsTotal, st.PanicsTotal, st.SkippedTotal = cs.errors, cs.panics, cs.skipped }()
+	if cs.running.Load() {
+		st.Skipped = true
+		cs.skipped++
+		st.Err = fmt.Sprintf("hung: has not returned for %s; skipped until it does", time.Since(cs.hungSince).Round(time.Second))
+		return st, 0
+	}
+	start := time.Now()
+	scratch := *snap
+	done := make(chan collectorResult, 1)
+	finished := make(chan struct{})
+	cs.finished = finished
+	cs.running.Store(true)
+	go func() { // inherits the agent's pprof label from the loop (or Start)
+		var r collectorResult
+		defer func() {
+			if p := recover(); p != nil {
+				r.panic, r.stack = p, debug.Stack()
+			}
+			cs.running.Store(false)
+			done <- r
+			close(finished)
+		}()
+		r.cost = cputime.Cost(func() { r.err = cs.c.Collect(ctx, &scratch) })
+	}()
+	t := time.NewTimer(a.collectorTimeout())
+	defer t.Stop()
+	select {
+	case r := <-done:
+		st.DurationSeconds = time.Since(start).Seconds()
+		*snap = scratch
+		switch {
+		case r.panic != nil:
+			cs.panics++
+			cs.errors++
+			st.Err = fmt.Sprintf("panic: %v", r.panic)
+			a.log.Error("collector panicked", "collector", st.Name, "panic", r.panic, "stack", string(r.stack))
+		case r.err != nil:
+			cs.errors++
+			st.Err = r.err.Error()
+			a.log.Debug("collector failed", "collector", st.Name, "err", r.err)
+		}
+		// The goroutine collector refreshes its table only when its own
+		// CPU budget allows; a table older than this collection was reused.
+		if cs.c == model.Collector(a.goroutines) && !snap.GroupsTime.IsZero() && snap.GroupsTime.Before(snap.Time) {
+			st.Skipped = true
+			cs.skipped++
+		}
+		return st, r.cost
+	case <-t.C:
+		st.DurationSeconds = time.Since(start).Seconds()
+		cs.errors++
+		cs.hungSince = start
+		a.cnt.hit(LimitCollectorTimeout)
+		st.Err = fmt.Sprintf("timed out after %s (it ignores its context); skipped until it returns", a.collectorTimeout())
+		a.log.Error("collector timed out", "collector", st.Name, "timeout", a.collectorTimeout())
+		return st, 0
+	}
 }
 
 // Close logs what did not drain (see [Agent.Undrained]), stops
@@ -565,6 +773,7 @@ func (a *Agent) Close() error {
 			cancel()
 		}
 		a.wg.Wait()
+		a.joinHung()
 		errs = append(errs, a.closeAll())
 		a.closeErr = errors.Join(errs...)
 		a.log.Info("agent closed")
@@ -581,4 +790,24 @@ func (a *Agent) closeAll() error {
 		errs = append(errs, a.ln.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// joinHung waits, up to shutdownTimeout in all, for the collectors
+// abandoned as hung; the loop has ended, so no other run is in flight.
+// A collector still blocked after that is left behind, logged: nothing
+// can stop a call that ignores its context.
+func (a *Agent) joinHung() {
+	t := time.NewTimer(shutdownTimeout)
+	defer t.Stop()
+	for _, cs := range a.cols {
+		if cs.finished == nil {
+			continue
+		}
+		select {
+		case <-cs.finished:
+		case <-t.C:
+			a.log.Error("a hung collector did not return; closing without it", "collector", cs.c.Name())
+			return
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/asyncmon/asyncmon/model"
@@ -15,30 +16,57 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes builds the API mux. Every endpoint is GET-only; the catch-all
-// answers unknown paths with a JSON 404.
+// route is one endpoint of the API: a ServeMux pattern and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// endpoints lists the API's endpoints, without those Options switched
+// off. routes mounts exactly these, so the access tests that walk this
+// list cover every endpoint there is.
+func (a *Agent) endpoints() []route {
+	hf := func(pattern string, h http.HandlerFunc) route { return route{pattern, h} }
+	rs := []route{
+		{"GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
+			ErrorHandling: promhttp.ContinueOnError,
+		})},
+		hf("GET /healthz", a.handleHealthz),
+		hf("GET /api/v1/snapshot", a.handleSnapshot),
+		hf("GET /api/v1/history", a.handleHistory),
+		hf("GET /api/v1/stream", a.handleStream),
+		hf("GET /api/v1/goroutines", a.handleGoroutines),
+		hf("GET /api/v1/findings", a.handleFindings),
+		hf("GET /api/v1/connections", a.handleConnections),
+	}
+	if !a.off.captures {
+		rs = append(rs,
+			hf("GET /api/v1/captures", a.handleCaptures),
+			hf("GET /api/v1/captures/{id}", a.handleCapture))
+	}
+	if !a.off.pprof {
+		rs = append(rs,
+			hf("GET /debug/pprof/", a.handlePprof),
+			hf("GET /debug/pprof/cmdline", pprof.Cmdline),
+			hf("GET /debug/pprof/profile", a.handleProfile),
+			hf("GET /debug/pprof/symbol", pprof.Symbol),
+			hf("POST /debug/pprof/symbol", pprof.Symbol),
+			hf("GET /debug/fgprof", a.handleFgprof))
+		if !a.off.trace {
+			rs = append(rs, hf("GET /debug/pprof/trace", a.handleTrace))
+		}
+	}
+	return rs
+}
+
+// routes builds the API: the endpoints behind the access checks. Every
+// endpoint is GET-only (but pprof's symbol lookup); the catch-all answers
+// unknown paths with a JSON 404.
 func (a *Agent) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
-		ErrorHandling: promhttp.ContinueOnError,
-	}))
-	mux.HandleFunc("GET /healthz", a.handleHealthz)
-	mux.HandleFunc("GET /api/v1/snapshot", a.handleSnapshot)
-	mux.HandleFunc("GET /api/v1/history", a.handleHistory)
-	mux.HandleFunc("GET /api/v1/stream", a.handleStream)
-	mux.HandleFunc("GET /api/v1/goroutines", a.handleGoroutines)
-	mux.HandleFunc("GET /api/v1/findings", a.handleFindings)
-	mux.HandleFunc("GET /api/v1/captures", a.handleCaptures)
-	mux.HandleFunc("GET /api/v1/captures/{id}", a.handleCapture)
-	mux.HandleFunc("GET /api/v1/connections", a.handleConnections)
-
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("GET /debug/fgprof", a.handleFgprof)
+	for _, r := range a.endpoints() {
+		mux.Handle(r.pattern, r.handler)
+	}
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -46,16 +74,30 @@ func (a *Agent) routes() http.Handler {
 			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: the API is read-only (GET)", r.Method))
 			return
 		}
+		if msg := a.off.why(r.URL.Path); msg != "" {
+			writeError(w, http.StatusNotFound, msg)
+			return
+		}
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	return a.authorize(mux)
 }
 
-// maxProfileSeconds bounds the duration of a wall-clock profile.
-const maxProfileSeconds = 300
+// why says which option switched off the endpoint at path, "" if none.
+func (o endpointsOff) why(path string) string {
+	switch {
+	case o.captures && strings.HasPrefix(path, "/api/v1/captures"):
+		return "the captures endpoints are switched off in this agent (Options.NoCaptureEndpoints)"
+	case o.pprof && (strings.HasPrefix(path, "/debug/pprof/") || path == "/debug/fgprof"):
+		return "the profiling endpoints are switched off in this agent (Options.NoPprof)"
+	case o.trace && path == "/debug/pprof/trace":
+		return "the execution trace endpoint is switched off in this agent (Options.NoTrace)"
+	}
+	return ""
+}
 
 // handleFgprof serves a wall-clock (on- and off-CPU) profile for
-// ?seconds=N (default 30, at most 300), in ?format=pprof (default) or
+// ?seconds=N (default 30, at most maxProfileSeconds), in ?format=pprof (default) or
 // folded. Unlike fgprof's own handler it stops when the client goes away
 // or the agent closes, so an abandoned request does not keep sampling.
 func (a *Agent) handleFgprof(w http.ResponseWriter, r *http.Request) {
@@ -64,14 +106,10 @@ func (a *Agent) handleFgprof(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	secs := 30
-	if v := q.Get("seconds"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxProfileSeconds {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("seconds: want 1 to %d, got %q", maxProfileSeconds, v))
-			return
-		}
-		secs = n
+	d, err := parseSeconds(r, 30, false)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	format := fgprof.FormatPprof
 	switch v := q.Get("format"); v {
@@ -82,16 +120,15 @@ func (a *Agent) handleFgprof(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("format: want pprof or folded, got %q", v))
 		return
 	}
+	if !a.guard.acquire(w) {
+		return
+	}
+	defer a.guard.release()
+	extendDeadline(w, d)
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="fgprof"`)
 	stop := fgprof.Start(w, format)
-	t := time.NewTimer(time.Duration(secs) * time.Second)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-r.Context().Done():
-	case <-a.ctx.Done():
-	}
+	a.wait(r, d)
 	if err := stop(); err != nil {
 		a.log.Debug("fgprof failed", "err", err)
 	}
@@ -111,7 +148,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
-	_ = enc.Encode(v) // the client went away; nothing to tell
+	enc.SetEscapeHTML(false) // a JSON API: "<token>" reads as it is
+	_ = enc.Encode(v)        // the client went away; nothing to tell
 }
 
 func (a *Agent) handleHealthz(w http.ResponseWriter, r *http.Request) {

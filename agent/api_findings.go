@@ -79,6 +79,10 @@ func (a *Agent) handleCapture(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "evidence capture is disabled")
 		return
 	}
+	if !a.guard.acquire(w) {
+		return
+	}
+	defer a.guard.release()
 	cp, f, err := a.detection.capture.Open(id)
 	if errors.Is(err, os.ErrNotExist) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no capture %q", id))
@@ -96,5 +100,6 @@ func (a *Agent) handleCapture(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", capture.FileName(cp)))
 	w.Header().Set("Content-Length", strconv.FormatInt(cp.Bytes, 10))
-	_, _ = io.Copy(w, f) // the client went away; nothing to tell
+	extendDeadline(w, writeTimeout) // a capture is up to MaxBytes long
+	_, _ = io.Copy(w, f)            // the client went away; nothing to tell
 }

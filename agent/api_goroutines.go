@@ -78,22 +78,42 @@ func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Every parameter is valid before any work: a full dump stops the
+	// world and spends the rate limit's allowance.
+	switch by {
+	case goroutines.SortCount, goroutines.SortDelta, goroutines.SortWait, goroutines.SortSite:
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("sort: want count, delta, wait or site, got %q", by))
+		return
+	}
+
 	t := model.GoroutineTable{Groups: []model.GoroutineGroup{}}
 	if full {
 		if a.goroutines == nil {
 			writeError(w, http.StatusNotFound, "no goroutine collector in this agent")
 			return
 		}
+		if !a.guard.acquire(w) {
+			return
+		}
+		defer a.guard.release()
+		if !a.dumpAllowed(w, r) {
+			return
+		}
 		when := time.Now()
 		d, err := a.goroutines.Dump(r.Context())
 		switch {
 		case errors.Is(err, goroutines.ErrRateLimited):
-			writeError(w, http.StatusTooManyRequests, "a full goroutine dump stops the world; one a minute at most: "+err.Error())
+			a.cnt.hit(LimitDumpRate)
+			tooMany(w, dumpPerClient, "a full goroutine dump stops the world; one a minute at most")
 			return
+		case d == nil && r.Context().Err() != nil:
+			return // the client left; nobody reads an answer
 		case d == nil:
 			writeError(w, http.StatusInternalServerError, fmt.Sprintf("goroutine dump: %v", err))
 			return
 		}
+		a.cnt.dumps.Add(1)
 		gt := goroutines.GroupDump(d, goroutines.GroupOptions{MaxGroups: 1000})
 		t.Time, t.Goroutines, t.GroupsTotal, t.Truncated, t.ByWaitReason = when, gt.Goroutines, gt.Total, gt.Truncated, gt.ByWaitReason
 		for _, g := range gt.Groups {

@@ -42,6 +42,8 @@ type evidence interface {
 	SaveText(kind, finding string, r io.Reader, max int64) (model.Capture, error)
 	List() []model.Capture
 	Open(id string) (model.Capture, *os.File, error)
+	// Stats counts the bounds capture hit, for the agent's own health.
+	Stats() capture.Stats
 }
 
 // captureSink is the findings engine as evidence capture sees it: a level

@@ -11,7 +11,11 @@ import (
 // registerMetrics registers the agent's Prometheus metrics (package
 // agent/internal/metrics) on reg, read from a.
 func registerMetrics(reg *prometheus.Registry, a *Agent) error {
-	return metrics.Register(reg, metricsSource{a}, ownLabels(), waitReasons())
+	return metrics.Register(reg, metricsSource{a}, ownLabels(), metrics.Names{
+		WaitReasons: waitReasons(),
+		Limits:      LimitNames(),
+		Denied:      deniedNames(),
+	})
 }
 
 // topGroupSeries is the bound on the per-group goroutine series.

@@ -27,10 +27,14 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	ch := a.stream.Subscribe()
 	if ch == nil {
+		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("too many stream clients (limit %d)", maxSubscribers))
 		return
 	}
 	defer a.stream.Unsubscribe(ch)
+	// The stream outlives the server's ReadTimeout, whose expiry would
+	// cancel the request; each write below has its own deadline.
+	_ = rc.SetReadDeadline(time.Time{})
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -50,10 +54,12 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush()
 	}
+	var last uint64 // the newest sequence number sent
 	if s := a.Latest(); s != nil {
 		if send(s) != nil {
 			return
 		}
+		last = s.Seq
 	}
 	for {
 		select {
@@ -62,9 +68,14 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 		case <-a.ctx.Done():
 			return
 		case s := <-ch:
+			// Published between subscribe and Latest: already sent.
+			if s.Seq <= last {
+				continue
+			}
 			if send(s) != nil {
 				return
 			}
+			last = s.Seq
 		}
 	}
 }

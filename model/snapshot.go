@@ -70,6 +70,31 @@ type Snapshot struct {
 	// Collectors reports the cost and the health of every collector in
 	// this collection.
 	Collectors []CollectorStatus `json:"collectors"`
+
+	// Agent is the agent's own health: the bounds it hit to keep its
+	// memory, disk and CPU bounded, and the API requests it refused.
+	Agent AgentStatus `json:"agent"`
+}
+
+// AgentStatus is the agent's own health. Every count is cumulative since
+// the agent started; hitting a bound is normal under load and costs only
+// what the bound says (a refused request, a dropped event), never a crash.
+type AgentStatus struct {
+	// LimitsHit counts, per bound, how often the agent hit it: a stream
+	// client refused, a slow stream reader's stale snapshot dropped, an
+	// expensive request refused with 429, a capture not taken or
+	// deleted, a table cut to its bound, a collector abandoned after its
+	// timeout. The agent documents the keys (agent.LimitNames).
+	LimitsHit map[string]uint64 `json:"limits_hit,omitempty"`
+	// Denied counts API requests refused for their credentials, per
+	// reason (no token, wrong token, peer user).
+	Denied map[string]uint64 `json:"denied,omitempty"`
+	// StopTheWorldDumps counts the full goroutine dumps the API took on
+	// request (each stops the world for its walk).
+	StopTheWorldDumps uint64 `json:"stop_the_world_dumps,omitempty"`
+	// HungCollectors names the collectors that did not return within
+	// their timeout; they are skipped until they return.
+	HungCollectors []string `json:"hung_collectors,omitempty"`
 }
 
 // Process describes the process as a whole.

@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
@@ -115,8 +116,10 @@ type Capturer struct {
 	tempDir bool
 	log     *slog.Logger
 	sink    Findings
-	jobs    chan captureJob
-	flight  *trace.FlightRecorder
+	// The bounds hit since New, for Stats.
+	rateLimited, queueFull, failed, evicted atomic.Uint64
+	jobs                                    chan captureJob
+	flight                                  *trace.FlightRecorder
 
 	mu    sync.Mutex // guards the fields below
 	index []captureFile
@@ -241,6 +244,7 @@ func (c *Capturer) allow(detector string, now time.Time) bool {
 // at firing time) and queues the slow part for Run.
 func (c *Capturer) OnFiring(f model.Finding) {
 	if !c.allow(f.Detector, time.Now()) {
+		c.rateLimited.Add(1)
 		c.sink.Annotate(f.ID, model.Evidence{Notes: []string{
 			fmt.Sprintf("no evidence captured: capture is rate limited to %d at once, then one per %s, per detector", defaultCaptureBurst, c.opts.Every)}})
 		return
@@ -279,6 +283,7 @@ func (c *Capturer) OnFiring(f model.Finding) {
 	select {
 	case c.jobs <- captureJob{finding: f}:
 	default:
+		c.queueFull.Add(1)
 		c.log.Warn("capture queue full", "finding", f.ID)
 	}
 }
@@ -385,6 +390,36 @@ func (c *Capturer) SaveText(kind, finding string, r io.Reader, max int64) (model
 // save writes one capture atomically (a temporary file renamed into
 // place), adds it to the index and enforces the bounds.
 func (c *Capturer) save(kind, format, finding string, write func(io.Writer) error) (model.Capture, error) {
+	cp, err := c.write(kind, format, finding, write)
+	if err != nil {
+		c.failed.Add(1)
+	}
+	return cp, err
+}
+
+// Stats counts the bounds a Capturer hit since New.
+type Stats struct {
+	// RateLimited counts findings whose evidence was not captured
+	// because their detector's rate limit was spent.
+	RateLimited uint64
+	// QueueFull counts slow capture sets (profiles) dropped because the
+	// queue was full.
+	QueueFull uint64
+	// Failed counts captures that could not be written (directory
+	// unwritable or full).
+	Failed uint64
+	// Evicted counts old captures deleted to stay within MaxFiles and
+	// MaxBytes.
+	Evicted uint64
+}
+
+// Stats returns the bounds hit so far.
+func (c *Capturer) Stats() Stats {
+	return Stats{RateLimited: c.rateLimited.Load(), QueueFull: c.queueFull.Load(), Failed: c.failed.Load(), Evicted: c.evicted.Load()}
+}
+
+// write is save without the failure count.
+func (c *Capturer) write(kind, format, finding string, write func(io.Writer) error) (model.Capture, error) {
 	now := time.Now().UTC()
 	c.mu.Lock()
 	c.seq++
@@ -434,6 +469,7 @@ func (c *Capturer) enforceLocked() {
 		}
 		total -= old.Bytes
 		c.index = c.index[1:]
+		c.evicted.Add(1)
 	}
 }
 

@@ -143,3 +143,22 @@ func TestCaptureIndexSurvivesRestart(t *testing.T) {
 		t.Fatalf("a file asyncmon did not write was touched: %v", err)
 	}
 }
+
+// TestUnwritableCaptureDirIsCounted: a capture directory that cannot be
+// created (its parent is a file, so even root cannot) fails each capture
+// cleanly, counted in Stats.
+func TestUnwritableCaptureDirIsCounted(t *testing.T) {
+	parent := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(parent, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestCapturer(t, Options{Dir: filepath.Join(parent, "captures")})
+	for range 3 {
+		if _, err := c.save("goroutine", "text", "f", writeN(10)); err == nil {
+			t.Fatal("capture into an impossible directory succeeded")
+		}
+	}
+	if n := c.Stats().Failed; n != 3 {
+		t.Errorf("failed captures counted %d, want 3", n)
+	}
+}

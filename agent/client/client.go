@@ -7,10 +7,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -28,14 +30,69 @@ const maxEvent = 64 << 20
 // Client talks to one agent. Its methods are safe for concurrent use.
 type Client struct {
 	base string
-	hc   *http.Client
+	// display is what BaseURL returns: base, or "unix:/path".
+	display string
+	hc      *http.Client
+	// token is sent as "Authorization: Bearer <token>"; never printed.
+	token string
+	tls   *tls.Config
 }
 
-// New returns a client of the agent at addr: "host:port", or a base URL
-// such as "http://host:port" or "http://host/prefix".
-func New(addr string) (*Client, error) {
+// Option configures a Client in New.
+type Option interface{ apply(*Client) }
+
+type optionFunc func(*Client)
+
+func (f optionFunc) apply(c *Client) { f(c) }
+
+// WithToken sends token as "Authorization: Bearer <token>" with every
+// request, for an agent started with Options.Token. The client never
+// prints it, not even in errors.
+func WithToken(token string) Option {
+	return optionFunc(func(c *Client) { c.token = token })
+}
+
+// WithTLSConfig uses cfg for https:// addresses: the CA to trust
+// (RootCAs) and the client certificate (Certificates) for an agent that
+// asks for one.
+func WithTLSConfig(cfg *tls.Config) Option {
+	return optionFunc(func(c *Client) { c.tls = cfg })
+}
+
+// ErrTokenRequired is wrapped by the *APIError of a 401 answer to a
+// client without a token; ErrTokenRejected by that of a 401 answer to a
+// client whose token the agent refused.
+var (
+	ErrTokenRequired = errors.New("the agent wants a token")
+	ErrTokenRejected = errors.New("the agent refused the token")
+)
+
+// New returns a client of the agent at addr: "host:port", a base URL
+// such as "http://host:port", "https://host:port" or
+// "http://host/prefix", or a Unix socket "unix:/path".
+func New(addr string, opts ...Option) (*Client, error) {
 	if addr == "" {
 		return nil, errors.New("client: empty agent address")
+	}
+	c := &Client{}
+	for _, o := range opts {
+		o.apply(c)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if c.tls != nil {
+		tr.TLSClientConfig = c.tls.Clone()
+	}
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if path == "" {
+			return nil, fmt.Errorf("client: agent address %q: empty socket path", addr)
+		}
+		tr.Proxy = nil
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		}
+		c.base, c.display, c.hc = "http://localhost", addr, &http.Client{Transport: tr}
+		return c, nil
 	}
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
@@ -50,20 +107,38 @@ func New(addr string) (*Client, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("client: agent address %q has no host", addr)
 	}
-	return &Client{base: strings.TrimRight(u.String(), "/"), hc: &http.Client{}}, nil
+	c.base = strings.TrimRight(u.String(), "/")
+	c.display, c.hc = c.base, &http.Client{Transport: tr}
+	return c, nil
 }
 
-// BaseURL returns the agent's base URL.
-func (c *Client) BaseURL() string { return c.base }
+// BaseURL returns the agent's base URL, or "unix:/path" for a Unix
+// socket.
+func (c *Client) BaseURL() string { return c.display }
 
 // APIError is an error response from the agent.
 type APIError struct {
 	StatusCode int
 	Message    string
+	// sentToken says whether the request carried a token, which tells a
+	// missing token from a refused one on 401.
+	sentToken bool
 }
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("agent: %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Message)
+}
+
+// Unwrap returns ErrTokenRequired or ErrTokenRejected for a 401, nil
+// otherwise.
+func (e *APIError) Unwrap() error {
+	if e.StatusCode != http.StatusUnauthorized {
+		return nil
+	}
+	if e.sentToken {
+		return ErrTokenRejected
+	}
+	return ErrTokenRequired
 }
 
 // Get fetches path (with its query) and decodes the JSON answer into v.
@@ -103,18 +178,21 @@ func (c *Client) do(ctx context.Context, path, accept string) (*http.Response, e
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		return nil, readAPIError(resp)
+		return nil, readAPIError(resp, c.token != "")
 	}
 	return resp, nil
 }
 
-func readAPIError(resp *http.Response) error {
+func readAPIError(resp *http.Response, sentToken bool) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var e struct {
 		Error string `json:"error"`
@@ -123,7 +201,7 @@ func readAPIError(resp *http.Response) error {
 	if json.Unmarshal(body, &e) == nil && e.Error != "" {
 		msg = e.Error
 	}
-	return &APIError{StatusCode: resp.StatusCode, Message: msg}
+	return &APIError{StatusCode: resp.StatusCode, Message: msg, sentToken: sentToken}
 }
 
 // Health checks /healthz.

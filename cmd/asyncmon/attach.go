@@ -24,11 +24,12 @@ const probeTimeout = 3 * time.Second
 
 func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("attach", "[flags] [ADDR|PID]",
-		"Opens the live terminal UI on an asyncmon agent: ADDR (host:port or URL), the PID of a\n"+
+		"Opens the live terminal UI on an asyncmon agent: ADDR (host:port, unix:/path or URL), the PID of a\n"+
 			"local process with an agent, or, with no argument, the only local agent.\n"+
 			"A target that serves only net/http/pprof shows what pprof can feed.", stderr)
 	record := fs.String("record", "", "also stream everything shown to `FILE` (gzipped if it ends in .gz), for 'asyncmon replay'")
 	logFile := fs.String("log", "", "write asyncmon's own logs to `FILE`; by default they are dropped, never printed over the UI")
+	creds := addCredFlags(fs)
 	pos, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
@@ -40,11 +41,15 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !onTerminal(stdout) {
 		return errNoTerminal
 	}
+	opts, err := creds.options()
+	if err != nil {
+		return err
+	}
 	addr, err := resolveTarget(ctx, target, chooseAgent)
 	if err != nil {
 		return err
 	}
-	c, err := client.New(addr)
+	c, err := client.New(addr, opts...)
 	if err != nil {
 		return usageError{err}
 	}

@@ -37,8 +37,9 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"Saves a profile or trace from the agent (or any Go process serving net/http/pprof)\n"+
 			"at ADDR or of process PID (default: the only local agent, else "+agent.DefaultAddr+"). The file is written only once complete.", stderr)
 	kind := fs.String("kind", "cpu", "what to capture: "+strings.Join(kinds, ", "))
-	seconds := fs.Int("seconds", 10, "duration for cpu, wall, trace, and the delta window of block and mutex")
+	seconds := fs.Int("seconds", 10, "duration for cpu, wall, trace, and the delta window of block and mutex (an asyncmon agent allows 1 to 60)")
 	out := fs.String("o", "", "output `FILE` (- for standard output)")
+	creds := addCredFlags(fs)
 	pos, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
@@ -61,7 +62,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if timed {
 		path += "?seconds=" + strconv.Itoa(*seconds)
 	}
-	c, err := clientFor(ctx, pos)
+	c, err := clientFor(ctx, pos, creds)
 	if err != nil {
 		return err
 	}

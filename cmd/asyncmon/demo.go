@@ -20,7 +20,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"Runs a small HTTP service with the asyncmon agent embedded and a load generator,\n"+
 			"optionally with injected faults. Serves until interrupted.", stderr)
 	addr := fs.String("addr", demo.DefaultAddr, "the demo service's listen address, as `HOST:PORT`")
-	agentAddr := fs.String("agent-addr", agent.DefaultAddr, "the agent API's listen address, as `HOST:PORT`")
+	agentAddr := fs.String("agent-addr", agent.DefaultAddr, "the agent API's listen address, `HOST:PORT` or unix:PATH; beyond loopback it needs a token")
+	tokenFile := fs.String("token-file", "", "require the token in `FILE` on the agent's API (default: the "+tokenEnv+" environment variable, if set)")
 	scenario := fs.String("scenario", "healthy", "faults to inject: "+strings.Join(demo.ScenarioNames(), ", ")+" (comma-separated for several)")
 	noTUI := fs.Bool("no-tui", false, "do not open the terminal UI; log a summary every 10s instead")
 	_, err := parseFlags(fs, args, 0)
@@ -28,6 +29,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if _, err := demo.ParseScenario(*scenario); err != nil {
+		return usageError{err}
+	}
+	token, err := readToken(*tokenFile)
+	if err != nil {
 		return usageError{err}
 	}
 
@@ -40,15 +45,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer closeLog()
 	}
-	d, err := demo.Start(ctx, demo.Options{Addr: *addr, AgentAddr: *agentAddr, Scenario: *scenario, Logger: log})
+	d, err := demo.Start(ctx, demo.Options{Addr: *addr, AgentAddr: *agentAddr, Scenario: *scenario, Logger: log,
+		Agent: agent.Options{Token: token}})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	if useTUI {
-		return attachDemo(ctx, d.Agent().Addr(), *scenario, log)
+		return attachDemo(ctx, d.Agent().Addr(), token, *scenario, log)
 	}
-	fmt.Fprintf(stdout, "asyncmon demo: service on http://%s, agent on http://%s (scenario %s)\n", d.Addr(), d.Agent().Addr(), *scenario)
+	auth := ""
+	if token != "" {
+		auth = ", token required"
+	}
+	fmt.Fprintf(stdout, "asyncmon demo: service on http://%s, agent on %s (scenario %s%s)\n", d.Addr(), d.Agent().Addr(), *scenario, auth)
 	fmt.Fprintf(stdout, "  try: asyncmon snapshot %s\n", d.Agent().Addr())
 	d.LogSummaries(ctx, log, summaryEvery)
 	return nil

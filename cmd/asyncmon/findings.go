@@ -23,13 +23,14 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			"where, since when and what to do, with the evidence captured.\n"+
 			"Exit status 0 with nothing firing, 3 when a warning or critical finding is firing.", stderr)
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
+	creds := addCredFlags(fs)
 	state := fs.String("state", "", "only findings in `STATE`: firing, pending, resolved or active")
 	detector := fs.String("detector", "", "only findings of detector `NAME`")
 	pos, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
 	}
-	c, err := clientFor(ctx, pos)
+	c, err := clientFor(ctx, pos, creds)
 	if err != nil {
 		return err
 	}

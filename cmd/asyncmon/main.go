@@ -76,6 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, errFiring):
 			return 3
+		case credentialHint(err) != "":
+			fmt.Fprintf(stderr, "asyncmon %s: %s\n", c.name, credentialHint(err))
+			return 1
 		case errors.As(err, &ue):
 			fmt.Fprintf(stderr, "asyncmon %s: %v\nRun 'asyncmon %s -h' for usage.\n", c.name, err, c.name)
 			return 2
@@ -155,7 +158,11 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) ([]string, error) 
 // PID argument, as attach resolves it. With no argument it is the only
 // registered local agent or, when none is registered, the default
 // address; several registered agents are a usage error that lists them.
-func clientFor(ctx context.Context, pos []string) (*client.Client, error) {
+func clientFor(ctx context.Context, pos []string, cf *credFlags) (*client.Client, error) {
+	opts, err := cf.options()
+	if err != nil {
+		return nil, err
+	}
 	target := ""
 	if len(pos) == 1 {
 		target = pos[0]
@@ -168,7 +175,7 @@ func clientFor(ctx context.Context, pos []string) (*client.Client, error) {
 		}
 		addr = agent.DefaultAddr
 	}
-	c, err := client.New(addr)
+	c, err := client.New(addr, opts...)
 	if err != nil {
 		return nil, usageError{err}
 	}

@@ -16,13 +16,14 @@ import (
 
 func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("snapshot", "[ADDR|PID] [--json]",
-		"Prints the latest snapshot of the agent at ADDR or of process PID (default: the only local agent, else "+agent.DefaultAddr+").", stderr)
+		"Prints the latest snapshot of the agent at ADDR (host:port, unix:/path or URL) or of process PID\n(default: the only local agent, else "+agent.DefaultAddr+"). The token comes from "+tokenEnv+" or --token-file.", stderr)
 	asJSON := fs.Bool("json", false, "print the snapshot as JSON")
+	creds := addCredFlags(fs)
 	pos, err := parseFlags(fs, args, 1)
 	if err != nil {
 		return err
 	}
-	c, err := clientFor(ctx, pos)
+	c, err := clientFor(ctx, pos, creds)
 	if err != nil {
 		return err
 	}

@@ -62,8 +62,8 @@ func demoUILogger() (*slog.Logger, func(), error) {
 
 // attachDemo opens the UI on the demo's own agent: the first thing a new
 // user sees.
-func attachDemo(ctx context.Context, agentAddr, scenario string, log *slog.Logger) error {
-	c, err := client.New(agentAddr)
+func attachDemo(ctx context.Context, agentAddr, token, scenario string, log *slog.Logger) error {
+	c, err := client.New(agentAddr, client.WithToken(token))
 	if err != nil {
 		return err
 	}

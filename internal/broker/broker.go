@@ -2,7 +2,10 @@
 // used by the agent to stream snapshots to its Server-Sent Events clients.
 package broker
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Broker fans values out to subscribers. Publishing never blocks: each
 // subscriber has a one-slot mailbox, and a subscriber that has not taken
@@ -14,6 +17,23 @@ type Broker[T any] struct {
 
 	mu   sync.Mutex // guards subs
 	subs map[chan T]struct{}
+
+	// refused and dropped count the bounds hit (Refused, Dropped).
+	refused, dropped atomic.Uint64
+}
+
+// Refused counts the subscribers turned away because Max were subscribed.
+func (b *Broker[T]) Refused() uint64 { return b.refused.Load() }
+
+// Dropped counts the values a slow subscriber missed: replaced in its
+// mailbox by a newer one before it took them.
+func (b *Broker[T]) Dropped() uint64 { return b.dropped.Load() }
+
+// Len returns the number of subscribers.
+func (b *Broker[T]) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs)
 }
 
 // New returns a broker that takes at most max subscribers at once.
@@ -29,6 +49,7 @@ func (b *Broker[T]) Subscribe() chan T {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.subs) >= b.max {
+		b.refused.Add(1)
 		return nil
 	}
 	ch := make(chan T, 1)
@@ -55,6 +76,7 @@ func (b *Broker[T]) Publish(v T) {
 		}
 		select { // full: drop the stale value, keep the newest
 		case <-ch:
+			b.dropped.Add(1)
 		default:
 		}
 		select {

@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// PerThread says whether Cost measures the calling thread's CPU time (so
+// the costs of work run on other goroutines add up) or wall time.
+const PerThread = true
+
 // rusageThread is RUSAGE_THREAD, which the syscall package does not name.
 const rusageThread = 1
 

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"net"
 	"os"
 	"path/filepath"
@@ -48,13 +49,27 @@ type Registration struct {
 // Register writes this process's entry for an agent listening on addr. An
 // unspecified host (":7071", "0.0.0.0:7071", "[::]:7071") is registered as
 // loopback, the address a local client can dial.
+//
+// A Unix socket ("unix:path") is registered by its absolute path. The
+// entry never holds the token: a client reads it from its own setting.
 func Register(addr string) (*Registration, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("register agent: %w", err)
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		addr = net.JoinHostPort("127.0.0.1", port)
+	var port string
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, fmt.Errorf("register agent: %w", err)
+		}
+		addr = "unix:" + abs
+		port = "unix-" + strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(abs))), 16)
+	} else {
+		host, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, fmt.Errorf("register agent: %w", err)
+		}
+		port = p
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
 	}
 	dir := Dir()
 	if err := ensurePrivateDir(dir); err != nil {

@@ -145,6 +145,12 @@ func plainError(err error) string {
 	if err == nil {
 		return "stream ended"
 	}
+	switch {
+	case errors.Is(err, client.ErrTokenRequired):
+		return "the agent wants a token: set ASYNCMON_TOKEN or --token-file"
+	case errors.Is(err, client.ErrTokenRejected):
+		return "the agent refused the token: check ASYNCMON_TOKEN or --token-file"
+	}
 	msg := err.Error()
 	for _, p := range []string{"client: ", "stream ended: "} {
 		msg = strings.ReplaceAll(msg, p, "")

@@ -68,19 +68,30 @@ type LevelKey struct {
 	Level    model.Level
 }
 
+// Names are the bounded label values that always have a series, zeros
+// included, so alert rules and dashboards see one before the first event.
+type Names struct {
+	// WaitReasons are the model's wait reasons.
+	WaitReasons []string
+	// Limits are the agent's bounds (agent.LimitNames).
+	Limits []string
+	// Denied are the reasons an API request is refused for its
+	// credentials.
+	Denied []string
+}
+
 // Register registers client_golang's Go collector (with the runtime's
 // scheduler and GC metrics on), its process collector, and the asyncmon
 // metrics derived from src's latest snapshot on reg. labels are the pprof
 // labels of the agent's own goroutines, for the collection that runs on
-// a scrape; waitReasons is the bounded set of wait reasons, each of which
-// always has a series.
+// a scrape.
 //
 // The process collector and the asyncmon metrics are derived once per
 // collection, not per scrape (see internal/promcache): the process collector
 // alone reads five files under /proc, about as much CPU as everything
 // else in a scrape together. The Go collector reads runtime/metrics, which
 // is cheap, at scrape time as it does everywhere else.
-func Register(reg *prometheus.Registry, src Source, labels pprof.LabelSet, waitReasons []string) error {
+func Register(reg *prometheus.Registry, src Source, labels pprof.LabelSet, names Names) error {
 	latest := func() any { return src.Latest() }
 	return errors.Join(
 		reg.Register(promcollectors.NewGoCollector(promcollectors.WithGoCollectorRuntimeMetrics(
@@ -88,9 +99,10 @@ func Register(reg *prometheus.Registry, src Source, labels pprof.LabelSet, waitR
 		reg.Register(&promcache.Collector{Inner: promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}), Key: latest, Labels: labels}),
 		reg.Register(&promcache.Collector{Labels: labels, Inner: &snapshotCollector{src: src, sets: []metricSet{
 			newCoreMetrics(),
-			newGoroutineMetrics(waitReasons),
+			newGoroutineMetrics(names.WaitReasons),
 			newFindingMetrics(),
 			newConnMetrics(),
+			newAgentMetrics(names.Limits, names.Denied),
 			newFailureMetrics(),
 		}}, Key: latest}),
 	)
