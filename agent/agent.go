@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/capture"
+	"github.com/asyncmon/asyncmon/agent/internal/crashreport"
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
@@ -462,7 +463,7 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		a.initCrash(opts.Crash)
 		a.saveCrashCapture()
 	}
-	a.cols = append(a.cols, &collectorState{c: crashCollector{a.crash}})
+	a.cols = append(a.cols, &collectorState{c: crashreport.Collector{Crash: a.crash}})
 
 	a.collect(ctx) // so Latest is never nil once Start returns
 

@@ -36,7 +36,7 @@ var rules = []struct {
 	{pkg: "agent/client", allow: []string{"model", "internal/registry"}, stdlibOnly: true},
 	{pkg: "internal/registry", allow: nil, stdlibOnly: true},
 	{pkg: "agent", allow: []string{"model", "agent/capture", "agent/internal/...", "collectors/...", "detectors/...", "findings", "internal/..."}},
-	{pkg: "agent/internal/...", allow: []string{"model", "internal/..."}},
+	{pkg: "agent/internal/...", allow: []string{"model", "collectors/...", "internal/..."}},
 	{pkg: "agent/capture", allow: []string{"model", "collectors/...", "detectors/...", "findings"}},
 	{pkg: "tui/...", allow: []string{"model", "agent/client", "internal/...", "tui/..."}},
 	{pkg: "demo/...", allow: []string{"agent", "agent/client", "model", "collectors/...", "internal/..."}},
