@@ -438,7 +438,8 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		MutexProfileFraction: opts.MutexProfileFraction,
 		Logger:               opts.Logger,
 	}))
-	// After the goroutine groups, so tracked bodies get their read-loop group.
+	// After the goroutine groups, which the tracker reads (see the order in
+	// model.Collector's doc).
 	a.initConns(opts)
 	a.panics = collectors.NewPanics()
 	for _, c := range opts.Collectors {
