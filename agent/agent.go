@@ -59,9 +59,6 @@ const (
 	maxHeaderBytes    = 16 << 10
 )
 
-// ErrClosed is returned by methods called after Close.
-var ErrClosed = errors.New("asyncmon: agent closed")
-
 // Recommended values for Options.BlockProfileRate and
 // Options.MutexProfileFraction. Neither profile is turned on unless asked,
 // because both settings are process-wide; docs/perf.md has what they cost.
