@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/capture"
+	"github.com/asyncmon/asyncmon/agent/internal/crashreport"
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
@@ -57,9 +58,6 @@ const (
 	idleTimeout       = 60 * time.Second
 	maxHeaderBytes    = 16 << 10
 )
-
-// ErrClosed is returned by methods called after Close.
-var ErrClosed = errors.New("asyncmon: agent closed")
 
 // Recommended values for Options.BlockProfileRate and
 // Options.MutexProfileFraction. Neither profile is turned on unless asked,
@@ -437,7 +435,8 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		MutexProfileFraction: opts.MutexProfileFraction,
 		Logger:               opts.Logger,
 	}))
-	// After the goroutine groups, so tracked bodies get their read-loop group.
+	// After the goroutine groups, which the tracker reads (see the order in
+	// model.Collector's doc).
 	a.initConns(opts)
 	a.panics = collectors.NewPanics()
 	for _, c := range opts.Collectors {
@@ -462,7 +461,7 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		a.initCrash(opts.Crash)
 		a.saveCrashCapture()
 	}
-	a.cols = append(a.cols, &collectorState{c: crashCollector{a.crash}})
+	a.cols = append(a.cols, &collectorState{c: crashreport.Collector{Crash: a.crash}})
 
 	a.collect(ctx) // so Latest is never nil once Start returns
 

@@ -1,37 +1,11 @@
 package agent
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"io"
 	"os"
-	"path/filepath"
-	"runtime/debug"
-	"slices"
-	"strings"
 
-	"github.com/asyncmon/asyncmon/collectors/dump"
-	"github.com/asyncmon/asyncmon/detectors"
+	"github.com/asyncmon/asyncmon/agent/internal/crashreport"
+	"github.com/asyncmon/asyncmon/detectors/failures"
 	"github.com/asyncmon/asyncmon/model"
-)
-
-const (
-	// crashOutput is the file the runtime writes a crash to, in the
-	// crash directory; at the next start a non-empty one is moved aside
-	// as crash-<time>.txt and reported.
-	crashOutput = "crash.out"
-	// defaultCrashKeep bounds the crash reports kept per program.
-	defaultCrashKeep = 5
-	// maxCrashRead bounds how much of a report is read: the crash message
-	// and the crashing goroutine come first.
-	maxCrashRead = 4 << 20
-	// maxCrashKept bounds a kept report on disk: with GOTRACEBACK=all a
-	// crash prints every goroutine, hundreds of MiB at a million. The
-	// head holds what is reported.
-	maxCrashKept = 16 << 20
 )
 
 // CrashOptions configures the keeping of crash reports (Options.NoCrash
@@ -80,35 +54,11 @@ type CrashOptions struct {
 	Keep int
 }
 
-// crashDir returns the directory for this executable's crash reports.
-func crashDir(opts CrashOptions) (string, error) {
-	if opts.Dir != "" {
-		return opts.Dir, nil
-	}
-	state := os.Getenv("XDG_STATE_HOME")
-	if state == "" || !filepath.IsAbs(state) {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", err
-		}
-		state = filepath.Join(home, ".local", "state")
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return "", err
-	}
-	if p, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = p
-	}
-	sum := sha256.Sum256([]byte(exe))
-	return filepath.Join(state, "asyncmon", "crash", filepath.Base(exe)+"-"+hex.EncodeToString(sum[:4])), nil
-}
-
 // initCrash reads the report of a crash of an earlier run, if any, and
 // points the runtime's crash output at a fresh file. Failures are logged:
 // crash reports are a help, never a reason not to start.
 func (a *Agent) initCrash(opts CrashOptions) {
-	dir, err := crashDir(opts)
+	dir, err := crashreport.Dir(opts.Dir)
 	if err == nil {
 		err = os.MkdirAll(dir, 0o700)
 	}
@@ -118,9 +68,9 @@ func (a *Agent) initCrash(opts CrashOptions) {
 	}
 	keep := opts.Keep
 	if keep <= 0 {
-		keep = defaultCrashKeep
+		keep = crashreport.DefaultKeep
 	}
-	c, err := takeCrash(dir, keep)
+	c, err := crashreport.Take(dir, keep)
 	if err != nil {
 		a.log.Warn("previous crash report not read", "dir", dir, "err", err)
 	}
@@ -129,74 +79,8 @@ func (a *Agent) initCrash(opts CrashOptions) {
 		a.log.Error("the previous run crashed", "kind", c.Kind, "message", c.Message,
 			"site", c.Site.Site(), "goroutine", c.GoroutineID, "time", c.Time, "report", c.Path)
 	}
-	// O_APPEND without truncation: another process of the same
-	// executable may hold the same file as its crash output; it is empty
-	// unless that process crashed.
-	f, err := os.OpenFile(filepath.Join(dir, crashOutput), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
+	if err := crashreport.SetOutput(dir); err != nil {
 		a.log.Warn("crash reports off", "err", err)
-		return
-	}
-	defer f.Close() // SetCrashOutput keeps its own duplicate
-	if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
-		a.log.Warn("crash reports off", "err", err)
-	}
-}
-
-// takeCrash moves a non-empty crash output aside as a kept report (cut
-// to 16 MiB), prunes the reports beyond keep, and returns the crash it
-// holds.
-func takeCrash(dir string, keep int) (*model.Crash, error) {
-	out := filepath.Join(dir, crashOutput)
-	st, err := os.Stat(out)
-	if errors.Is(err, os.ErrNotExist) || (err == nil && st.Size() == 0) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	kept := filepath.Join(dir, "crash-"+st.ModTime().UTC().Format("20060102T150405.000000000Z")+".txt")
-	if err := os.Rename(out, kept); err != nil {
-		return nil, err
-	}
-	if st.Size() > maxCrashKept {
-		_ = os.Truncate(kept, maxCrashKept) // best effort: the bound is on disk use
-	}
-	pruneCrashes(dir, keep)
-	f, err := os.Open(kept)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCrashRead))
-	if err != nil {
-		return nil, err
-	}
-	d, _ := dump.Parse(bytes.NewReader(b))
-	c := dump.CompleteCrash(d, b)
-	if c == nil {
-		c = &model.Crash{Kind: dump.CrashFatal, Message: "unreadable crash report"}
-	}
-	c.Time = st.ModTime()
-	c.Path = kept
-	return c, nil
-}
-
-// pruneCrashes deletes the oldest kept reports beyond keep.
-func pruneCrashes(dir string, keep int) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	var names []string
-	for _, e := range ents {
-		if n := e.Name(); strings.HasPrefix(n, "crash-") && strings.HasSuffix(n, ".txt") && !e.IsDir() {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names) // the time in the name sorts
-	for _, n := range names[:max(0, len(names)-keep)] {
-		os.Remove(filepath.Join(dir, n))
 	}
 }
 
@@ -213,22 +97,11 @@ func (a *Agent) saveCrashCapture() {
 		return
 	}
 	defer f.Close()
-	id := model.FindingID(detectors.CrashName, detectors.CrashSubject(c))
-	cp, err := a.detection.capture.SaveText("crash", id, f, maxCrashRead)
+	id := model.FindingID(failures.CrashName, failures.CrashSubject(c))
+	cp, err := a.detection.capture.SaveText("crash", id, f, crashreport.MaxRead)
 	if err != nil {
 		a.log.Warn("crash report not captured", "err", err)
 		return
 	}
 	c.Capture = cp.ID
-}
-
-// crashCollector puts the previous run's crash, if any, in every
-// snapshot; the crash detector decides how long to report it.
-type crashCollector struct{ c *model.Crash }
-
-func (crashCollector) Name() string { return "crash" }
-
-func (cc crashCollector) Collect(_ context.Context, s *model.Snapshot) error {
-	s.Crash = cc.c
-	return nil
 }

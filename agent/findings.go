@@ -1,9 +1,9 @@
 package agent
 
 import (
-	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/capture"
+	"github.com/asyncmon/asyncmon/agent/internal/metrics"
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/detectors"
@@ -30,7 +31,7 @@ type detection struct {
 	lastRun time.Time
 
 	mu    sync.Mutex // guards fired
-	fired map[levelKey]uint64
+	fired map[metrics.LevelKey]uint64
 }
 
 // evidence is what the agent needs of evidence capture
@@ -63,12 +64,6 @@ func (s captureSink) Amend(id string, am findings.Amendment) bool {
 	return true
 }
 
-// levelKey labels a firing count.
-type levelKey struct {
-	detector string
-	level    model.Level
-}
-
 func newDetection(opts Options) (*detection, error) {
 	ds := opts.Detectors
 	if len(ds) == 0 && !opts.NoDetectors {
@@ -81,7 +76,7 @@ func newDetection(opts Options) (*detection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	return &detection{engine: e, fired: make(map[levelKey]uint64)}, nil
+	return &detection{engine: e, fired: make(map[metrics.LevelKey]uint64)}, nil
 }
 
 // detect runs the detectors over the history followed by snap, which is
@@ -140,23 +135,11 @@ func (a *Agent) Findings() []model.Finding {
 	return a.detection.engine.Findings()
 }
 
-// firedCounts returns the firings per detector and level, sorted.
-func (f *detection) firedCounts() []levelCount {
+// firedCounts returns a copy of the firings per detector and level.
+func (f *detection) firedCounts() map[metrics.LevelKey]uint64 {
 	f.mu.Lock()
-	out := make([]levelCount, 0, len(f.fired))
-	for k, n := range f.fired {
-		out = append(out, levelCount{k, n})
-	}
-	f.mu.Unlock()
-	slices.SortFunc(out, func(a, b levelCount) int {
-		return cmp.Or(cmp.Compare(a.detector, b.detector), cmp.Compare(a.level, b.level))
-	})
-	return out
-}
-
-type levelCount struct {
-	levelKey
-	n uint64
+	defer f.mu.Unlock()
+	return maps.Clone(f.fired)
 }
 
 // startFindings sets up the request middleware's collector, the detector
@@ -206,6 +189,6 @@ func (a *Agent) hasCollector(name string) bool {
 // countFired counts one firing (or rise in level) for the metrics.
 func (f *detection) countFired(detector string, level model.Level) {
 	f.mu.Lock()
-	f.fired[levelKey{detector, level}]++
+	f.fired[metrics.LevelKey{Detector: detector, Level: level}]++
 	f.mu.Unlock()
 }

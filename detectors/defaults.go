@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"github.com/asyncmon/asyncmon/detectors/connleak"
+	"github.com/asyncmon/asyncmon/detectors/failures"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -16,9 +17,9 @@ func Defaults() []model.Detector {
 		NewStall(StallConfig{}),
 		NewStuckRequests(StuckConfig{}),
 		connleak.New(connleak.Config{}),
-		NewPanics(PanicConfig{}),
-		NewNoDeadline(NoDeadlineConfig{}),
-		NewOverload(OverloadConfig{}),
-		NewCrash(CrashConfig{}),
+		failures.NewPanics(failures.PanicConfig{}),
+		failures.NewNoDeadline(failures.NoDeadlineConfig{}),
+		failures.NewOverload(failures.OverloadConfig{}),
+		failures.NewCrash(failures.CrashConfig{}),
 	}
 }

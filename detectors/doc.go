@@ -25,6 +25,10 @@
 //     result sets dropped without Close (definite leaks, from the
 //     connection tracker), exhausted database/sql pools, resources held
 //     idle, growing open counts and file descriptors near their limit.
+//   - the failure detectors (package detectors/failures): panics ("panic"),
+//     outbound calls without a deadline ("no-deadline"), requests piling up
+//     without shedding ("overload") and the crash of an earlier run
+//     ("crash").
 //
 // # Lifecycle
 //

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/detectors/connleak"
+	"github.com/asyncmon/asyncmon/detectors/failures"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -26,7 +27,7 @@ func ForDump() ([]model.Detector, []LiveOnly) {
 	return []model.Detector{
 			NewLeak(LeakConfig{}),
 			NewStall(StallConfig{StallFor: time.Minute}),
-			NewCrash(CrashConfig{}),
+			failures.NewCrash(failures.CrashConfig{}),
 		}, []LiveOnly{
 			{StarvationName, "needs scheduler latency over time, which only a live agent measures"},
 			{StuckName, "needs the agent's request middleware"},

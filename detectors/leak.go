@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/asyncmon/asyncmon/detectors/internal/trend"
 	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -148,36 +149,11 @@ func parkedWait(reason string) bool {
 	return false
 }
 
-// trend is a least-squares fit of one group's size over time.
-type trend struct {
-	n, sx, sy, sxx, sxy, syy float64
-	first, mid, tail, last   int // counts at the start, half, three quarters and end of the span
-	firstT, lastT            time.Time
-}
-
-func (t *trend) add(x float64, y int, at time.Time) {
-	fy := float64(y)
-	if t.n == 0 {
-		t.first, t.firstT = y, at
-	}
-	t.n++
-	t.sx += x
-	t.sy += fy
-	t.sxx += x * x
-	t.sxy += x * fy
-	t.syy += fy * fy
-	t.last, t.lastT = y, at
-}
-
-// fit returns the slope (per second) and R² of the fitted line.
-func (t *trend) fit() (slope, r2 float64) {
-	dx := t.n*t.sxx - t.sx*t.sx
-	dy := t.n*t.syy - t.sy*t.sy
-	if dx <= 0 || dy <= 0 {
-		return 0, 0
-	}
-	cov := t.n*t.sxy - t.sx*t.sy
-	return cov / dx, cov * cov / (dx * dy)
+// groupTrend is the fitted size of one group over time, and its size at
+// the middle and at three quarters of the fitted span.
+type groupTrend struct {
+	trend.Line
+	mid, tail int
 }
 
 // Detect implements [model.Detector].
@@ -236,9 +212,9 @@ func (d *Leak) Detect(w model.Window) []model.Finding {
 
 // growth fits the size over time of the groups of the newest table that
 // could have grown by MinGrowth, over the tables of the last Lookback.
-func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
+func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*groupTrend {
 	top := x.latest()
-	cand := make(map[string]*trend)
+	cand := make(map[string]*groupTrend)
 	for i := range top.Groups {
 		g := &top.Groups[i]
 		switch g.WaitReason {
@@ -248,7 +224,7 @@ func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
 			continue
 		}
 		if g.Count >= d.cfg.MinGrowth {
-			cand[g.Key] = &trend{}
+			cand[g.Key] = &groupTrend{}
 		}
 	}
 	if len(cand) == 0 {
@@ -283,7 +259,7 @@ func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
 		for i := range s.Groups {
 			g := &s.Groups[i]
 			if tr := cand[g.Key]; tr != nil {
-				tr.add(at.Sub(t0).Seconds(), g.Count, at)
+				tr.Add(at.Sub(t0).Seconds(), g.Count, at)
 				if !at.After(midT) {
 					tr.mid = g.Count
 				}
@@ -298,7 +274,7 @@ func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
 		}
 		for k, tr := range cand {
 			if !seen[k] {
-				tr.add(at.Sub(t0).Seconds(), 0, at)
+				tr.Add(at.Sub(t0).Seconds(), 0, at)
 				if !at.After(midT) {
 					tr.mid = 0
 				}
@@ -312,15 +288,15 @@ func (d *Leak) growth(x *groupIndex, now time.Time) map[string]*trend {
 }
 
 // growing judges one group's trend.
-func (d *Leak) growing(g *model.GoroutineGroup, tr *trend, now time.Time, lc *model.LeakCheck) (model.Finding, bool) {
-	net := tr.last - tr.first
-	slope, r2 := tr.fit()
-	span := tr.lastT.Sub(tr.firstT)
+func (d *Leak) growing(g *model.GoroutineGroup, tr *groupTrend, now time.Time, lc *model.LeakCheck) (model.Finding, bool) {
+	net := tr.Last - tr.First
+	slope, r2 := tr.Fit()
+	span := tr.LastT.Sub(tr.FirstT)
 	if net < d.cfg.MinGrowth || slope <= 0 || r2 < d.cfg.MinR2 || span < d.cfg.MinSpan {
 		return model.Finding{}, false
 	}
-	if float64(tr.last-tr.mid) < d.cfg.RecentShare*float64(net) ||
-		float64(tr.last-tr.tail) < d.cfg.TailShare*float64(net) {
+	if float64(tr.Last-tr.mid) < d.cfg.RecentShare*float64(net) ||
+		float64(tr.Last-tr.tail) < d.cfg.TailShare*float64(net) {
 		return model.Finding{}, false
 	}
 	if (g.WaitReason == model.WaitSleep || g.WaitReason == model.WaitIO) && span < 3*d.cfg.MinSpan {
@@ -341,7 +317,7 @@ func (d *Leak) growing(g *model.GoroutineGroup, tr *trend, now time.Time, lc *mo
 		"%s, and the group grew by %d in the last %s (about %.1f a minute, fit R² %.2f), since %s. "+
 			"Each goroutine that enters it never leaves: %s",
 		describeGroup(g), net, span.Round(time.Second), perMin, r2,
-		tr.firstT.UTC().Format(time.RFC3339), leakAdvice(g))
+		tr.FirstT.UTC().Format(time.RFC3339), leakAdvice(g))
 	num := map[string]float64{
 		"goroutines":               float64(g.Count),
 		"growth_goroutines":        float64(net),

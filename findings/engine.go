@@ -2,6 +2,7 @@ package findings
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -24,19 +25,21 @@ const (
 // Rule is the lifecycle policy of one detector's findings.
 //
 // For the three durations, zero means "the detector's suggestion, else the
-// engine default" and a negative value means "none".
+// engine default" and a negative value means "none". In JSON they are
+// float seconds, for_seconds, clear_seconds and cooldown_seconds, like
+// every duration in asyncmon's JSON (docs/api.md).
 type Rule struct {
 	// For is how long a condition must hold before its finding fires.
 	// Optional. Default: the detector's suggestion, else 10s.
-	For time.Duration `json:"for_ns,omitempty"`
+	For time.Duration `json:"-"`
 	// Clear is how long a firing finding's condition must be absent
 	// before the finding resolves: the hysteresis that stops flapping.
 	// Optional. Default: the detector's suggestion, else 30s.
-	Clear time.Duration `json:"clear_ns,omitempty"`
+	Clear time.Duration `json:"-"`
 	// Cooldown is how long after resolving a finding with the same ID may
 	// not fire again; a condition that comes back sooner stays pending.
 	// Optional. Default: the detector's suggestion, else 5m.
-	Cooldown time.Duration `json:"cooldown_ns,omitempty"`
+	Cooldown time.Duration `json:"-"`
 	// Silence drops all findings of the detector. Optional. Default false.
 	Silence bool `json:"silence,omitempty"`
 	// MinLevel raises findings below this level to it (e.g. "critical"
@@ -67,14 +70,15 @@ func (r Rule) merge(base Rule) Rule {
 	return r
 }
 
-// Config configures an [Engine]. The zero value works.
+// Config configures an [Engine]. The zero value works. In JSON,
+// KeepResolved is float seconds, keep_resolved_seconds.
 type Config struct {
 	// Rules are per-detector lifecycle rules, keyed by detector name.
 	// Set fields override the detector's suggestion. Optional.
 	Rules map[string]Rule `json:"rules,omitempty"`
 	// KeepResolved is how long resolved findings are kept. Optional.
 	// Default 1h.
-	KeepResolved time.Duration `json:"keep_resolved_ns,omitempty"`
+	KeepResolved time.Duration `json:"-"`
 	// MaxResolved bounds the number of resolved findings kept, newest
 	// kept. Optional. Default 100.
 	MaxResolved int `json:"max_resolved,omitempty"`
@@ -82,6 +86,62 @@ type Config struct {
 	// conditions beyond it are dropped (and counted in
 	// [Engine.Dropped]). Optional. Default 500.
 	MaxActive int `json:"max_active,omitempty"`
+}
+
+// MarshalJSON encodes r with its durations as float seconds named
+// *_seconds.
+func (r Rule) MarshalJSON() ([]byte, error) {
+	type plain Rule
+	return json.Marshal(struct {
+		plain
+		ForSeconds      float64 `json:"for_seconds,omitempty"`
+		ClearSeconds    float64 `json:"clear_seconds,omitempty"`
+		CooldownSeconds float64 `json:"cooldown_seconds,omitempty"`
+	}{plain(r), r.For.Seconds(), r.Clear.Seconds(), r.Cooldown.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (r *Rule) UnmarshalJSON(data []byte) error {
+	type plain Rule
+	var v struct {
+		*plain
+		ForSeconds      float64 `json:"for_seconds"`
+		ClearSeconds    float64 `json:"clear_seconds"`
+		CooldownSeconds float64 `json:"cooldown_seconds"`
+	}
+	v.plain = (*plain)(r)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	r.For = model.SecondsDuration(v.ForSeconds)
+	r.Clear = model.SecondsDuration(v.ClearSeconds)
+	r.Cooldown = model.SecondsDuration(v.CooldownSeconds)
+	return nil
+}
+
+// MarshalJSON encodes c with KeepResolved as float seconds,
+// keep_resolved_seconds.
+func (c Config) MarshalJSON() ([]byte, error) {
+	type plain Config
+	return json.Marshal(struct {
+		plain
+		KeepResolvedSeconds float64 `json:"keep_resolved_seconds,omitempty"`
+	}{plain(c), c.KeepResolved.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (c *Config) UnmarshalJSON(data []byte) error {
+	type plain Config
+	var v struct {
+		*plain
+		KeepResolvedSeconds float64 `json:"keep_resolved_seconds"`
+	}
+	v.plain = (*plain)(c)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	c.KeepResolved = model.SecondsDuration(v.KeepResolvedSeconds)
+	return nil
 }
 
 // DetectorError reports a detector that panicked during a pass. The engine

@@ -200,7 +200,7 @@ func (g *Goroutine) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &v); err != nil {
 		return err
 	}
-	g.Wait = secondsDuration(v.WaitSeconds)
+	g.Wait = max(0, SecondsDuration(v.WaitSeconds))
 	return nil
 }
 
@@ -225,17 +225,20 @@ func (g *GoroutineGroup) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &v); err != nil {
 		return err
 	}
-	g.MaxWait = secondsDuration(v.MaxWaitSeconds)
+	g.MaxWait = max(0, SecondsDuration(v.MaxWaitSeconds))
 	return nil
 }
 
-// secondsDuration converts float seconds from JSON back to a Duration,
-// rounded to the nanosecond and bounded, so bad input cannot overflow.
-func secondsDuration(s float64) time.Duration {
+// SecondsDuration converts float seconds, as asyncmon's JSON carries
+// every duration (see MarshalJSON), back to a Duration: rounded to the
+// nanosecond and bounded, so bad input cannot overflow; NaN is zero.
+func SecondsDuration(s float64) time.Duration {
 	const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
 	switch {
-	case s != s || s <= 0: // NaN or not positive
+	case s != s: // NaN
 		return 0
+	case s < 0:
+		return -SecondsDuration(-s)
 	case s >= maxSeconds:
 		return time.Duration(math.MaxInt64)
 	}

@@ -383,7 +383,10 @@ func (t *Tracker) Name() string { return "connections" }
 
 // Collect implements [model.Collector]: it fills s.Connections with the
 // open connections (oldest first, bounded), counts per kind, the definite
-// leaks and the tracked pools.
+// leaks and the tracked pools. When s already holds the goroutine groups
+// (the collector order of [model.Collector]: the agent runs the tracker
+// after the goroutine group collector), each open response body is given
+// the group of Transport read loops holding it.
 func (t *Tracker) Collect(ctx context.Context, s *model.Snapshot) error {
 	now := time.Now()
 	t.clock.Store(int64(now.Sub(t.epoch)))

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asyncmon/asyncmon/detectors/internal/wording"
 	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -291,7 +292,7 @@ func (d *Detector) definite(s *model.Snapshot) []model.Finding {
 		f := model.Finding{
 			ID:      "leak:" + k.kind + ":" + k.site.Site(),
 			Level:   level,
-			Title:   fmt.Sprintf("%s%s leaked at %s", connUpperFirst(connWhat(k.kind, 2)), pool, k.site.ShortSite()),
+			Title:   fmt.Sprintf("%s%s leaked at %s", wording.UpperFirst(connWhat(k.kind, 2)), pool, k.site.ShortSite()),
 			Subject: k.site.Site(),
 			Summary: fmt.Sprintf("%d %s%s opened at %s (%s) became unreachable without being closed, the last at %s; %s. %s",
 				a.n, connWhat(k.kind, a.n), pool, k.site.ShortSite(), k.site.ShortFunc(),
@@ -314,13 +315,6 @@ func (d *Detector) definite(s *model.Snapshot) []model.Finding {
 		out = append(out, f)
 	}
 	return out
-}
-
-func connUpperFirst(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
 }
 
 // connHolder is one opening site holding resources of a pool or kind.
@@ -503,7 +497,7 @@ func (d *Detector) held(s *model.Snapshot) []model.Finding {
 		out = append(out, model.Finding{
 			ID:      "held:" + h.kind + ":" + h.site.Site(),
 			Level:   model.LevelWarning,
-			Title:   fmt.Sprintf("%s left open at %s", connUpperFirst(connWhat(h.kind, 2)), h.site.ShortSite()),
+			Title:   fmt.Sprintf("%s left open at %s", wording.UpperFirst(connWhat(h.kind, 2)), h.site.ShortSite()),
 			Subject: h.site.Site(),
 			Summary: fmt.Sprintf("%d %s opened at %s (%s) have been open with no I/O for over %s (the oldest for %s); healthy code uses and closes them within a request. %s",
 				h.open, connWhat(h.kind, int64(h.open)), h.site.ShortSite(), h.site.ShortFunc(), d.cfg.HeldIdle, model.FormatSeconds(h.oldest), connAdvice(h.kind)),
@@ -550,7 +544,7 @@ func (d *Detector) idle(s *model.Snapshot) []model.Finding {
 		out = append(out, model.Finding{
 			ID:      "idle:" + kind,
 			Level:   model.LevelInfo,
-			Title:   fmt.Sprintf("%s idle far longer than their peers, opened at %s", connUpperFirst(connWhat(kind, 2)), top.site.ShortSite()),
+			Title:   fmt.Sprintf("%s idle far longer than their peers, opened at %s", wording.UpperFirst(connWhat(kind, 2)), top.site.ShortSite()),
 			Subject: top.site.Site(),
 			Summary: fmt.Sprintf("%d %s have had no I/O for over %s while the median one of their kind has been idle %s; they may have been forgotten. The most come from %s (%s).",
 				connSumOpen(hs), connWhat(kind, int64(connSumOpen(hs))), model.FormatSeconds(limit), model.FormatSeconds(median), top.site.ShortSite(), top.site.ShortFunc()),

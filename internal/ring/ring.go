@@ -2,7 +2,7 @@
 // history. It is not safe for concurrent use; callers hold their own lock.
 package ring
 
-// Ring keeps the last Cap values pushed, oldest first.
+// Ring keeps the last values pushed, up to its capacity, oldest first.
 type Ring[T any] struct {
 	buf   []T
 	start int // index of the oldest value
@@ -16,9 +16,6 @@ func New[T any](capacity int) *Ring[T] {
 	}
 	return &Ring[T]{buf: make([]T, capacity)}
 }
-
-// Cap returns the capacity.
-func (r *Ring[T]) Cap() int { return len(r.buf) }
 
 // Len returns the number of values held.
 func (r *Ring[T]) Len() int { return r.n }

@@ -1,4 +1,4 @@
-package agent
+package metrics
 
 import (
 	"cmp"
@@ -10,13 +10,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// topGroupSeries bounds asyncmon_goroutine_group_goroutines: only the
+// TopGroupSeries bounds asyncmon_goroutine_group_goroutines: only the
 // largest site × wait reason pairs get a series, so a process with
 // thousands of groups exports at most this many.
-const topGroupSeries = 20
+const TopGroupSeries = 20
 
 // goroutineMetrics are the goroutine group and blocking metrics.
 type goroutineMetrics struct {
+	waitReasons                      []string
 	byWait, groups, groupSize        *prometheus.Desc
 	blockDelay, blockEvents          *prometheus.Desc
 	mutexDelay, mutexEvents          *prometheus.Desc
@@ -25,8 +26,9 @@ type goroutineMetrics struct {
 	tblCost                          *prometheus.Desc
 }
 
-func newGoroutineMetrics() *goroutineMetrics {
+func newGoroutineMetrics(waitReasons []string) *goroutineMetrics {
 	return &goroutineMetrics{
+		waitReasons: waitReasons,
 		byWait: newDesc("goroutines_by_wait_reason",
 			"Goroutines per normalised wait reason, from the latest goroutine group table (bounded set of reasons).", "reason"),
 		groups: newDesc("goroutine_groups",
@@ -63,11 +65,11 @@ func (m *goroutineMetrics) describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-func (m *goroutineMetrics) collect(_ *Agent, s *model.Snapshot, ch chan<- prometheus.Metric) {
+func (m *goroutineMetrics) collect(_ Source, s *model.Snapshot, ch chan<- prometheus.Metric) {
 	if !s.GroupsTime.IsZero() {
 		// Every reason always has a series, so rates and alerts see a
 		// zero rather than a gap.
-		for _, r := range waitReasons() {
+		for _, r := range m.waitReasons {
 			ch <- prometheus.MustNewConstMetric(m.byWait, prometheus.GaugeValue, float64(s.Goroutines.ByWaitReason[r]), r)
 		}
 		ch <- prometheus.MustNewConstMetric(m.groups, prometheus.GaugeValue, float64(max(s.GroupsTotal, len(s.Groups))))
@@ -88,7 +90,7 @@ func (m *goroutineMetrics) collect(_ *Agent, s *model.Snapshot, ch chan<- promet
 			}
 			return cmp.Or(cmp.Compare(a.site, b.site), cmp.Compare(a.wait, b.wait))
 		})
-		for _, k := range keys[:min(len(keys), topGroupSeries)] {
+		for _, k := range keys[:min(len(keys), TopGroupSeries)] {
 			ch <- prometheus.MustNewConstMetric(m.groupSize, prometheus.GaugeValue, float64(sizes[k]), k.site, k.wait)
 		}
 	}

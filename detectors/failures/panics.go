@@ -1,9 +1,10 @@
-package detectors
+package failures
 
 import (
 	"fmt"
 	"time"
 
+	"github.com/asyncmon/asyncmon/detectors/internal/wording"
 	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -103,7 +104,7 @@ func (d *Panics) Detect(w model.Window) []model.Finding {
 			Level:    level,
 			Title:    fmt.Sprintf("%s at %s, %s in %s", who, subj, times(n), fmtWindow(d.cfg.Window)),
 			Summary: fmt.Sprintf("%s at %s (%s)%s: %d panic(s) in the last %s, %d since the agent started, the latest at %s with %q. %s",
-				upperFirst(who), subj, ps.Site.ShortFunc(), where, n, fmtWindow(d.cfg.Window), ps.Count,
+				wording.UpperFirst(who), subj, ps.Site.ShortFunc(), where, n, fmtWindow(d.cfg.Window), ps.Count,
 				ps.Last.UTC().Format(time.RFC3339), ps.Value, advice),
 			Subject:  subj,
 			Cause:    ps.Kind,
@@ -149,13 +150,4 @@ func fmtWindow(d time.Duration) string {
 		return fmt.Sprintf("%d min", int(d/time.Minute))
 	}
 	return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
-}
-
-// upperFirst capitalises the first letter of a sentence that starts
-// with a lowercase ASCII word.
-func upperFirst(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
 }

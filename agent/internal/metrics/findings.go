@@ -1,4 +1,4 @@
-package agent
+package metrics
 
 import (
 	"github.com/asyncmon/asyncmon/model"
@@ -28,37 +28,33 @@ func (m *findingMetrics) describe(ch chan<- *prometheus.Desc) {
 	ch <- m.panics
 }
 
-func (m *findingMetrics) collect(a *Agent, _ *model.Snapshot, ch chan<- prometheus.Metric) {
-	if a.detection == nil {
+func (m *findingMetrics) collect(src Source, _ *model.Snapshot, ch chan<- prometheus.Metric) {
+	f, ok := src.Findings()
+	if !ok {
 		return
 	}
 	levels := []model.Level{model.LevelInfo, model.LevelWarning, model.LevelCritical}
-	active := make(map[levelKey]int)
-	for _, f := range a.detection.engine.Findings() {
-		if f.State == model.StateFiring {
-			active[levelKey{f.Detector, f.Level}]++
+	active := make(map[LevelKey]int)
+	for _, x := range f.Current {
+		if x.State == model.StateFiring {
+			active[LevelKey{x.Detector, x.Level}]++
 		}
 	}
 	// Every detector and level is exported, zeros included, so alert
 	// rules and dashboards see a series before the first finding.
-	for name := range a.detection.engine.Detectors() {
+	for _, name := range f.Detectors {
 		for _, l := range levels {
-			ch <- prometheus.MustNewConstMetric(m.active, prometheus.GaugeValue, float64(active[levelKey{name, l}]), name, string(l))
+			ch <- prometheus.MustNewConstMetric(m.active, prometheus.GaugeValue, float64(active[LevelKey{name, l}]), name, string(l))
 		}
 	}
-	counts := make(map[levelKey]uint64)
-	for _, c := range a.detection.firedCounts() {
-		counts[c.levelKey] = c.n
-	}
-	for name := range a.detection.engine.Detectors() {
+	for _, name := range f.Detectors {
 		for _, l := range levels {
-			ch <- prometheus.MustNewConstMetric(m.total, prometheus.CounterValue, float64(counts[levelKey{name, l}]), name, string(l))
+			ch <- prometheus.MustNewConstMetric(m.total, prometheus.CounterValue, float64(f.Fired[LevelKey{name, l}]), name, string(l))
 		}
 	}
 	// Zeros included here too, so the agent-panics alert and its panel
 	// have a series to read before the first panic.
-	panics := a.detection.engine.Panics()
-	for name := range a.detection.engine.Detectors() {
-		ch <- prometheus.MustNewConstMetric(m.panics, prometheus.CounterValue, float64(panics[name]), name)
+	for _, name := range f.Detectors {
+		ch <- prometheus.MustNewConstMetric(m.panics, prometheus.CounterValue, float64(f.Panics[name]), name)
 	}
 }

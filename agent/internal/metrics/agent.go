@@ -1,4 +1,4 @@
-package agent
+package metrics
 
 import (
 	"github.com/asyncmon/asyncmon/model"
@@ -10,11 +10,14 @@ import (
 // value is exported from the start, zeros included, so alert rules see a
 // series before the first hit.
 type agentMetrics struct {
-	limits, denied, dumps *prometheus.Desc
+	limitNames, deniedNames []string
+	limits, denied, dumps   *prometheus.Desc
 }
 
-func newAgentMetrics() *agentMetrics {
+func newAgentMetrics(limitNames, deniedNames []string) *agentMetrics {
 	return &agentMetrics{
+		limitNames:  limitNames,
+		deniedNames: deniedNames,
 		limits: newDesc("limit_hits_total",
 			"Times the agent hit one of its bounds (see docs/security.md): a stream client refused, a slow reader's snapshot dropped, an expensive request refused, a capture not taken or deleted, a table cut, a collector abandoned.", "limit"),
 		denied: newDesc("api_denied_total",
@@ -30,12 +33,12 @@ func (m *agentMetrics) describe(ch chan<- *prometheus.Desc) {
 	ch <- m.dumps
 }
 
-func (m *agentMetrics) collect(_ *Agent, s *model.Snapshot, ch chan<- prometheus.Metric) {
+func (m *agentMetrics) collect(_ Source, s *model.Snapshot, ch chan<- prometheus.Metric) {
 	st := s.Agent // as of the snapshot, like every asyncmon metric
-	for _, n := range LimitNames() {
+	for _, n := range m.limitNames {
 		ch <- prometheus.MustNewConstMetric(m.limits, prometheus.CounterValue, float64(st.LimitsHit[n]), n)
 	}
-	for _, n := range deniedNames() {
+	for _, n := range m.deniedNames {
 		ch <- prometheus.MustNewConstMetric(m.denied, prometheus.CounterValue, float64(st.Denied[n]), n)
 	}
 	ch <- prometheus.MustNewConstMetric(m.dumps, prometheus.CounterValue, float64(st.StopTheWorldDumps))

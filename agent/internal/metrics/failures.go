@@ -1,4 +1,4 @@
-package agent
+package metrics
 
 import (
 	"github.com/asyncmon/asyncmon/model"
@@ -40,7 +40,7 @@ func (m *failureMetrics) describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-func (m *failureMetrics) collect(_ *Agent, s *model.Snapshot, ch chan<- prometheus.Metric) {
+func (m *failureMetrics) collect(_ Source, s *model.Snapshot, ch chan<- prometheus.Metric) {
 	for _, p := range s.Panics {
 		ch <- prometheus.MustNewConstMetric(m.panics, prometheus.CounterValue, float64(p.Count), p.Kind, siteLabel(p.Site))
 	}

@@ -1,4 +1,4 @@
-package agent
+package metrics
 
 import (
 	"github.com/asyncmon/asyncmon/model"
@@ -43,7 +43,7 @@ func (m *connMetrics) describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-func (m *connMetrics) collect(_ *Agent, s *model.Snapshot, ch chan<- prometheus.Metric) {
+func (m *connMetrics) collect(_ Source, s *model.Snapshot, ch chan<- prometheus.Metric) {
 	cs := s.Connections
 	if cs.OpenByKind != nil {
 		for _, k := range model.ConnKinds() {

@@ -1,4 +1,4 @@
-package detectors
+package failures
 
 import (
 	"strings"
@@ -7,6 +7,9 @@ import (
 
 	"github.com/asyncmon/asyncmon/model"
 )
+
+// t0 is the time of the newest snapshot in the tests' windows.
+var t0 = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 
 // secondly returns one snapshot a second for n seconds ending at t0, each
 // filled by fill(i).

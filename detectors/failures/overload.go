@@ -1,4 +1,4 @@
-package detectors
+package failures
 
 import (
 	"cmp"
@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/asyncmon/asyncmon/detectors/internal/trend"
 	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/model"
 )
@@ -108,16 +109,16 @@ func (d *Overload) Detect(w model.Window) []model.Finding {
 	if len(win.Snapshots) < 5 || win.Span() < d.cfg.Window*2/3 {
 		return nil
 	}
-	var tr trend
+	var tr trend.Line
 	starved := 0
 	for _, s := range win.Snapshots {
-		tr.add(s.Time.Sub(first.Time).Seconds(), s.RequestLoad.InFlight, s.Time)
+		tr.Add(s.Time.Sub(first.Time).Seconds(), s.RequestLoad.InFlight, s.Time)
 		sc := s.Scheduler
 		if sc.LatencyP99 >= d.cfg.SchedLatencyP99.Seconds() || sc.ProbeLagP99 >= d.cfg.ProbeLagP99.Seconds() {
 			starved++
 		}
 	}
-	slope, r2 := tr.fit()
+	slope, r2 := tr.Fit()
 	l0, l1 := first.RequestLoad, latest.RequestLoad
 	growth := l1.InFlight - l0.InFlight
 	arrived := float64(l1.StartedTotal - min(l0.StartedTotal, l1.StartedTotal))
