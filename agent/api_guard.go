@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -171,42 +172,44 @@ func extendDeadline(w http.ResponseWriter, d time.Duration) {
 // another one is running (an evidence capture, or a profile started by
 // the host) it answers 503.
 func (a *Agent) handleProfile(w http.ResponseWriter, r *http.Request) {
-	if err := checkParams(r, "seconds"); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	d, err := parseSeconds(r, 30, false)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if !a.guard.acquire(w) {
-		return
-	}
-	defer a.guard.release()
-	extendDeadline(w, d)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", `attachment; filename="profile"`)
-	if err := runtimepprof.StartCPUProfile(w); err != nil {
-		w.Header().Del("Content-Disposition")
-		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusServiceUnavailable, "another CPU profile is running in this process: "+err.Error())
-		return
-	}
-	a.wait(r, d)
-	runtimepprof.StopCPUProfile()
+	a.serveRecording(w, r, recording{
+		file: "profile", defaultSeconds: 30,
+		start: runtimepprof.StartCPUProfile, stop: runtimepprof.StopCPUProfile,
+		busy: "another CPU profile is running in this process: ",
+	})
 }
 
 // handleTrace serves an execution trace of ?seconds=N (default 1,
 // fractions allowed, at most maxProfileSeconds). When another trace is
 // running it answers 503.
 func (a *Agent) handleTrace(w http.ResponseWriter, r *http.Request) {
+	a.serveRecording(w, r, recording{
+		file: "trace", defaultSeconds: 1, fractions: true,
+		start: trace.Start, stop: trace.Stop,
+		busy: "another execution trace is running in this process: ",
+	})
+}
+
+// recording is a process-wide recorder that streams to the response for
+// ?seconds=N: the CPU profiler or the execution tracer.
+type recording struct {
+	file           string // the attachment's file name
+	defaultSeconds float64
+	fractions      bool // whether seconds may be fractional
+	start          func(io.Writer) error
+	stop           func()
+	busy           string // the 503 message's start, when start fails
+}
+
+// serveRecording validates ?seconds before any work, takes a slot of the
+// expensive-request guard, and records for that long, or less when the
+// client leaves or the agent closes.
+func (a *Agent) serveRecording(w http.ResponseWriter, r *http.Request, rec recording) {
 	if err := checkParams(r, "seconds"); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	d, err := parseSeconds(r, 1, true)
+	d, err := parseSeconds(r, rec.defaultSeconds, rec.fractions)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -218,15 +221,15 @@ func (a *Agent) handleTrace(w http.ResponseWriter, r *http.Request) {
 	extendDeadline(w, d)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", `attachment; filename="trace"`)
-	if err := trace.Start(w); err != nil {
+	w.Header().Set("Content-Disposition", `attachment; filename="`+rec.file+`"`)
+	if err := rec.start(w); err != nil {
 		w.Header().Del("Content-Disposition")
 		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusServiceUnavailable, "another execution trace is running in this process: "+err.Error())
+		writeError(w, http.StatusServiceUnavailable, rec.busy+err.Error())
 		return
 	}
 	a.wait(r, d)
-	trace.Stop()
+	rec.stop()
 }
 
 // wait waits d, or less when the client leaves or the agent closes.

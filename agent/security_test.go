@@ -672,3 +672,68 @@ func TestBoundsHitAreCountedAndShown(t *testing.T) {
 		t.Errorf("findings bound not in the metrics")
 	}
 }
+
+// TestRecordingsServeAndRefuseASecond: the CPU profile and the execution
+// trace stream a real recording, and a second one of the same kind asked
+// while one runs gets the documented 503 with Retry-After, not pprof's
+// 500.
+func TestRecordingsServeAndRefuseASecond(t *testing.T) {
+	a := start(t, Options{NoCapture: true})
+	type result struct {
+		code  int
+		retry string
+		body  []byte
+	}
+	get := func(path string) result {
+		resp, err := http.Get("http://" + a.Addr() + path)
+		if err != nil {
+			t.Error(err)
+			return result{}
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return result{resp.StatusCode, resp.Header.Get("Retry-After"), b}
+	}
+	for _, tc := range []struct{ path, magic string }{
+		{"/debug/pprof/trace?seconds=2", "go 1."},
+		{"/debug/pprof/profile?seconds=2", "\x1f\x8b"}, // gzip
+	} {
+		// Two clients ask at once, the second again until the first is
+		// over: one records, the others overlap it and are refused.
+		var results []result
+		var mu sync.Mutex // guards results
+		done := make(chan struct{})
+		go func() {
+			r := get(tc.path)
+			mu.Lock()
+			results = append(results, r)
+			mu.Unlock()
+			close(done)
+		}()
+		for over := false; !over; {
+			r := get(tc.path)
+			mu.Lock()
+			results = append(results, r)
+			mu.Unlock()
+			select {
+			case <-done:
+				over = true
+			default:
+			}
+		}
+		recorded, refused := 0, 0
+		for _, r := range results {
+			switch {
+			case r.code == http.StatusOK && strings.HasPrefix(string(r.body), tc.magic):
+				recorded++
+			case r.code == http.StatusServiceUnavailable && r.retry != "":
+				refused++
+			default:
+				t.Errorf("%s: got %d (Retry-After %q) and %d bytes, want a recording or 503 with Retry-After", tc.path, r.code, r.retry, len(r.body))
+			}
+		}
+		if recorded == 0 || refused == 0 {
+			t.Errorf("%s: %d recorded and %d refused of %d overlapping requests, want at least one of each", tc.path, recorded, refused, len(results))
+		}
+	}
+}
