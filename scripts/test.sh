@@ -63,6 +63,9 @@ for v in $versions; do
   gov=$(go env GOVERSION) || { failed+=("go $v: toolchain"); continue; }
   step "$gov: go version" go version
   step "$gov: go test -race ./... (main module)" go test -race -count=1 -timeout 25m ./...
+  # The race detector's runtime never reports "all goroutines are asleep",
+  # so the dump parser's crash tests also run without it.
+  step "$gov: crash outputs without the race detector (collectors/dump)" go test -count=1 -run 'Crash' ./collectors/dump
   case $gov in
     go1.26*)
       # The goroutineleak profile exists on Go 1.26 only under this
