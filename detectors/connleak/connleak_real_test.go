@@ -57,9 +57,11 @@ func TestConnLeakParkedReadLoops(t *testing.T) {
 	det := connleak.New(connleak.Config{ReadLoopMin: 20})
 	var got model.Finding
 	deadline := time.Now().Add(10 * time.Second)
-	for i := 1; got.ID == ""; i++ {
+	// The finding fires from ReadLoopMin parked loops on; the last read
+	// loops may park a moment later, so poll until the count has them all.
+	for i := 1; got.ID == "" || got.Evidence.Numbers["parked_read_loops"] < leaked; i++ {
 		if time.Now().After(deadline) {
-			t.Fatal("no readloops finding within 10s")
+			t.Fatalf("no readloops finding counting %d parked loops within 10s (last: %v)", leaked, got.Evidence.Numbers["parked_read_loops"])
 		}
 		w.Snapshots = append(w.Snapshots, snap(t0.Add(time.Duration(i)*time.Second)))
 		for _, f := range det.Detect(w) {
