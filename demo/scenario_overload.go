@@ -10,22 +10,31 @@ import (
 
 // The overload scenario is a service that queues work without bound: GET
 // /api/report renders a report on a pool of one renderer that takes
-// 250 ms a report (4 a second), while clients ask for 16 a second. Each
-// handler waits for the renderer for up to 28 s before giving up, so
-// requests pile up by about 12 a second and every one waits longer than
-// the one before; nothing answers "busy" early. (28 s keeps each request
-// under the stuck-request detector's 30 s: this is a queue, not a stall.)
+// 250 ms a report (4 a second), while clients ask for 16 a second at
+// first and one more every 2 s after that, as traffic rises through a
+// morning. Each handler waits for the renderer for up to 28 s before
+// giving up, so requests pile up by 12 a second and more, and every one
+// waits longer than the one before; nothing answers "busy" early. (28 s
+// keeps each request under the stuck-request detector's 30 s: this is a
+// queue, not a stall.)
+//
+// The rising rate keeps the pile growing after the first requests time
+// out: at a fixed rate, the queue would level off 28 s in, once as many
+// give up each second as arrive. It grows for about two minutes, until
+// the clients' own bound stops it.
 const (
-	overloadRate     = 16 // report requests per second
-	overloadRender   = 250 * time.Millisecond
-	overloadWait     = 28 * time.Second
-	overloadMaxInFly = 1000 // the clients' own bound, so the demo stays bounded
+	overloadRate      = 16 // report requests per second at the start
+	overloadRampEvery = 2 * time.Second
+	overloadMaxRate   = 64
+	overloadRender    = 250 * time.Millisecond
+	overloadWait      = 28 * time.Second
+	overloadMaxInFly  = 2000 // the clients' own bound, so the demo stays bounded
 )
 
 func overloadScenario() Scenario {
 	return Scenario{
 		Name:        "overload",
-		Description: "GET /api/report queues requests for a renderer that serves 4 a second while 16 a second arrive, shedding nothing",
+		Description: "GET /api/report queues requests for a renderer that serves 4 a second while 16 a second arrive, and more each second, shedding nothing",
 		Run:         runOverload,
 	}
 }
@@ -62,12 +71,21 @@ func runOverload(env *Env) error {
 		var wg sync.WaitGroup
 		defer wg.Wait()
 		sem := make(chan struct{}, overloadMaxInFly)
-		t := time.NewTicker(time.Second / overloadRate)
+		rate := overloadRate
+		t := time.NewTicker(time.Second / time.Duration(rate))
 		defer t.Stop()
+		ramp := time.NewTicker(overloadRampEvery)
+		defer ramp.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-ramp.C:
+				if rate < overloadMaxRate {
+					rate++
+					t.Reset(time.Second / time.Duration(rate))
+				}
+				continue
 			case <-t.C:
 			}
 			select {

@@ -96,9 +96,9 @@ func (e *ParseError) Error() string {
 // Parse reads a goroutine dump: the text of pprof's goroutine profile
 // at debug=2 (or debug=1), runtime.Stack(buf, true), or the traceback of a
 // panic, fatal error or SIGQUIT at any GOTRACEBACK level, from Go 1.17 to
-// Go 1.26 (including labels printed under GODEBUG=tracebacklabels=1 and
-// "(leaked)" marks). Text around the goroutines (panic messages, signal
-// and register lines, "exit status 2") is skipped.
+// Go 1.27 (including labels printed in tracebacks, in Go 1.26's form and
+// in Go 1.27's, and "(leaked)" marks). Text around the goroutines (panic
+// messages, signal and register lines, "exit status 2") is skipped.
 //
 // Parse never panics. It reads the whole input and returns everything
 // valid it found. The error is nil for a clean input; it is the first
@@ -588,7 +588,8 @@ func (p *parser) fileLine(b []byte) (fileLine, bool) {
 // header parses "goroutine 18 [chan receive, 2 minutes]:" in all its
 // forms: "gp=... m=... mp=..." under GOTRACEBACK=system, suffixes such as
 // "(leaked)", "(scan)" and "(durable)", ", locked to thread", ", synctest
-// bubble N" and Go 1.26's " labels:{...}".
+// bubble N", Go 1.26's labels inside the brackets (" labels:{...}]:")
+// and Go 1.27's after them ("] {...}:").
 func (p *parser) header(line []byte) (model.Goroutine, bool) {
 	var g model.Goroutine
 	rest := line[len(prefixGoroutine):]
@@ -606,10 +607,30 @@ func (p *parser) header(line []byte) (model.Goroutine, bool) {
 	g.ID = id
 	rest = rest[i:]
 	open := bytes.IndexByte(rest, '[')
-	if open < 0 || !bytes.HasSuffix(rest, []byte("]:")) {
+	if open < 0 {
 		return g, false
 	}
-	body := rest[open+1 : len(rest)-2]
+	var body []byte
+	switch {
+	case bytes.HasSuffix(rest, []byte("]:")):
+		body = rest[open+1 : len(rest)-2]
+	case bytes.HasSuffix(rest, []byte("}:")):
+		// Go 1.27: "[state, N minutes] {k: v, "k 2": "v 2"}:". A bare
+		// key or value has no space, bracket or brace, so the first
+		// "] {" ends the state.
+		end := bytes.Index(rest, []byte("] {"))
+		if end < open {
+			return g, false
+		}
+		body = rest[open+1 : end]
+		labels, ok := parseLabels(rest[end+2 : len(rest)-1])
+		if !ok {
+			p.fail(line, "malformed labels")
+		}
+		g.Labels = labels
+	default:
+		return g, false
+	}
 	if li := bytes.Index(body, []byte(" labels:{")); li >= 0 {
 		labels, ok := parseLabels(body[li+len(" labels:"):])
 		if !ok {
@@ -656,8 +677,9 @@ func (p *parser) header(line []byte) (model.Goroutine, bool) {
 	return g, true
 }
 
-// parseLabels parses {"k": "v", "k2": "v2"} (tracebacklabels) or
-// {"k":"v", "k2":"v2"} (pprof debug=1). The values are Go-quoted.
+// parseLabels parses {"k": "v", "k2": "v2"} (Go 1.26 tracebacklabels),
+// {"k":"v", "k2":"v2"} (pprof debug=1) and {k: v, "k 2": "v 2"} (Go 1.27
+// tracebacks, which quote a key or value only when it needs it).
 func parseLabels(b []byte) (map[string]string, bool) {
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return nil, false
@@ -665,12 +687,12 @@ func parseLabels(b []byte) (map[string]string, bool) {
 	b = b[1 : len(b)-1]
 	m := make(map[string]string)
 	for len(b) > 0 {
-		k, rest, ok := quotedString(b)
+		k, rest, ok := labelString(b)
 		if !ok || len(rest) == 0 || rest[0] != ':' {
 			return m, false
 		}
 		rest = bytes.TrimLeft(rest[1:], " ")
-		v, rest2, ok := quotedString(rest)
+		v, rest2, ok := labelString(rest)
 		if !ok {
 			return m, false
 		}
@@ -688,6 +710,24 @@ func parseLabels(b []byte) (map[string]string, bool) {
 		return nil, true
 	}
 	return m, true
+}
+
+// labelString reads a label key or value from the front of b: Go-quoted,
+// or bare as Go 1.27 prints the ones made only of letters, digits, '.',
+// '/' and '_' (the empty string among them).
+func labelString(b []byte) (string, []byte, bool) {
+	if len(b) > 0 && b[0] == '"' {
+		return quotedString(b)
+	}
+	i := 0
+	for i < len(b) && bareLabelByte(b[i]) {
+		i++
+	}
+	return string(b[:i]), b[i:], true
+}
+
+func bareLabelByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '/' || c == '_'
 }
 
 // quotedString reads one Go-quoted string from the front of b.

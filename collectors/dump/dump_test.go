@@ -369,6 +369,9 @@ func TestParseDumpHeaders(t *testing.T) {
 		{"goroutine 7 [select (no cases)]:", model.Goroutine{ID: 7, State: "select (no cases)", WaitReason: model.WaitNilChan}},
 		{"goroutine 7 [chan receive (durable), synctest bubble 3]:", model.Goroutine{ID: 7, State: "chan receive (durable)", WaitReason: model.WaitChanRecv}},
 		{`goroutine 9 [chan receive, 1 minutes labels:{"k": "v", "x\ty": "\u00e9\""}]:`, model.Goroutine{ID: 9, State: "chan receive", WaitReason: model.WaitChanRecv, Wait: time.Minute, Labels: map[string]string{"k": "v", "x\ty": "é\""}}},
+		// Go 1.27 prints labels after the brackets, quoting only what needs it.
+		{`goroutine 9 [chan receive, 1 minutes] {route: /api/x, "a b": "c\"d", e: }:`, model.Goroutine{ID: 9, State: "chan receive", WaitReason: model.WaitChanRecv, Wait: time.Minute, Labels: map[string]string{"route": "/api/x", "a b": `c"d`, "e": ""}}},
+		{`goroutine 4 gp=0xc0 m=nil [select, locked to thread] {k: "v] {w}"}:`, model.Goroutine{ID: 4, State: "select", WaitReason: model.WaitSelect, LockedToThread: true, Labels: map[string]string{"k": "v] {w}"}}},
 		{"goroutine 3 [GC worker (idle)]:", model.Goroutine{ID: 3, State: "GC worker (idle)", WaitReason: model.WaitGC}},
 		{"goroutine 3 [something new]:", model.Goroutine{ID: 3, State: "something new", WaitReason: model.WaitOther}},
 	}
