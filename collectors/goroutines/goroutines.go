@@ -113,9 +113,13 @@ type Options struct {
 // whole walk, which grows with the goroutine count (docs/goroutines.md
 // and docs/perf.md have the measured figures). The
 // collector therefore builds the table from the concurrent goroutine
-// profile (pprof debug=1, the runtime's goroutineProfileWithLabels),
-// whose stop-the-world part is a fixed, sub-millisecond step; the stacks
-// are then walked while the world runs. The profile has no goroutine IDs,
+// profile (the runtime's goroutineProfileWithLabels, which pprof's
+// debug=1 text prints), whose stop-the-world part is a fixed,
+// sub-millisecond step; the stacks are then walked while the world runs.
+// On Go 1.26 and 1.27 the profile is read as records, aggregated on the
+// raw program counters and label sets, rather than formatted as text by
+// pprof and parsed back, which cost about three times the CPU and ten
+// times the allocations (records.go; docs/perf.md has the figures). The profile has no goroutine IDs,
 // wait reasons, wait times or creation sites: the collector symbolises
 // the stacks' program counters in-process (cached per PC), infers the
 // wait reason from the runtime frames (see [dump.InferWaitReason]) and keys
@@ -153,6 +157,11 @@ type Collector struct {
 	born     time.Time
 	stats    Stats
 	buf      bytes.Buffer
+	agg      aggregator
+	// textProfile makes the table from pprof's debug=1 text even where
+	// the profile can be read as records (tests and benchmarks compare
+	// the two).
+	textProfile bool
 }
 
 // Stats describes the collector's own cost.
@@ -309,42 +318,71 @@ func (c *Collector) tableTotal() int {
 	return c.table.Total
 }
 
-// profileTable builds the table from the concurrent goroutine profile.
+// profileTable builds the table from the concurrent goroutine profile:
+// read as records where the build can (records.go), else as pprof's
+// debug=1 text.
 func (c *Collector) profileTable() (*GroupTable, error) {
+	var rs []dump.ProfileRecord
+	var err error
+	if haveRecords && !c.textProfile {
+		rs, _ = c.agg.readRecords()
+	} else {
+		var d *dump.Dump
+		if d, err = c.textProfileDump(); d == nil {
+			return nil, err
+		}
+		rs = d.Records
+	}
+	if len(c.leaks) > 0 {
+		for i := range rs {
+			rs[i].Leaked = c.leaks[pcsKey(rs[i].PCs)]
+		}
+	}
+	c.symbolize(rs)
+	if len(c.symbols) > 1<<16 {
+		// Code is finite, but keep the cache bounded anyway (plugins,
+		// generated code): start over.
+		c.symbols = make(map[uintptr][]model.Frame)
+	}
+	return c.grouper.GroupRecords(rs), err
+}
+
+// textProfileDump reads the concurrent goroutine profile as pprof's
+// debug=1 text and parses it back.
+func (c *Collector) textProfileDump() (*dump.Dump, error) {
 	c.buf.Reset()
 	if err := pprof.Lookup("goroutine").WriteTo(&c.buf, 1); err != nil {
 		return nil, fmt.Errorf("goroutine profile: %w", err)
 	}
 	d, err := dump.Parse(&c.buf)
-	if err != nil && d == nil {
+	if d == nil {
 		return nil, err
-	}
-	if len(c.leaks) > 0 {
-		for i := range d.Records {
-			d.Records[i].Leaked = c.leaks[pcsKey(d.Records[i].PCs)]
-		}
-	}
-	c.symbolize(d.Records)
-	if len(c.symbols) > 1<<16 {
-		// Code is finite, but keep the cache bounded anyway (plugins,
-		// generated code): start over.
-		c.symbols = make(map[uintptr][]model.Frame)
 	}
 	if err != nil && !errors.Is(err, dump.ErrNoGoroutines) {
 		err = fmt.Errorf("goroutine profile: %w", err)
 	} else {
 		err = nil
 	}
-	return c.grouper.GroupRecords(d.Records), err
+	return d, err
+}
+
+// aggregator holds what reading the profile as records reuses from one
+// refresh to the next.
+type aggregator struct {
+	key []byte // map key being built
 }
 
 // pcsKey is a map key for a stack of PCs.
 func pcsKey(pcs []uintptr) string {
-	b := make([]byte, 0, 8*len(pcs))
+	return string(appendPCs(make([]byte, 0, 8*len(pcs)), pcs))
+}
+
+// appendPCs appends the bytes of pcs to b.
+func appendPCs(b []byte, pcs []uintptr) []byte {
 	for _, pc := range pcs {
 		b = binary.LittleEndian.AppendUint64(b, uint64(pc))
 	}
-	return string(b)
+	return b
 }
 
 // symbolize replaces the frames pprof printed (it hides the runtime's
