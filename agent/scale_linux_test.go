@@ -67,7 +67,10 @@ func measureUsage(fn func()) usage {
 //   - cycle-allocs: heap allocations of one cycle (testing.AllocsPerRun,
 //     after the timed loop);
 //   - max-pause-µs: the longest stop-the-world pause while cycling and
-//     refreshing (upper bucket bound of /sched/pauses/total/*), and
+//     refreshing (upper bucket bound of /sched/pauses/total/*);
+//     <name>-pause-µs the longest during each collector's runs (and
+//     refresh-pause-µs during the forced refreshes): pauses by anyone
+//     else in the process at the time count too, so an upper bound; and
 //     max-stopping-µs the longest wait for the world to stop within one
 //     (/sched/pauses/stopping/*): when the two are close, the pause was
 //     a descheduled thread, not work;
@@ -112,18 +115,23 @@ func BenchmarkScale(b *testing.B) {
 			}()
 
 			per := map[string]time.Duration{}
+			pauses := map[string]float64{} // longest pause during each collector's run, s
 			var cycle, refresh usage
 			before, stopping0 := pauseSamples(), stoppingSamples()
 			for b.Loop() {
 				snap := &model.Snapshot{Time: time.Now()}
 				for _, cs := range a.cols {
 					var cost time.Duration
+					p0 := pauseSamples()
 					u := measureUsage(func() { _, cost = a.runCollector(ctx, cs, snap) })
+					pauses[cs.c.Name()] = max(pauses[cs.c.Name()], maxPause(p0, pauseSamples()))
 					u.cpu = cost // the collector ran on a thread of its own
 					per[cs.c.Name()] += u.cpu
 					cycle.cpu += u.cpu
 				}
+				p0 := pauseSamples()
 				u := measureUsage(func() { _, _ = a.goroutines.Refresh(ctx) })
+				pauses["refresh"] = max(pauses["refresh"], maxPause(p0, pauseSamples()))
 				refresh.cpu += u.cpu
 				refresh.size += u.size
 			}
@@ -157,6 +165,9 @@ func BenchmarkScale(b *testing.B) {
 			b.ReportMetric(float64(refresh.cpu/n)/1e6, "refresh-cpu-ms")
 			b.ReportMetric(float64(refresh.size)/float64(b.N)/(1<<20), "refresh-MiB")
 			b.ReportMetric(maxPause(before, after)*1e6, "max-pause-µs")
+			for name, p := range pauses {
+				b.ReportMetric(p*1e6, name+"-pause-µs")
+			}
 			b.ReportMetric(maxPause(stopping0, stopping1)*1e6, "max-stopping-µs")
 			b.ReportMetric((float64(heap1)-float64(heap0))/(1<<20), "agent-MiB")
 			b.ReportMetric(float64(slices.Min(scrapes))/1e3, "scrape-µs")

@@ -85,11 +85,16 @@ type Options struct {
 	LeakEvery time.Duration
 	// LeakMaxPause bounds the stop-the-world pause expected from a read
 	// (it grows with the goroutine count; predicted from the last
-	// measured one). Above it, reads are spaced to one per LeakInterval.
-	// Optional. Default 5ms. Negative: no bound.
+	// measured one). Where even the lowest per-goroutine pause (0.5 µs)
+	// would exceed it, at 10k goroutines or more at the default, no read
+	// is taken on suspicion: Snapshot.LeakCheck.Limited says so, and
+	// CheckLeaks reads on request. Where only the last measured pause
+	// exceeds it, reads are spaced to one per LeakInterval, so the
+	// figure is measured again. Optional. Default 5ms. Negative: no
+	// bound.
 	LeakMaxPause time.Duration
-	// LeakInterval is the spacing of reads when the expected pause is
-	// above LeakMaxPause, and how long a group checked and not proven
+	// LeakInterval is the spacing of reads when the measured pause is
+	// above LeakMaxPause (see there), and how long a group checked and not proven
 	// leaked waits before it is checked again (unless it grows; the
 	// first recheck comes after a minute). The
 	// profile, which marks goroutines blocked on primitives no other

@@ -152,6 +152,17 @@ func (c *Collector) readLeaks(now time.Time) {
 	gap := c.opts.LeakEvery
 	lc.Limited = ""
 	if pause := c.expectedLeakPause(n); c.opts.LeakMaxPause > 0 && pause > c.opts.LeakMaxPause {
+		if time.Duration(n)*initialLeakPausePerGoroutine > c.opts.LeakMaxPause {
+			// Even the lowest per-goroutine pause would break the bound:
+			// the pause grows with the goroutine count (hundreds of ms at
+			// 100k, seconds at 1M), so no read is taken on suspicion.
+			lc.Limited = fmt.Sprintf("at %d goroutines a read's pause is expected to be %s, above the %s bound: not read on suspicion (Collector.CheckLeaks reads it on request)",
+				n, pause.Round(10*time.Microsecond), c.opts.LeakMaxPause)
+			return
+		}
+		// A small process whose last measured pause (perhaps a thread
+		// the host had descheduled) was over the bound: read rarely, so
+		// the figure is measured again.
 		gap = c.opts.LeakInterval
 		lc.Limited = fmt.Sprintf("at %d goroutines a read's pause is expected to be %s, above the %s bound: read at most every %s",
 			n, pause.Round(10*time.Microsecond), c.opts.LeakMaxPause, c.opts.LeakInterval)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/asyncmon/asyncmon/internal/workload"
 )
@@ -40,10 +41,14 @@ func cpuTime() int64 {
 // goroutine profile, read as pprof's debug=1 text (path=text, the way it
 // was read before) and as records (path=records, the default where the
 // build has it), side by side at each size. Half of the parked
-// goroutines carry pprof labels. cpu-ms/op is process CPU per refresh.
+// goroutines carry pprof labels. cpu-ms/op is process CPU per refresh;
+// max-pause-µs the longest stop-the-world pause (GC or other, upper
+// bucket bound of the runtime's histograms) during any refresh.
+//
+//	go test -run '^$' -bench Refresh -benchtime 3x -count 6 ./collectors/goroutines
 func BenchmarkRefresh(b *testing.B) {
 	ctx := context.Background()
-	for _, n := range []int{1000, 10000, 100000} {
+	for _, n := range []int{1000, 10000, 100000, 1000000} {
 		w := workload.Start(workload.Counts{Recv: n / 2})
 		stop := parkLabelled(n / 2)
 		for _, path := range []string{"text", "records"} {
@@ -56,12 +61,16 @@ func BenchmarkRefresh(b *testing.B) {
 				runtime.GC()
 				b.ReportAllocs()
 				cpu0 := cpuTime()
+				var worst time.Duration
 				for b.Loop() {
+					other, gc := newPauseProbe(pauseMetric), newPauseProbe(gcPauseMetric)
 					if _, err := c.Refresh(ctx); err != nil {
 						b.Fatal(err)
 					}
+					worst = max(worst, other.max(), gc.max())
 				}
 				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
+				b.ReportMetric(float64(worst)/1e3, "max-pause-µs")
 			})
 		}
 		stop()
