@@ -1,36 +1,155 @@
-package agent
+// Package api is the agent's HTTP API: the endpoints, the access checks
+// in front of them (bearer token, Unix socket peers, bounded bodies) and
+// the bounds on expensive requests (profiles, traces, stop-the-world
+// dumps). Package agent builds it with New from a Config that hands in
+// what it serves (the snapshot history, the stream, the findings, the
+// captures) and serves [API.Handler]; this package never imports agent.
+// docs/api.md documents the endpoints, docs/security.md the access
+// checks.
+package api
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/internal/limits"
+	"github.com/asyncmon/asyncmon/collectors/goroutines"
+	"github.com/asyncmon/asyncmon/internal/broker"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/felixge/fgprof"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// route is one endpoint of the API: a ServeMux pattern and its handler.
-type route struct {
-	pattern string
+// Source is the agent as the API reads it: its snapshot history and its
+// findings.
+type Source interface {
+	// Latest returns the newest snapshot, nil before the first one.
+	Latest() *model.Snapshot
+	// Window returns the snapshots of the last d, all of them for d <= 0.
+	Window(d time.Duration) model.Window
+	// Findings returns the findings, active ones first.
+	Findings() []model.Finding
+}
+
+// Captures is evidence capture as the API serves it: the captures taken
+// and a capture's file.
+type Captures interface {
+	List() []model.Capture
+	Open(id string) (model.Capture, *os.File, error)
+}
+
+// Config is what the API serves and how. Source, Metrics, Stream,
+// Collections, Counters and Done are required.
+type Config struct {
+	Source Source
+	// Metrics serves /metrics.
+	Metrics http.Handler
+	// Stream publishes a snapshot per collection, for /api/v1/stream;
+	// made with MaxSubscribers.
+	Stream *broker.Broker[*model.Snapshot]
+	// Collections returns how many collections ran, for /healthz.
+	Collections func() uint64
+	// Goroutines takes the full dumps of /api/v1/goroutines?full=1; nil
+	// for none.
+	Goroutines *goroutines.Collector
+	// Detectors returns the names of the detectors running, to validate
+	// /api/v1/findings?detector=; nil when no detection runs.
+	Detectors func() []string
+	// Captures lists and opens the evidence captures; nil when capture
+	// is off.
+	Captures Captures
+	// Counters counts the bounds hit and the requests denied.
+	Counters *limits.Counters
+	// Log receives the API's own logs; never nil.
+	Log *slog.Logger
+	// Token is the bearer token every endpoint but /healthz wants; nil
+	// for none.
+	Token []byte
+	// MaxExpensive bounds the expensive requests served at once; 0 for
+	// the default, 2.
+	MaxExpensive int
+	// NoPprof, NoTrace and NoCaptureEndpoints switch endpoint families
+	// off, as the agent's Options of the same names.
+	NoPprof, NoTrace, NoCaptureEndpoints bool
+	// WriteTimeout is the server's write timeout, which a capture
+	// download extends.
+	WriteTimeout time.Duration
+	// Done is closed when the agent closes: it ends streams and
+	// recordings in flight.
+	Done <-chan struct{}
+}
+
+// API serves the agent's HTTP API. Its methods are safe for concurrent
+// use.
+type API struct {
+	src          Source
+	metrics      http.Handler
+	stream       *broker.Broker[*model.Snapshot]
+	collections  func() uint64
+	goroutines   *goroutines.Collector
+	detectors    func() []string
+	captures     Captures
+	cnt          *limits.Counters
+	log          *slog.Logger
+	token        []byte
+	off          endpointsOff
+	writeTimeout time.Duration
+	done         <-chan struct{}
+	// guard bounds the expensive requests (guard.go).
+	guard *guard
+	// handler is the endpoints behind the access checks.
 	handler http.Handler
 }
 
-// endpoints lists the API's endpoints, without those Options switched
-// off. routes mounts exactly these, so the access tests that walk this
-// list cover every endpoint there is.
-func (a *Agent) endpoints() []route {
-	hf := func(pattern string, h http.HandlerFunc) route { return route{pattern, h} }
-	rs := []route{
-		{"GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
-			ErrorHandling: promhttp.ContinueOnError,
-		})},
+// New builds the API from cfg.
+func New(cfg Config) *API {
+	a := &API{
+		src:          cfg.Source,
+		metrics:      cfg.Metrics,
+		stream:       cfg.Stream,
+		collections:  cfg.Collections,
+		goroutines:   cfg.Goroutines,
+		detectors:    cfg.Detectors,
+		captures:     cfg.Captures,
+		cnt:          cfg.Counters,
+		log:          cfg.Log,
+		token:        cfg.Token,
+		off:          endpointsOff{pprof: cfg.NoPprof, trace: cfg.NoTrace, captures: cfg.NoCaptureEndpoints},
+		writeTimeout: cfg.WriteTimeout,
+		done:         cfg.Done,
+		guard:        newGuard(cfg.MaxExpensive, cfg.Counters),
+	}
+	a.handler = a.routes()
+	return a
+}
+
+// Handler returns the API: every endpoint behind the access checks.
+func (a *API) Handler() http.Handler { return a.handler }
+
+// Route is one endpoint of the API: a ServeMux pattern and its handler.
+type Route struct {
+	Pattern string
+	Handler http.Handler
+}
+
+// Busy returns how many expensive requests are in flight.
+func (a *API) Busy() int { return len(a.guard.sem) }
+
+// Endpoints lists the API's endpoints, without those switched off.
+// Handler mounts exactly these, so the access tests that walk this list
+// cover every endpoint there is.
+func (a *API) Endpoints() []Route {
+	hf := func(pattern string, h http.HandlerFunc) Route { return Route{pattern, h} }
+	rs := []Route{
+		{"GET /metrics", a.metrics},
 		hf("GET /healthz", a.handleHealthz),
 		hf("GET /api/v1/snapshot", a.handleSnapshot),
 		hf("GET /api/v1/history", a.handleHistory),
@@ -62,10 +181,10 @@ func (a *Agent) endpoints() []route {
 // routes builds the API: the endpoints behind the access checks. Every
 // endpoint is GET-only (but pprof's symbol lookup); the catch-all answers
 // unknown paths with a JSON 404.
-func (a *Agent) routes() http.Handler {
+func (a *API) routes() http.Handler {
 	mux := http.NewServeMux()
-	for _, r := range a.endpoints() {
-		mux.Handle(r.pattern, r.handler)
+	for _, r := range a.Endpoints() {
+		mux.Handle(r.Pattern, r.Handler)
 	}
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +219,7 @@ func (o endpointsOff) why(path string) string {
 // ?seconds=N (default 30, at most maxProfileSeconds), in ?format=pprof (default) or
 // folded. Unlike fgprof's own handler it stops when the client goes away
 // or the agent closes, so an abandoned request does not keep sampling.
-func (a *Agent) handleFgprof(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleFgprof(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, "seconds", "format"); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -152,19 +271,19 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)        // the client went away; nothing to tell
 }
 
-func (a *Agent) handleHealthz(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"status":      "ok",
-		"collections": a.collections.Load(),
+		"collections": a.collections(),
 	})
 }
 
-func (a *Agent) handleSnapshot(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, a.Latest())
+	writeJSON(w, http.StatusOK, a.src.Latest())
 }
 
 // handleHistory serves the snapshots since a point in time, oldest first.
@@ -172,7 +291,7 @@ func (a *Agent) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 //	since  RFC 3339 time, or a Go duration meaning "that long ago" (30s, 5m).
 //	       Optional: all of the history.
 //	limit  keep only the newest N snapshots. Optional.
-func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleHistory(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, "since", "limit"); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -192,7 +311,7 @@ func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	snaps := a.Window(0).Since(since).Snapshots
+	snaps := a.src.Window(0).Since(since).Snapshots
 	if limit > 0 && len(snaps) > limit {
 		snaps = snaps[len(snaps)-limit:]
 	}
