@@ -353,8 +353,6 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("since: want an RFC 3339 time (2006-01-02T15:04:05Z) or a duration (30s, 5m), got %q", v)
 }
 
-// checkParams rejects query parameters the endpoint does not know, so a
-// typo gets an error instead of a silently ignored filter.
 // limitParam reads the limit parameter: a positive integer, 0 when absent.
 func limitParam(q url.Values) (int, error) {
 	v := q.Get("limit")
@@ -368,6 +366,8 @@ func limitParam(q url.Values) (int, error) {
 	return n, nil
 }
 
+// checkParams rejects query parameters the endpoint does not know, so a
+// typo gets an error instead of a silently ignored filter.
 func checkParams(r *http.Request, known ...string) error {
 	for k := range r.URL.Query() {
 		ok := false
