@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"runtime/debug"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,7 +30,6 @@ import (
 	"github.com/asyncmon/asyncmon/internal/ring"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // DefaultAddr is where the agent listens when Options.Addr is empty:
@@ -498,35 +495,6 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		}
 	}
 	return a, nil
-}
-
-// newAPI builds the HTTP API over the agent.
-func (a *Agent) newAPI(opts Options) *api.API {
-	cfg := api.Config{
-		Source: a,
-		Metrics: promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
-			ErrorHandling: promhttp.ContinueOnError,
-		}),
-		Stream:             a.stream,
-		Collections:        a.collections.Load,
-		Goroutines:         a.goroutines,
-		Counters:           a.cnt,
-		Log:                a.log,
-		Token:              a.token,
-		MaxExpensive:       opts.MaxExpensive,
-		NoPprof:            opts.NoPprof,
-		NoTrace:            opts.NoTrace,
-		NoCaptureEndpoints: opts.NoCaptureEndpoints,
-		WriteTimeout:       writeTimeout,
-		Done:               a.ctx.Done(),
-	}
-	if d := a.detection; d != nil {
-		cfg.Detectors = func() []string { return slices.Collect(maps.Keys(d.engine.Detectors())) }
-		if d.capture != nil {
-			cfg.Captures = d.capture
-		}
-	}
-	return api.New(cfg)
 }
 
 // addBuiltin adds a collector the agent owns: Close closes it if it has a

@@ -4,14 +4,17 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/asyncmon/asyncmon/agent/internal/api"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // The HTTP API and its access checks live in agent/internal/api; this
-// file reads the credentials from Options.
+// file builds it from Options and reads the credentials.
 
 // ErrTokenRequired is returned by Start for a TCP address beyond loopback
 // without Options.Token, TokenFile or TLS client certificates.
@@ -43,4 +46,33 @@ func loadToken(opts Options) ([]byte, error) {
 // with a certificate the server verifies.
 func clientCertAuth(cfg *tls.Config) bool {
 	return cfg != nil && cfg.ClientAuth == tls.RequireAndVerifyClientCert
+}
+
+// newAPI builds the HTTP API over the agent.
+func (a *Agent) newAPI(opts Options) *api.API {
+	cfg := api.Config{
+		Source: a,
+		Metrics: promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
+			ErrorHandling: promhttp.ContinueOnError,
+		}),
+		Stream:             a.stream,
+		Collections:        a.collections.Load,
+		Goroutines:         a.goroutines,
+		Counters:           a.cnt,
+		Log:                a.log,
+		Token:              a.token,
+		MaxExpensive:       opts.MaxExpensive,
+		NoPprof:            opts.NoPprof,
+		NoTrace:            opts.NoTrace,
+		NoCaptureEndpoints: opts.NoCaptureEndpoints,
+		WriteTimeout:       writeTimeout,
+		Done:               a.ctx.Done(),
+	}
+	if d := a.detection; d != nil {
+		cfg.Detectors = func() []string { return slices.Collect(maps.Keys(d.engine.Detectors())) }
+		if d.capture != nil {
+			cfg.Captures = d.capture
+		}
+	}
+	return api.New(cfg)
 }
