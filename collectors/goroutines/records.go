@@ -15,8 +15,9 @@ import (
 // runtime/pprof itself does, instead of asking pprof for its debug=1 text
 // and parsing it back. pprof keys every goroutine's stack with fmt (one
 // Fprintf per program counter and a string per goroutine) before it
-// aggregates: about half of a refresh's CPU and most of its garbage
-// (docs/perf.md, "Group-table refresh"). Here the stacks are aggregated
+// aggregates: with the parsing back and the GC of that garbage, about
+// three quarters of a refresh's CPU and of its allocation (docs/perf.md,
+// "Group-table refresh"). Here the stacks are aggregated
 // on their raw program counters, and each distinct label set is read once.
 //
 // The runtime offers the profile with labels only to runtime/pprof, under
