@@ -366,6 +366,9 @@ func (c *Collector) symbolize(rs []dump.ProfileRecord) {
 		}
 		r.Goroutine.Frames = append([]model.Frame(nil), frames...)
 		r.Goroutine.WaitReason = dump.InferWaitReason(r.Goroutine.Frames)
+		if w := r.Goroutine.WaitReason; (w == model.WaitChanRecv || w == model.WaitChanSend) && nilChanWait(r.PCs) {
+			r.Goroutine.WaitReason = model.WaitNilChan
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/pprof"
+	"sync"
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
@@ -220,4 +221,43 @@ func (c *Collector) CheckLeaks() bool {
 	c.takeLeakProfile(p, now, runtime.NumGoroutine())
 	c.next = now
 	return true
+}
+
+// nilParkLines bounds how far into runtime.chanrecv or runtime.chansend
+// the park on a nil channel sits: it is the function's first statement
+// after a debug print (Go 1.26 and 1.27: 5 and 12 lines below the
+// declaration), while the park of a real channel comes after the whole
+// fast path, about a hundred lines further.
+const nilParkLines = 30
+
+// nilParks caches nilParkPC per program counter: PCs are fixed for the
+// life of the process and only those in chanrecv and chansend are kept.
+var nilParks sync.Map // uintptr → bool
+
+// nilChanWait reports whether a goroutine whose frames say "chan receive"
+// or "chan send" (the concurrent profile prints no wait reason) is in
+// fact parked on a nil channel, from the line of its runtime.chanrecv or
+// runtime.chansend frame. Such a goroutine can never wake; a full dump
+// would print "(nil chan)".
+func nilChanWait(pcs []uintptr) bool {
+	for _, pc := range pcs {
+		if v, ok := nilParks.Load(pc); ok {
+			return v.(bool)
+		}
+		f := runtime.FuncForPC(pc - 1) // a return address: the call is just before it
+		if f == nil {
+			continue
+		}
+		switch f.Name() {
+		case "runtime.chanrecv", "runtime.chansend":
+			_, decl := f.FileLine(f.Entry())
+			_, line := f.FileLine(pc - 1)
+			onNil := line > decl && line-decl <= nilParkLines
+			nilParks.Store(pc, onNil)
+			return onNil
+		case "runtime.chanrecv1", "runtime.chanrecv2", "runtime.chansend1":
+			return false // the park frame, if any, came before
+		}
+	}
+	return false
 }
