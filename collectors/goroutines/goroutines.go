@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,8 +57,9 @@ type Options struct {
 	// change whenever the collector switches source.
 	Group GroupOptions
 	// CPUBudget is the average share of one core that refreshing the
-	// table may use: after a refresh that took d, the next one waits
-	// d/CPUBudget. Optional. Default 0.01 (1%).
+	// table may use: the next refresh waits d/CPUBudget, where d is the
+	// least wall time of the last three refreshes (see refreshInterval).
+	// Optional. Default 0.01 (1%).
 	CPUBudget float64
 	// MinInterval is the shortest time between refreshes. Optional.
 	// Default 2s.
@@ -153,6 +155,10 @@ type Collector struct {
 	born     time.Time
 	stats    Stats
 	buf      bytes.Buffer
+
+	// costs are the wall times of the last refreshes, newest last, at
+	// most costSamples.
+	costs []time.Duration
 }
 
 // Stats describes the collector's own cost.
@@ -283,7 +289,11 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 		c.pausePerG = max(pause/time.Duration(n), time.Microsecond)
 		c.stats.FullDumps++
 	}
-	interval := max(c.opts.MinInterval, time.Duration(float64(cost)/c.opts.CPUBudget))
+	if len(c.costs) == costSamples {
+		c.costs = append(c.costs[:0], c.costs[1:]...)
+	}
+	c.costs = append(c.costs, cost)
+	interval := refreshInterval(c.costs, c.opts.MinInterval, c.opts.CPUBudget)
 	c.next = now.Add(interval)
 	c.stats.Refreshes++
 	c.stats.LastCost, c.stats.LastPause, c.stats.Interval = cost, pause, interval
@@ -336,6 +346,33 @@ func (c *Collector) profileTable() (*GroupTable, error) {
 		err = nil
 	}
 	return c.grouper.GroupRecords(d.Records), err
+}
+
+// costSamples is how many refreshes the interval is computed from, and
+// settleInterval the longest interval until that many were measured.
+const (
+	costSamples    = 3
+	settleInterval = 5 * time.Second
+)
+
+// refreshInterval is the wait before the next refresh, from the wall
+// times of the last refreshes (newest last): the least of them over the
+// CPU budget. A refresh's wall time is the CPU it costs plus the time it
+// waited for a core, which on a loaded machine is many times more (a
+// first refresh of 10 groups took 294 ms on the 2-core machine at load
+// 20, then 1 to 70 ms); the least of the last few is the closest to its
+// CPU. Until costSamples were measured the interval is at most
+// settleInterval, so that one slow start (a cold symbol cache, a busy
+// moment) does not leave the table unrefreshed for half a minute: the
+// detectors need tables from a leak's first seconds to judge it within
+// a minute.
+func refreshInterval(costs []time.Duration, minInterval time.Duration, budget float64) time.Duration {
+	least := slices.Min(costs)
+	interval := max(minInterval, time.Duration(float64(least)/budget))
+	if len(costs) < costSamples {
+		interval = min(interval, max(minInterval, settleInterval))
+	}
+	return interval
 }
 
 // pcsKey is a map key for a stack of PCs.
