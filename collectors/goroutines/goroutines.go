@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
+	"github.com/asyncmon/asyncmon/internal/cputime"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -58,7 +59,8 @@ type Options struct {
 	Group GroupOptions
 	// CPUBudget is the average share of one core that refreshing the
 	// table may use: the next refresh waits d/CPUBudget, where d is the
-	// least wall time of the last three refreshes (see refreshInterval).
+	// least cost of the last three refreshes (see refreshInterval): the
+	// CPU time of the refreshing thread on Linux, wall time elsewhere.
 	// Optional. Default 0.01 (1%).
 	CPUBudget float64
 	// MinInterval is the shortest time between refreshes. Optional.
@@ -156,8 +158,8 @@ type Collector struct {
 	stats    Stats
 	buf      bytes.Buffer
 
-	// costs are the wall times of the last refreshes, newest last, at
-	// most costSamples.
+	// costs are the costs of the last refreshes (CPU time where the
+	// platform tells, else wall time), newest last, at most costSamples.
 	costs []time.Duration
 }
 
@@ -173,6 +175,9 @@ type Stats struct {
 	// precision and including pauses by others).
 	LastCost  time.Duration
 	LastPause time.Duration
+	// LastCPU is what the CPU budget counted of the last refresh: the
+	// refreshing thread's CPU time on Linux, LastCost elsewhere.
+	LastCPU time.Duration
 	// Interval is the wait before the next refresh the budget allows.
 	Interval time.Duration
 	// Source is "profile" or "dump" for the last refresh.
@@ -268,9 +273,19 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 	// goroutines "(leaked)" in the headers of a full dump. It is read
 	// when the last table had suspects (see leakcheck.go), on a budget
 	// of its own: its cost must not space out the table's refreshes.
+	// The budget counts the refresh's CPU time on this thread where the
+	// platform tells (internal/cputime): wall time also counts the wait
+	// for a core, which on a loaded machine is many times more.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpuStart, cpuOK := cputime.Thread()
 	leakStart := time.Now()
+	leakCPU, _ := cputime.Thread()
 	c.readLeaks(now)
 	leakTime := time.Since(leakStart)
+	if t, ok := cputime.Thread(); ok {
+		leakCPU = t - leakCPU
+	}
 	if full {
 		var d *dump.Dump
 		d, err = c.fullDump()
@@ -281,6 +296,10 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 		t, err = c.profileTable()
 	}
 	cost := time.Since(now) - leakTime
+	spent := cost
+	if cpuEnd, ok := cputime.Thread(); ok && cpuOK && cputime.PerThread {
+		spent = max(cpuEnd-cpuStart-leakCPU, 0)
+	}
 	pause := pauses.max()
 	if full && n > 0 && pause > 0 {
 		// Learn the real pause per goroutine, rounded up by the
@@ -292,11 +311,12 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 	if len(c.costs) == costSamples {
 		c.costs = append(c.costs[:0], c.costs[1:]...)
 	}
-	c.costs = append(c.costs, cost)
+	c.costs = append(c.costs, spent)
 	interval := refreshInterval(c.costs, c.opts.MinInterval, c.opts.CPUBudget)
 	c.next = now.Add(interval)
 	c.stats.Refreshes++
 	c.stats.LastCost, c.stats.LastPause, c.stats.Interval = cost, pause, interval
+	c.stats.LastCPU = spent
 	c.stats.Source = "profile"
 	if full {
 		c.stats.Source = "dump"
@@ -355,13 +375,15 @@ const (
 	settleInterval = 5 * time.Second
 )
 
-// refreshInterval is the wait before the next refresh, from the wall
-// times of the last refreshes (newest last): the least of them over the
-// CPU budget. A refresh's wall time is the CPU it costs plus the time it
-// waited for a core, which on a loaded machine is many times more (a
-// first refresh of 10 groups took 294 ms on the 2-core machine at load
-// 20, then 1 to 70 ms); the least of the last few is the closest to its
-// CPU. Until costSamples were measured the interval is at most
+// refreshInterval is the wait before the next refresh, from the costs
+// of the last refreshes (newest last): the least of them over the CPU
+// budget. Where a cost is wall time (no per-thread CPU clock), it is the
+// CPU plus the time the refresh waited for a core, which on a loaded
+// machine is many times more (a first refresh of 10 groups took 294 ms
+// on the 2-core machine at load 20, then 1 to 70 ms); the least of the
+// last few is the closest to its CPU. Even CPU time is highest at the
+// first refresh, which symbolises every program counter once. Until
+// costSamples were measured the interval is at most
 // settleInterval, so that one slow start (a cold symbol cache, a busy
 // moment) does not leave the table unrefreshed for half a minute: the
 // detectors need tables from a leak's first seconds to judge it within
