@@ -144,7 +144,7 @@ type Collector struct {
 	symbols   map[uintptr][]model.Frame
 	// leaks counts leaked goroutines per stack ("@" PCs text) from the
 	// last goroutineleak profile; lastLeak is when it was read, leakCost
-	// what it took, leakPause the pause measured at leakPauseN
+	// what it cost the budget (leakCPU), leakPause the pause measured at leakPauseN
 	// goroutines.
 	leaks      map[string]int
 	lastLeak   time.Time

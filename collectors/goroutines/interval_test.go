@@ -1,8 +1,11 @@
 package goroutines
 
 import (
+	"runtime"
 	"testing"
 	"time"
+
+	"github.com/asyncmon/asyncmon/internal/cputime"
 )
 
 // TestRefreshInterval checks that the interval follows the least of the
@@ -29,5 +32,28 @@ func TestRefreshInterval(t *testing.T) {
 				t.Fatalf("refreshInterval(%v) = %s, want %s", tc.costs, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestLeakCPU checks the cost a goroutineleak read charges the budget: the
+// CPU a GC cycle takes from the program plus the calling thread's, which
+// grows across a GC and never by more than every core for the wall time.
+func TestLeakCPU(t *testing.T) {
+	if !cputime.PerThread {
+		t.Skip("no per-thread CPU clock here: the read's wall time is used")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before := leakCPU()
+	start := time.Now()
+	runtime.GC()
+	wall := time.Since(start)
+	after := leakCPU()
+	if !before.ok || !after.ok {
+		t.Fatal("the runtime does not tell the GC's CPU")
+	}
+	d := after.d - before.d
+	if d <= 0 || d > wall*time.Duration(runtime.GOMAXPROCS(0))+time.Millisecond {
+		t.Fatalf("a GC cycle cost %v of CPU in %v of wall time on %d Ps", d, wall, runtime.GOMAXPROCS(0))
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"sync"
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
+	"github.com/asyncmon/asyncmon/internal/cputime"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -172,10 +174,17 @@ func (c *Collector) readLeaks(now time.Time) {
 // c.leaks (leaked goroutines per stack) and c.leakCheck from it.
 func (c *Collector) takeLeakProfile(p *pprof.Profile, now time.Time, n int) {
 	probe := newPauseProbe(gcPauseMetric)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before := leakCPU()
 	start := time.Now()
 	var b bytes.Buffer
 	err := p.WriteTo(&b, 1)
-	c.leakCost = time.Since(start)
+	wall := time.Since(start)
+	c.leakCost = wall
+	if after := leakCPU(); before.ok && after.ok {
+		c.leakCost = max(after.d-before.d, 0)
+	}
 	c.lastLeak = now
 	pause := probe.max()
 	if n >= leakLearnMin && pause > 0 {
@@ -196,12 +205,48 @@ func (c *Collector) takeLeakProfile(p *pprof.Profile, now time.Time, n int) {
 	c.leaks = leaks
 	c.leakCheck = model.LeakCheck{
 		Available: true, Time: now, Goroutines: n, Leaked: total,
-		PauseSeconds: pause.Seconds(), CostSeconds: c.leakCost.Seconds(), Limited: c.leakCheck.Limited,
+		PauseSeconds: pause.Seconds(), CostSeconds: wall.Seconds(), Limited: c.leakCheck.Limited,
 	}
 	for _, s := range c.suspects {
 		s.checked, s.at = max(s.count, 1), now
 		s.reads++
 	}
+}
+
+// leakCPUMetrics are the runtime's estimates of the CPU a GC cycle takes
+// from the program: its mark workers (dedicated, not the idle ones, which
+// use CPU nobody else wanted), the assists and the pauses.
+var leakCPUMetrics = []string{"/cpu/classes/gc/mark/dedicated:cpu-seconds", "/cpu/classes/gc/mark/assist:cpu-seconds", "/cpu/classes/gc/pause:cpu-seconds"}
+
+// cpuReading is a CPU time so far, and whether the platform told it.
+type cpuReading struct {
+	d  time.Duration
+	ok bool
+}
+
+// leakCPU returns the GC's CPU so far (leakCPUMetrics) plus the calling
+// thread's (internal/cputime; the caller locks its thread): what a read of
+// the goroutineleak profile, a forced GC cycle, costs is their growth.
+// Its wall time also counts the wait for a core, many times more on a
+// loaded machine, and spaced the reads by LeakEvery's tens of seconds
+// there.
+func leakCPU() cpuReading {
+	thread, ok := cputime.Thread()
+	if !ok || !cputime.PerThread {
+		return cpuReading{}
+	}
+	s := make([]metrics.Sample, len(leakCPUMetrics))
+	for i, name := range leakCPUMetrics {
+		s[i].Name = name
+	}
+	metrics.Read(s)
+	for _, x := range s {
+		if x.Value.Kind() != metrics.KindFloat64 {
+			return cpuReading{}
+		}
+		thread += time.Duration(x.Value.Float64() * 1e9)
+	}
+	return cpuReading{thread, true}
 }
 
 // CheckLeaks reads the goroutineleak profile now, whatever the suspects,
