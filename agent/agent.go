@@ -268,6 +268,7 @@ type Agent struct {
 	seq     uint64
 
 	stream      *broker.Broker[*model.Snapshot]
+	snapJSON    snapJSON // the snapshots' JSON, encoded once for every reader
 	registry    *prometheus.Registry
 	handler     http.Handler
 	collections atomic.Uint64

@@ -164,7 +164,22 @@ func (a *Agent) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, a.Latest())
+	s := a.Latest()
+	if s == nil {
+		writeJSON(w, http.StatusOK, s)
+		return
+	}
+	data, err := a.snapJSON.encode(s)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encode the snapshot: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if _, err := w.Write(data); err == nil {
+		_, _ = io.WriteString(w, "\n")
+	}
 }
 
 // handleHistory serves the snapshots since a point in time, oldest first.
@@ -196,27 +211,30 @@ func (a *Agent) handleHistory(w http.ResponseWriter, r *http.Request) {
 	if limit > 0 && len(snaps) > limit {
 		snaps = snaps[len(snaps)-limit:]
 	}
-	writeSnapshots(w, snaps)
+	a.writeSnapshots(w, snaps)
 }
 
 // writeSnapshots writes a JSON array of snapshots one element at a time:
 // ten minutes of history can be tens of megabytes, which must not be built
 // in one buffer.
-func writeSnapshots(w http.ResponseWriter, snaps []*model.Snapshot) {
+func (a *Agent) writeSnapshots(w http.ResponseWriter, snaps []*model.Snapshot) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	if _, err := io.WriteString(w, "["); err != nil {
 		return
 	}
-	enc := json.NewEncoder(w)
 	for i, s := range snaps {
 		if i > 0 {
-			if _, err := io.WriteString(w, ","); err != nil {
+			if _, err := io.WriteString(w, ",\n"); err != nil {
 				return // the client went away
 			}
 		}
-		if enc.Encode(s) != nil {
+		data, err := a.snapJSON.encode(s)
+		if err != nil {
+			return
+		}
+		if _, err := w.Write(data); err != nil {
 			return
 		}
 	}

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -43,7 +42,7 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 
 	send := func(s *model.Snapshot) error {
-		data, err := json.Marshal(s)
+		data, err := a.snapJSON.encode(s)
 		if err != nil {
 			return err
 		}

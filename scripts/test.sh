@@ -3,8 +3,9 @@
 # on every supported Go release.
 #
 # It installs the external programs the tests use (Prometheus and promtool,
-# tmux, the PostgreSQL server) from Debian packages when they are missing,
-# then runs every test with the race detector and ASYNCMON_TEST_STRICT=1,
+# tmux, the PostgreSQL server, and etcd, Caddy and the NATS server: real
+# Go servers watched for false alarms) from Debian packages when they are
+# missing, then runs every test with the race detector and ASYNCMON_TEST_STRICT=1,
 # under which a missing program fails a test instead of skipping it.
 #
 # The suite runs once per Go release in ASYNCMON_GO_VERSIONS (default: the
@@ -41,6 +42,10 @@ missing=()
 command -v prometheus >/dev/null || missing+=(prometheus)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v tmux >/dev/null || missing+=(tmux)
+# Real third-party Go servers that bench/thirdparty watches for false alarms.
+command -v etcd >/dev/null || missing+=(etcd-server)
+command -v caddy >/dev/null || missing+=(caddy)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"

@@ -30,11 +30,11 @@ func TestMain(m *testing.M) {
 // harness works, never a timing.
 func TestHarnessShort(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts 12 services; skipped with -short")
+		t.Skip("starts 14 services; skipped with -short")
 	}
 	cfg := config{
 		Parked: []int{0, 500},
-		Modes:  []string{modeDefaults, modeMiddleware, modePromGo, modeDump},
+		Modes:  []string{modeDefaults, modeMiddleware, modePromGo, modeDump, modeAttached},
 		Rounds: 1, Window: 700 * time.Millisecond, Warmup: 300 * time.Millisecond,
 		Conc: 4, Hashing: calibrate(), Log: t.Output(),
 	}
@@ -52,9 +52,13 @@ func TestHarnessShort(t *testing.T) {
 			t.Errorf("%s at %d parked: %d requests, %d errors, %.3f s CPU, p50 %v, p99 %v; want requests, no errors, CPU and p50 ≤ p99",
 				w.Mode, w.Parked, w.Requests, w.Errors, w.CPU, w.P50, w.P99)
 		}
-		asyncmon := w.Mode == modeDefaults || w.Mode == modeMiddleware
-		if asyncmon != (w.Refreshes >= 0) {
+		if isAgentMode(w.Mode) != (w.Refreshes >= 0) {
 			t.Errorf("%s: refreshes %d; want a count for asyncmon modes only", w.Mode, w.Refreshes)
+		}
+		// The attached crowd reads, and the agent serves every read.
+		if attached := w.Mode == modeAttached; attached != (w.Attached > 0) || w.AttachedErrors != 0 {
+			t.Errorf("%s at %d parked: attached clients read %d times, %d failed; want reads in mode attached only, and no failure",
+				w.Mode, w.Parked, w.Attached, w.AttachedErrors)
 		}
 	}
 	rs := analyse(ws)
@@ -72,7 +76,7 @@ func TestHarnessShort(t *testing.T) {
 	}
 	var out bytes.Buffer
 	report(&out, cfg, ws)
-	for _, want := range []string{"### 500 parked goroutines", "| middleware |", "noise floor"} {
+	for _, want := range []string{"### 500 parked goroutines", "| middleware |", "noise floor", "| attached |", "50 streams and 150 pollers"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,6 +34,100 @@ type window struct {
 	// /metrics and /api/v1/goroutines in the window.
 	Scrapes    int `json:"scrapes"`
 	TableReads int `json:"table_reads"`
+	// Attached counts the attached clients' successful reads in the
+	// window (mode attached): stream events and JSON polls;
+	// AttachedErrors their failures.
+	Attached       int `json:"attached_reads"`
+	AttachedErrors int `json:"attached_errors"`
+}
+
+// The crowd of the attached mode: SSE streams (the agent serves 64 at
+// most) and JSON pollers, each reading once a second in turn.
+const (
+	attachedStreams = 50
+	attachedPollers = 150
+)
+
+// attachedPaths are what the attached pollers read, in turn: what TUIs,
+// dashboards and scripts read. /metrics is Prometheus's, which the
+// sidecar already scrapes each second.
+var attachedPaths = []string{
+	"/api/v1/snapshot", "/api/v1/history?limit=5", "/api/v1/goroutines?limit=20",
+	"/api/v1/findings", "/api/v1/connections?limit=5",
+}
+
+// attach runs n clients against the agent at base until ctx ends: the
+// first attachedStreams hold /api/v1/stream open, the others poll
+// attachedPaths once a second each. It counts reads and failures while
+// measuring is set.
+func attach(ctx context.Context, wg *sync.WaitGroup, base string, n int, measuring *atomic.Bool, reads, errs *atomic.Int64) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, DisableCompression: true}}
+	count := func(err error) {
+		if !measuring.Load() || ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			errs.Add(1)
+		} else {
+			reads.Add(1)
+		}
+	}
+	for i := range n {
+		if i < attachedStreams {
+			wg.Go(func() { count(stream(ctx, client, base+"/api/v1/stream", count)) })
+			continue
+		}
+		wg.Go(func() {
+			// Spread the pollers over the second.
+			if !sleep(ctx, time.Duration(i)*time.Second/time.Duration(n)) {
+				return
+			}
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for k := i; ; k++ {
+				count(get(ctx, client, base+attachedPaths[k%len(attachedPaths)]))
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		})
+	}
+}
+
+// stream reads server-sent events from url until ctx ends, calling
+// event(nil) for each; it returns the error that ended it (nil when ctx
+// did).
+func stream(ctx context.Context, c *http.Client, url string, event func(error)) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return ctxErr(ctx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "data:") {
+			event(nil)
+		}
+	}
+	return ctxErr(ctx, sc.Err())
+}
+
+// ctxErr is err, or nil once ctx has ended (the error is then ours).
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 func (w window) throughput() float64 { return float64(w.Requests) / w.Seconds }
@@ -46,8 +141,8 @@ func (w window) cpuPerRequest() float64 {
 // measure drives the service at base with conc keep-alive connections for
 // warmup, then measures for dur, with a Prometheus-like scraper (GET
 // /metrics every second) and a TUI-like reader (GET /api/v1/goroutines
-// every 2 s) running throughout.
-func measure(ctx context.Context, base string, pid, conc int, warmup, dur time.Duration) (window, error) {
+// every 2 s) running throughout, and attached more clients (see attach).
+func measure(ctx context.Context, base string, pid, conc, attached int, warmup, dur time.Duration) (window, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc + 2, DisableCompression: true}}
 	defer client.CloseIdleConnections()
 	ctx, cancel := context.WithCancel(ctx)
@@ -74,6 +169,10 @@ func measure(ctx context.Context, base string, pid, conc int, warmup, dur time.D
 	}
 	wg.Go(func() { sidecar("/metrics", time.Second, &scrapes) })
 	wg.Go(func() { sidecar("/api/v1/goroutines", 2*time.Second, &reads) })
+	var attachedReads, attachedErrs atomic.Int64
+	if attached > 0 {
+		attach(ctx, &wg, base, attached, &measuring, &attachedReads, &attachedErrs)
+	}
 
 	lats := make([][]time.Duration, conc)
 	errs := make([]int, conc)
@@ -116,7 +215,8 @@ func measure(ctx context.Context, base string, pid, conc int, warmup, dur time.D
 	}
 	var all []time.Duration
 	w := window{Seconds: elapsed.Seconds(), CPU: cpu1 - cpu0, Refreshes: -1,
-		Scrapes: int(scrapes.Load()), TableReads: int(reads.Load())}
+		Scrapes: int(scrapes.Load()), TableReads: int(reads.Load()),
+		Attached: int(attachedReads.Load()), AttachedErrors: int(attachedErrs.Load())}
 	for i := range conc {
 		all = append(all, lats[i]...)
 		w.Errors += errs[i]

@@ -199,12 +199,16 @@ func runOne(ctx context.Context, cfg config, mode string, parked int) (window, e
 		return window{}, ctx.Err()
 	}
 	from := time.Now().Add(cfg.Warmup)
-	w, err := measure(ctx, base, cmd.Process.Pid, cfg.Conc, cfg.Warmup, cfg.Window)
+	attached := 0
+	if mode == modeAttached {
+		attached = attachedStreams + attachedPollers
+	}
+	w, err := measure(ctx, base, cmd.Process.Pid, cfg.Conc, attached, cfg.Warmup, cfg.Window)
 	if err != nil {
 		return window{}, err
 	}
 	w.Mode, w.Parked = mode, parked
-	if mode == modeDefaults || mode == modeMiddleware || mode == modeProfiling {
+	if isAgentMode(mode) {
 		if w.Refreshes, err = refreshesIn(base, from, from.Add(time.Duration(w.Seconds*float64(time.Second)))); err != nil {
 			return window{}, err
 		}

@@ -128,6 +128,12 @@ func report(w io.Writer, cfg config, ws []window) {
 				spread(r.Rounds, func(x ratios) float64 { return x.CPU }),
 				refreshes(r.Rounds))
 		}
+		for _, b := range ws {
+			if b.Parked == parked && b.Mode == modeAttached {
+				fmt.Fprintf(w, "\nattached (round %d): %d streams and %d pollers read %d times in the window, %d failed\n",
+					b.Round, attachedStreams, attachedPollers, b.Attached, b.AttachedErrors)
+			}
+		}
 	}
 }
 

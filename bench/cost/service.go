@@ -31,9 +31,22 @@ const (
 	modePromGo     = "promgo"     // client_golang's Go collector alone
 	modeFgprof     = "fgprof"     // fgprof always on
 	modeDump       = "dump"       // a debug=2 goroutine dump every second
+	// modeAttached is defaults with attachedStreams SSE streams and
+	// attachedPollers JSON pollers attached besides the usual sidecar:
+	// a crowd of TUIs, dashboards and scripts at once.
+	modeAttached = "attached"
 )
 
-var allModes = []string{modeNone, modeDefaults, modeMiddleware, modeProfiling, modePromGo, modeFgprof, modeDump}
+var allModes = []string{modeNone, modeDefaults, modeMiddleware, modeProfiling, modePromGo, modeFgprof, modeDump, modeAttached}
+
+// isAgentMode reports whether mode runs the asyncmon agent.
+func isAgentMode(mode string) bool {
+	switch mode {
+	case modeDefaults, modeMiddleware, modeProfiling, modeAttached:
+		return true
+	}
+	return false
+}
 
 // workTarget is the CPU each request spends hashing; the driver
 // calibrates it once and passes the rounds to every service it starts, so
@@ -91,7 +104,7 @@ func serve(mode string, parked, rounds int) error {
 	mux := http.NewServeMux()
 	var a *agent.Agent
 	switch mode {
-	case modeDefaults, modeMiddleware, modeProfiling:
+	case modeDefaults, modeMiddleware, modeProfiling, modeAttached:
 		opts := agent.Options{NoListen: true}
 		if mode == modeProfiling {
 			opts.BlockProfileRate = agent.DefaultBlockProfileRate
