@@ -92,6 +92,33 @@ func demoChildIn(t *testing.T, scenario, stateDir string) string {
 	return ""
 }
 
+// logAgentState logs what the detectors saw last, for a scenario that
+// did not fire: the collection's pace, the budget, the scheduler and the
+// largest goroutine groups.
+func logAgentState(t *testing.T, addr string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/api/v1/snapshot")
+	if err != nil {
+		t.Logf("agent state: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	var s model.Snapshot
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Logf("agent state: %v", err)
+		return
+	}
+	t.Logf("agent state: seq %d, interval %.1fs, budget stretched %v, group table %s old, %d goroutines; scheduler p99 %.3fs, mutex wait total %.2fs",
+		s.Seq, s.IntervalSeconds, s.BudgetStretched, s.Time.Sub(s.GroupsTime).Round(time.Second), s.Goroutines.Total,
+		s.Scheduler.LatencyP99, s.Scheduler.MutexWaitSecondsTotal)
+	for i, g := range s.Groups {
+		if i == 8 {
+			break
+		}
+		t.Logf("  group: %d x %s at %s", g.Count, g.WaitReason, g.Site().Site())
+	}
+}
+
 func findings(t *testing.T, addr string) []model.Finding {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/api/v1/findings")
@@ -205,6 +232,7 @@ func TestScenarios(t *testing.T) {
 					seen = append(seen, fmt.Sprintf("%s/%s/%s %s", f.Detector, f.State, f.Cause, f.Subject))
 				}
 				if time.Since(start) > tc.within {
+					logAgentState(t, addr)
 					t.Fatalf("no matching %s finding within %s; findings: %v", tc.detector, tc.within, seen)
 				}
 				time.Sleep(time.Second) // polling interval

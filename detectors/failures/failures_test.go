@@ -151,6 +151,17 @@ func TestOverload(t *testing.T) {
 			}
 		})
 	}
+	// A stretched interval (6 s, as the budget makes it on a loaded
+	// host) still holds a trend: the window widens to five collections.
+	var slow model.Window
+	for i := range 12 {
+		s := &model.Snapshot{Time: t0.Add(time.Duration(i-11) * 6 * time.Second)}
+		s.RequestLoad = load(5+60*i, uint64(100*i), uint64(25*i))
+		slow.Snapshots = append(slow.Snapshots, s)
+	}
+	if fs := d.Detect(slow); len(fs) != 1 || fs[0].Cause != CauseNoShedding {
+		t.Errorf("stretched interval: findings %+v, want one with cause %s", fs, CauseNoShedding)
+	}
 	// A window not yet filled says nothing.
 	if fs := d.Detect(secondly(8, func(i int, s *model.Snapshot) { s.RequestLoad = load(5+15*i, uint64(20*i), uint64(5*i)) })); len(fs) != 0 {
 		t.Errorf("short window: %+v", fs)

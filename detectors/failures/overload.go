@@ -30,7 +30,9 @@ const (
 // OverloadConfig holds the thresholds of the overload detector. The zero
 // value means the defaults documented on each field.
 type OverloadConfig struct {
-	// Window is how far back the in-flight trend is fitted. Default 20s.
+	// Window is how far back the in-flight trend is fitted. Default 20s;
+	// longer when the last five collections span more (a stretched
+	// interval).
 	Window time.Duration
 	// MinGrowth is the least growth of the requests in flight over the
 	// window. Default 20: a healthy service's in-flight count wobbles by
@@ -51,6 +53,9 @@ type OverloadConfig struct {
 	SchedLatencyP99 time.Duration
 	ProbeLagP99     time.Duration
 }
+
+// minSamples is the fewest collections a trend is fitted through.
+const minSamples = 5
 
 func (c OverloadConfig) withDefaults() OverloadConfig {
 	if c.Window <= 0 {
@@ -104,9 +109,17 @@ func (d *Overload) Detect(w model.Window) []model.Finding {
 	if latest == nil || latest.RequestLoad.StartedTotal == 0 {
 		return nil
 	}
-	win := w.Since(latest.Time.Add(-d.cfg.Window))
+	// The window is cfg.Window or the last minSamples collections,
+	// whichever is longer: when the agent stretches its interval under
+	// its CPU budget (a loaded host is when requests pile up), a fixed
+	// window would hold too few points to fit a trend.
+	span := d.cfg.Window
+	if n := len(w.Snapshots); n >= minSamples {
+		span = max(span, latest.Time.Sub(w.Snapshots[n-minSamples].Time))
+	}
+	win := w.Since(latest.Time.Add(-span))
 	first := win.Oldest()
-	if len(win.Snapshots) < 5 || win.Span() < d.cfg.Window*2/3 {
+	if len(win.Snapshots) < minSamples || win.Span() < d.cfg.Window*2/3 {
 		return nil
 	}
 	var tr trend.Line
@@ -126,8 +139,8 @@ func (d *Overload) Detect(w model.Window) []model.Finding {
 	if growth < d.cfg.MinGrowth || slope <= 0 || r2 < d.cfg.MinR2 || arrived < d.cfg.MinRatio*done {
 		return nil
 	}
-	span := win.Span().Seconds()
-	inRate, outRate := arrived/span, done/span
+	secs := win.Span().Seconds()
+	inRate, outRate := arrived/secs, done/secs
 
 	cause, why := CauseNoShedding, fmt.Sprintf(
 		"Requests arrive faster (%.1f/s) than they complete (%.1f/s) and nothing sheds the excess, so they queue without bound, "+
