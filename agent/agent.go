@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/capture"
+	"github.com/asyncmon/asyncmon/agent/internal/api"
 	"github.com/asyncmon/asyncmon/agent/internal/crashreport"
+	"github.com/asyncmon/asyncmon/agent/internal/limits"
 	"github.com/asyncmon/asyncmon/collectors"
 	"github.com/asyncmon/asyncmon/collectors/conns"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
@@ -268,7 +270,6 @@ type Agent struct {
 	seq     uint64
 
 	stream      *broker.Broker[*model.Snapshot]
-	snapJSON    snapJSON // the snapshots' JSON, encoded once for every reader
 	registry    *prometheus.Registry
 	handler     http.Handler
 	collections atomic.Uint64
@@ -288,11 +289,9 @@ type Agent struct {
 	// token is the required bearer token, nil for none.
 	token []byte
 	// cnt counts the bounds hit and the requests denied.
-	cnt *counters
-	// guard bounds the expensive requests (api_guard.go).
-	guard *guard
-	// off is the endpoint families Options switched off.
-	off endpointsOff
+	cnt *limits.Counters
+	// api is the HTTP API (agent/internal/api) that handler serves.
+	api *api.API
 
 	// ctx is cancelled by Close: it ends the loop, collections in
 	// flight and open streams.
@@ -387,10 +386,8 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		hist = defaultHistory
 	}
 	a.history = ring.New[*model.Snapshot](min(max(int(hist/a.interval), 1), maxHistory))
-	a.cnt = newCounters()
-	a.stream = broker.New[*model.Snapshot](maxSubscribers)
-	a.guard = newGuard(opts.MaxExpensive, a.cnt)
-	a.off = endpointsOff{pprof: opts.NoPprof, trace: opts.NoTrace, captures: opts.NoCaptureEndpoints}
+	a.cnt = limits.New()
+	a.stream = broker.New[*model.Snapshot](api.MaxSubscribers)
 	tok, err := loadToken(opts)
 	if err != nil {
 		a.cancel()
@@ -407,7 +404,7 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		if addr == "" {
 			addr = DefaultAddr
 		}
-		ln, err := a.listen(ctx, addr, a.token != nil || clientCertAuth(opts.TLSConfig))
+		ln, err := api.Listen(ctx, addr, a.token != nil || clientCertAuth(opts.TLSConfig), a.cnt, a.log)
 		if err != nil {
 			a.cancel()
 			return nil, err
@@ -457,7 +454,8 @@ func newAgent(ctx context.Context, opts Options) (*Agent, error) {
 		a.closeAll()
 		return nil, fmt.Errorf("asyncmon: %w", err)
 	}
-	a.handler = a.routes() // behind authorize: token and bounded bodies
+	a.api = a.newAPI(opts)
+	a.handler = a.api.Handler() // behind the access checks: token and bounded bodies
 	if !opts.NoCrash {
 		a.initCrash(opts.Crash)
 		a.saveCrashCapture()
@@ -515,7 +513,7 @@ func (a *Agent) Addr() string {
 		return ""
 	}
 	if u, ok := a.ln.Addr().(*net.UnixAddr); ok {
-		return unixPrefix + u.Name
+		return api.UnixPrefix + u.Name
 	}
 	return a.ln.Addr().String()
 }
@@ -621,10 +619,10 @@ func (a *Agent) collect(ctx context.Context) (cost time.Duration) {
 		}
 	}
 	if snap.GroupsTruncated {
-		a.cnt.hit(LimitGroups)
+		a.cnt.Hit(LimitGroups)
 	}
 	if snap.Connections.Truncated {
-		a.cnt.hit(LimitConns)
+		a.cnt.Hit(LimitConns)
 	}
 	a.detect(snap)
 	snap.Agent = a.status()
@@ -641,7 +639,7 @@ func (a *Agent) collect(ctx context.Context) (cost time.Duration) {
 
 // status returns the agent's own health counts.
 func (a *Agent) status() model.AgentStatus {
-	st := a.cnt.status()
+	st := a.cnt.Status()
 	add := func(limit string, n uint64) {
 		if n == 0 {
 			return
@@ -745,7 +743,7 @@ func (a *Agent) runCollector(ctx context.Context, cs *collectorState, snap *mode
 		st.DurationSeconds = time.Since(start).Seconds()
 		cs.errors++
 		cs.hungSince = start
-		a.cnt.hit(LimitCollectorTimeout)
+		a.cnt.Hit(LimitCollectorTimeout)
 		st.Err = fmt.Sprintf("timed out after %s (it ignores its context); skipped until it returns", a.collectorTimeout())
 		a.log.Error("collector timed out", "collector", st.Name, "timeout", a.collectorTimeout())
 		return st, 0

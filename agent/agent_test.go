@@ -294,7 +294,7 @@ type failing struct{}
 
 func (failing) Name() string { return "failing" }
 func (failing) Collect(ctx context.Context, s *model.Snapshot) error {
-	s.Goroutines.ByWaitReason = map[string]int{"partial": 1}
+	s.ByWaitReason = map[string]int{"partial": 1}
 	return io.ErrUnexpectedEOF
 }
 
@@ -319,7 +319,7 @@ func TestFailingCollectorsAreContained(t *testing.T) {
 	if c := byName["scheduler"]; c.Err != "" || s.Scheduler.ProbePeriod == 0 {
 		t.Errorf("scheduler affected by others: %+v", c)
 	}
-	if s.Goroutines.ByWaitReason["partial"] != 1 {
+	if s.ByWaitReason["partial"] != 1 {
 		t.Error("a failing collector's partial output was dropped")
 	}
 }
@@ -343,27 +343,6 @@ func TestCloseIsIdempotent(t *testing.T) {
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("listener still accepts after Close")
-	}
-}
-
-func TestParseSince(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		in      string
-		want    time.Time
-		wantErr bool
-	}{
-		{in: "30s", want: now.Add(-30 * time.Second)},
-		{in: "2026-01-02T03:00:00Z", want: time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)},
-		{in: "0s", want: now},
-		{in: "-1m", wantErr: true},
-		{in: "soon", wantErr: true},
-	}
-	for _, tt := range tests {
-		got, err := parseSince(tt.in, now)
-		if (err != nil) != tt.wantErr || (!tt.wantErr && !got.Equal(tt.want)) {
-			t.Errorf("parseSince(%q) = %v, %v; want %v, err %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
 	}
 }
 

@@ -101,7 +101,9 @@ func TestConnectionsEndpointAndMetrics(t *testing.T) {
 
 	for _, q := range []string{"?sort=newest", "?kind=socket", "?limit=0", "?limit=x", "?order=asc"} {
 		code, body := get(t, "http://"+a.Addr()+"/api/v1/connections"+q)
-		var e apiError
+		var e struct {
+			Error string `json:"error"`
+		}
 		if code != http.StatusBadRequest || json.Unmarshal([]byte(body), &e) != nil || e.Error == "" {
 			t.Errorf("%s: status %d body %q, want 400 with a JSON error", q, code, body)
 		}

@@ -77,17 +77,17 @@ func FuzzHandler(f *testing.F) {
 		// Short, so profiles, traces and streams end quickly.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 		defer cancel()
-		dumps, rated := a.cnt.dumps.Load(), a.cnt.limits[LimitDumpRate].Load()
+		dumps, rated := a.cnt.Dumps(), a.cnt.Hits(LimitDumpRate)
 		rec := httptest.NewRecorder()
 		a.Handler().ServeHTTP(rec, req.WithContext(ctx))
 		code := rec.Code
 		if code >= 500 && code != http.StatusServiceUnavailable {
 			t.Fatalf("%s %s?%s: %d %s", method, path, query, code, rec.Body.String())
 		}
-		if a.cnt.dumps.Load() != dumps && code != http.StatusOK {
+		if a.cnt.Dumps() != dumps && code != http.StatusOK {
 			t.Fatalf("%s %s?%s: a stop-the-world dump for a %d answer", method, path, query, code)
 		}
-		if code == http.StatusBadRequest && a.cnt.limits[LimitDumpRate].Load() != rated {
+		if code == http.StatusBadRequest && a.cnt.Hits(LimitDumpRate) != rated {
 			t.Fatalf("%s %s?%s: a 400 went through the dump rate limit", method, path, query)
 		}
 		if code == http.StatusUnauthorized && strings.Contains(rec.Body.String(), token) {

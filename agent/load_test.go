@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/client"
+	"github.com/asyncmon/asyncmon/agent/internal/api"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -20,7 +21,7 @@ import (
 // stream clients, 120 polling the JSON and metrics endpoints) on
 // an agent watching 100k parked goroutines, for a fixed number of
 // collections (no wall-clock assertion). Collection goes on; nothing is
-// lost from the history; the stream takes maxSubscribers clients and
+// lost from the history; the stream takes api.MaxSubscribers clients and
 // refuses the others with 503, counted; no request fails otherwise; each
 // stream sees snapshots in order; the agent's heap stays bounded.
 func TestLoadManyClientsOverManyGoroutines(t *testing.T) {
@@ -143,14 +144,14 @@ func TestLoadManyClientsOverManyGoroutines(t *testing.T) {
 	t.Logf("phase: clients done at %s", time.Since(t0))
 	heapLoaded := liveHeap() // what the agent keeps once served
 
-	if n := streaming.Load(); n != maxSubscribers {
-		t.Errorf("%d streams served, want the bound %d", n, maxSubscribers)
+	if n := streaming.Load(); n != api.MaxSubscribers {
+		t.Errorf("%d streams served, want the bound %d", n, api.MaxSubscribers)
 	}
-	if n := refused.Load(); n != streamers-maxSubscribers {
-		t.Errorf("%d streams refused, want %d", n, streamers-maxSubscribers)
+	if n := refused.Load(); n != streamers-api.MaxSubscribers {
+		t.Errorf("%d streams refused, want %d", n, streamers-api.MaxSubscribers)
 	}
-	if n := a.status().LimitsHit[LimitStreamClients]; n != uint64(streamers-maxSubscribers) {
-		t.Errorf("stream refusals counted %d, want %d", n, streamers-maxSubscribers)
+	if n := a.status().LimitsHit[LimitStreamClients]; n != uint64(streamers-api.MaxSubscribers) {
+		t.Errorf("stream refusals counted %d, want %d", n, streamers-api.MaxSubscribers)
 	}
 	if failed.Load() > 0 {
 		t.Errorf("%d of %d requests failed: %v", failed.Load(), requests.Load(), failures)

@@ -3,6 +3,8 @@ package agent
 import (
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/internal/api"
+	"github.com/asyncmon/asyncmon/agent/internal/limits"
 	"github.com/asyncmon/asyncmon/agent/internal/metrics"
 	"github.com/asyncmon/asyncmon/model"
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,9 +14,9 @@ import (
 // agent/internal/metrics) on reg, read from a.
 func registerMetrics(reg *prometheus.Registry, a *Agent) error {
 	return metrics.Register(reg, metricsSource{a}, ownLabels(), metrics.Names{
-		WaitReasons: waitReasons(),
+		WaitReasons: api.WaitReasons(),
 		Limits:      LimitNames(),
-		Denied:      deniedNames(),
+		Denied:      limits.DeniedNames(),
 	})
 }
 

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/client"
+	"github.com/asyncmon/asyncmon/agent/internal/api"
 	"github.com/asyncmon/asyncmon/findings"
 	"github.com/asyncmon/asyncmon/internal/broker"
 	"github.com/asyncmon/asyncmon/model"
@@ -76,7 +77,7 @@ func TestEveryEndpointWantsToken(t *testing.T) {
 	a := start(t, Options{Interval: 50 * time.Millisecond, Token: token,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	base := "http://" + a.Addr()
-	routes := a.endpoints()
+	routes := a.api.Endpoints()
 	if len(routes) < 15 {
 		t.Fatalf("only %d endpoints: the walk would miss some", len(routes))
 	}
@@ -104,8 +105,8 @@ func TestEveryEndpointWantsToken(t *testing.T) {
 		return resp.StatusCode, resp.Header
 	}
 	for _, r := range routes {
-		method, path := probePath(r.pattern)
-		t.Run(r.pattern, func(t *testing.T) {
+		method, path := probePath(r.Pattern)
+		t.Run(r.Pattern, func(t *testing.T) {
 			for _, auth := range []string{"", "Bearer wrong-token", "Basic " + token, "Bearer " + token + "x"} {
 				code, h := do(method, path, auth)
 				if path == "/healthz" {
@@ -402,7 +403,7 @@ func TestBadInputBeforeAnyDump(t *testing.T) {
 			t.Errorf("%s: %d %s, want 400", path, code, body)
 		}
 	}
-	if n := a.cnt.dumps.Load(); n != 0 {
+	if n := a.cnt.Dumps(); n != 0 {
 		t.Fatalf("%d stop-the-world dumps taken for bad input, want 0", n)
 	}
 	// The allowance is intact: the first valid dump is served.
@@ -417,7 +418,7 @@ func TestBadInputBeforeAnyDump(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("second full dump: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	if n := a.cnt.dumps.Load(); n != 1 {
+	if n := a.cnt.Dumps(); n != 1 {
 		t.Errorf("dumps = %d, want 1", n)
 	}
 }
@@ -443,7 +444,7 @@ func TestExpensiveRequestsAreLimited(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	for len(a.guard.sem) == 0 { // until the profile holds the slot
+	for a.api.Busy() == 0 { // until the profile holds the slot
 		time.Sleep(time.Millisecond)
 	}
 	for _, path := range []string{"/debug/pprof/profile?seconds=1", "/debug/pprof/heap", "/api/v1/goroutines?full=1"} {
@@ -467,33 +468,6 @@ func TestExpensiveRequestsAreLimited(t *testing.T) {
 	}
 	cancel()
 	<-done
-}
-
-// TestDumpRateLimit: one stop-the-world dump per client a minute, and at
-// most dumpBurst at once overall, refilled one per dumpEvery.
-func TestDumpRateLimit(t *testing.T) {
-	g := newGuard(0, nil)
-	t0 := time.Unix(1e9, 0)
-	steps := []struct {
-		client string
-		at     time.Duration
-		want   bool
-	}{
-		{"a", 0, true},
-		{"a", time.Second, false}, // per client
-		{"b", time.Second, true},
-		{"c", time.Second, true},
-		{"d", time.Second, false},                 // overall burst spent
-		{"d", time.Second + dumpEvery, true},      // refilled
-		{"a", dumpPerClient - time.Second, false}, // overall still empty
-		{"a", dumpPerClient + dumpEvery, true},
-	}
-	for i, s := range steps {
-		ok, wait := g.allowDump(s.client, t0.Add(s.at))
-		if ok != s.want || (!ok && wait <= 0) {
-			t.Errorf("step %d (%s at %s): allowed %v (wait %s), want %v", i, s.client, s.at, ok, wait, s.want)
-		}
-	}
 }
 
 // TestEndpointsSwitchedOff: NoPprof, NoTrace and NoCaptureEndpoints remove their
@@ -609,7 +583,7 @@ func TestStreamClientKilledMidStream(t *testing.T) {
 // read keeps one snapshot, the newest; the ones it missed are counted,
 // and subscribers past the bound are refused and counted.
 func TestSlowStreamReaderIsDroppedNotBuffered(t *testing.T) {
-	b := broker.New[*model.Snapshot](maxSubscribers)
+	b := broker.New[*model.Snapshot](api.MaxSubscribers)
 	ch := b.Subscribe()
 	for i := range uint64(5) {
 		b.Publish(&model.Snapshot{Seq: i + 1})
@@ -620,7 +594,7 @@ func TestSlowStreamReaderIsDroppedNotBuffered(t *testing.T) {
 	if n := b.Dropped(); n != 4 {
 		t.Errorf("dropped snapshots counted %d, want 4", n)
 	}
-	for range maxSubscribers - 1 {
+	for range api.MaxSubscribers - 1 {
 		if b.Subscribe() == nil {
 			t.Fatal("refused below the bound")
 		}

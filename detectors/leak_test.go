@@ -27,7 +27,7 @@ func groupSeries(n int, step time.Duration, f func(i int, s *model.Snapshot)) mo
 	var w model.Window
 	for i := range n {
 		at := t0.Add(time.Duration(i) * step)
-		s := &model.Snapshot{Time: at, GroupsTime: at}
+		s := &model.Snapshot{Time: at, GroupTable: model.GroupTable{GroupsTime: at}}
 		f(i, s)
 		w.Snapshots = append(w.Snapshots, s)
 	}
@@ -128,7 +128,7 @@ func TestLeakParked(t *testing.T) {
 func TestLeakParkedFromOneDump(t *testing.T) {
 	g := leakGroup(15, model.WaitSelect, 9)
 	g.MaxWait = 15 * time.Minute
-	w := model.Window{Snapshots: []*model.Snapshot{{Time: t0, Groups: []model.GoroutineGroup{g}}}}
+	w := model.Window{Snapshots: []*model.Snapshot{{Time: t0, GroupTable: model.GroupTable{Groups: []model.GoroutineGroup{g}}}}}
 	fs := NewLeak(LeakConfig{}).Detect(w)
 	if len(fs) != 1 || fs[0].Cause != CauseParked {
 		t.Fatalf("got %+v, want one parked finding from the dump's wait time", fs)

@@ -1,6 +1,8 @@
 // Package client is a small HTTP client of the asyncmon agent API, used by
 // the asyncmon command and its terminal UI. It decodes responses into the
-// same model types the agent serves. It uses the standard library only.
+// same model types the agent serves, finds local agents (Discover,
+// Resolve) and reads a client's credentials (Credentials: a token file or
+// $ASYNCMON_TOKEN, TLS files). It uses the standard library only.
 package client
 
 import (

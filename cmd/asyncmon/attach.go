@@ -5,22 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/internal/report"
-	"github.com/asyncmon/asyncmon/tui"
 	"github.com/asyncmon/asyncmon/tui/chooser"
 	"github.com/asyncmon/asyncmon/tui/clientsource"
 	"github.com/asyncmon/asyncmon/tui/recording"
 )
-
-// probeTimeout bounds the first contact with a target, which decides
-// between an agent and a plain net/http/pprof endpoint.
-const probeTimeout = 3 * time.Second
 
 func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("attach", "[flags] [ADDR|PID]",
@@ -58,7 +52,7 @@ func runAttach(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeLog()
-	src, err := openSource(ctx, c)
+	src, err := clientsource.Open(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -93,24 +87,6 @@ func resolveTarget(ctx context.Context, target string, choose func(context.Conte
 		return "", usageError{errors.New(strings.TrimRight(b.String(), "\n"))}
 	}
 	return addr, err
-}
-
-// openSource decides what the target is: an asyncmon agent (it answers
-// /healthz), or a service that serves only net/http/pprof. A target that
-// does not answer at all is treated as an agent that is down: the UI says
-// "disconnected — retrying" and attaches once it is up.
-func openSource(ctx context.Context, c *client.Client) (tui.Source, error) {
-	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	err := c.Health(pctx)
-	var apiErr *client.APIError
-	if err == nil || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
-		return clientsource.New(c), nil
-	}
-	if _, perr := c.Download(pctx, pprofGoroutines, io.Discard); perr != nil {
-		return nil, fmt.Errorf("%s is neither an asyncmon agent (/healthz: %v) nor a net/http/pprof endpoint (%v)", c.BaseURL(), err, perr)
-	}
-	return newPprofSource(c), nil
 }
 
 // chooseAgent asks on the terminal which of several agents to attach to.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/agent"
+	"github.com/asyncmon/asyncmon/agent/client"
 	"github.com/asyncmon/asyncmon/demo"
 )
 
@@ -31,7 +32,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := demo.ParseScenario(*scenario); err != nil {
 		return usageError{err}
 	}
-	token, err := readToken(*tokenFile)
+	token, err := client.ReadToken(*tokenFile)
 	if err != nil {
 		return usageError{err}
 	}

@@ -76,8 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, errFiring):
 			return 3
-		case credentialHint(err) != "":
-			fmt.Fprintf(stderr, "asyncmon %s: %s\n", c.name, credentialHint(err))
+		case client.CredentialHint(err) != "":
+			fmt.Fprintf(stderr, "asyncmon %s: %s\n", c.name, client.CredentialHint(err))
 			return 1
 		case errors.As(err, &ue):
 			fmt.Fprintf(stderr, "asyncmon %s: %v\nRun 'asyncmon %s -h' for usage.\n", c.name, err, c.name)

@@ -111,8 +111,8 @@ func TestGoroutinesLiveAcceptance(t *testing.T) {
 		if s.GroupsSource != "profile" || s.GroupsCostSeconds <= 0 {
 			t.Errorf("snapshot: source %q, cost %v", s.GroupsSource, s.GroupsCostSeconds)
 		}
-		if s.GroupsTime.IsZero() || s.Goroutines.ByWaitReason[model.WaitChanRecv] < 500 {
-			t.Errorf("snapshot: groups time %v, by wait reason %v", s.GroupsTime, s.Goroutines.ByWaitReason)
+		if s.GroupsTime.IsZero() || s.ByWaitReason[model.WaitChanRecv] < 500 {
+			t.Errorf("snapshot: groups time %v, by wait reason %v", s.GroupsTime, s.ByWaitReason)
 		}
 	})
 	t.Run("dump", func(t *testing.T) {

@@ -1,5 +1,6 @@
 // Package layout holds a test that keeps asyncmon's import direction:
 // cmd → {agent, tui, demo}, agent → {collectors/..., detectors, findings} → model,
+// agent → agent/internal/api (the HTTP API, which never imports agent),
 // detectors → findings (for its Rule type),
 // tui → agent/client → model, and the standard-library-only packages.
 package layout
@@ -36,7 +37,9 @@ var rules = []struct {
 	{pkg: "agent/client", allow: []string{"model", "internal/registry"}, stdlibOnly: true},
 	{pkg: "internal/registry", allow: nil, stdlibOnly: true},
 	{pkg: "agent", allow: []string{"model", "agent/capture", "agent/internal/...", "collectors/...", "detectors/...", "findings", "internal/..."}},
-	{pkg: "agent/internal/...", allow: []string{"model", "collectors/...", "internal/..."}},
+	{pkg: "agent/internal/...", allow: []string{"model", "agent/capture", "agent/internal/...", "collectors/...", "internal/..."}},
+	{pkg: "agent/internal/api", allow: []string{"model", "agent/capture", "agent/internal/limits", "collectors/goroutines", "internal/broker"}},
+	{pkg: "agent/internal/limits", allow: []string{"model"}, stdlibOnly: true},
 	{pkg: "agent/capture", allow: []string{"model", "collectors/...", "detectors/...", "findings"}},
 	{pkg: "tui/...", allow: []string{"model", "agent/client", "internal/...", "tui/..."}},
 	{pkg: "demo/...", allow: []string{"agent", "agent/client", "model", "collectors/...", "internal/..."}},

@@ -1,4 +1,4 @@
-package agent
+package api
 
 import (
 	"fmt"
@@ -8,9 +8,9 @@ import (
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// maxSubscribers bounds concurrent /api/v1/stream clients: each holds a
-// goroutine and a connection in the host.
-const maxSubscribers = 64
+// MaxSubscribers bounds concurrent /api/v1/stream clients: each holds a
+// goroutine and a connection in the host. Config.Stream is made with it.
+const MaxSubscribers = 64
 
 // streamWriteTimeout bounds one event write to a stream client.
 const streamWriteTimeout = 10 * time.Second
@@ -18,7 +18,7 @@ const streamWriteTimeout = 10 * time.Second
 // handleStream serves Server-Sent Events: the latest snapshot at once, then
 // one "snapshot" event per collection, until the client leaves or the agent
 // closes.
-func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleStream(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -27,7 +27,7 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 	ch := a.stream.Subscribe()
 	if ch == nil {
 		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("too many stream clients (limit %d)", maxSubscribers))
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("too many stream clients (limit %d)", MaxSubscribers))
 		return
 	}
 	defer a.stream.Unsubscribe(ch)
@@ -54,7 +54,7 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 		return rc.Flush()
 	}
 	var last uint64 // the newest sequence number sent
-	if s := a.Latest(); s != nil {
+	if s := a.src.Latest(); s != nil {
 		if send(s) != nil {
 			return
 		}
@@ -64,7 +64,7 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case <-a.ctx.Done():
+		case <-a.done:
 			return
 		case s := <-ch:
 			// Published between subscribe and Latest: already sent.

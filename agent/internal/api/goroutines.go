@@ -1,4 +1,4 @@
-package agent
+package api
 
 import (
 	"errors"
@@ -8,13 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asyncmon/asyncmon/agent/internal/limits"
 	"github.com/asyncmon/asyncmon/collectors/goroutines"
 	"github.com/asyncmon/asyncmon/model"
 )
 
-// waitReasons returns the bounded set of model wait reasons, for
+// WaitReasons returns the bounded set of model wait reasons, for
 // validating wait_reason= and for the metrics.
-func waitReasons() []string {
+func WaitReasons() []string {
 	return []string{
 		model.WaitRunning, model.WaitRunnable, model.WaitChanRecv, model.WaitChanSend,
 		model.WaitSelect, model.WaitNilChan, model.WaitMutex, model.WaitCond, model.WaitWaitGroup,
@@ -36,7 +37,7 @@ func waitReasons() []string {
 //	             IDs, wait minutes and creation sites. It stops the world
 //	             for the whole walk, so it is rate limited (one a minute;
 //	             429 in between).
-func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, "sort", "order", "filter", "wait_reason", "limit", "full"); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -58,8 +59,8 @@ func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wait := q.Get("wait_reason")
-	if wait != "" && !slices.Contains(waitReasons(), wait) {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("wait_reason: want one of %q, got %q", waitReasons(), wait))
+	if wait != "" && !slices.Contains(WaitReasons(), wait) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("wait_reason: want one of %q, got %q", WaitReasons(), wait))
 		return
 	}
 	limit, err := limitParam(q)
@@ -104,7 +105,7 @@ func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 		d, err := a.goroutines.Dump(r.Context())
 		switch {
 		case errors.Is(err, goroutines.ErrRateLimited):
-			a.cnt.hit(LimitDumpRate)
+			a.cnt.Hit(limits.DumpRate)
 			tooMany(w, dumpPerClient, "a full goroutine dump stops the world; one a minute at most")
 			return
 		case d == nil && r.Context().Err() != nil:
@@ -113,7 +114,7 @@ func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, fmt.Sprintf("goroutine dump: %v", err))
 			return
 		}
-		a.cnt.dumps.Add(1)
+		a.cnt.Dumped()
 		gt := goroutines.GroupDump(d, goroutines.GroupOptions{MaxGroups: 1000})
 		t.Time, t.Goroutines, t.GroupsTotal, t.Truncated, t.ByWaitReason = when, gt.Goroutines, gt.Total, gt.Truncated, gt.ByWaitReason
 		for _, g := range gt.Groups {
@@ -121,12 +122,12 @@ func (a *Agent) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 				t.Groups = append(t.Groups, g)
 			}
 		}
-	} else if s := a.Latest(); s != nil {
+	} else if s := a.src.Latest(); s != nil {
 		t.Time = s.GroupsTime
 		t.GroupsTotal = max(s.GroupsTotal, len(s.Groups))
 		t.Truncated = s.GroupsTruncated
-		t.ByWaitReason = s.Goroutines.ByWaitReason
-		for _, n := range s.Goroutines.ByWaitReason {
+		t.ByWaitReason = s.ByWaitReason
+		for _, n := range s.ByWaitReason {
 			t.Goroutines += n
 		}
 		// The snapshot is shared and never written: filter into a copy.

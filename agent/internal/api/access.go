@@ -1,17 +1,19 @@
-package agent
+package api
 
 import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/asyncmon/asyncmon/agent/internal/limits"
 )
 
 // Access control
@@ -31,8 +33,9 @@ import (
 //
 // docs/security.md has the threat model and the tests behind each promise.
 
-// ErrTokenRequired is returned by Start for a TCP address beyond loopback
-// without Options.Token, TokenFile or TLS client certificates.
+// ErrTokenRequired is returned by Listen for a TCP address beyond
+// loopback without credentials; package agent exports it as
+// agent.ErrTokenRequired.
 var ErrTokenRequired = errors.New("asyncmon: refusing to serve beyond loopback without a token")
 
 // tokenRequiredError is ErrTokenRequired for one address, saying how to
@@ -45,47 +48,21 @@ func (e tokenRequiredError) Error() string {
 
 func (e tokenRequiredError) Is(target error) bool { return target == ErrTokenRequired }
 
-// unixPrefix marks a Unix socket address: "unix:/run/svc/asyncmon.sock".
-const unixPrefix = "unix:"
+// UnixPrefix marks a Unix socket address: "unix:/run/svc/asyncmon.sock".
+const UnixPrefix = "unix:"
 
 // maxBodyBytes bounds a request body: the API is read-only, and the one
 // endpoint that reads a body (POST /debug/pprof/symbol) needs a few
 // kilobytes of addresses.
 const maxBodyBytes = 64 << 10
 
-// loadToken returns the token from Options: Token, or the content of
-// TokenFile with surrounding white space trimmed; nil for none.
-func loadToken(opts Options) ([]byte, error) {
-	switch {
-	case opts.Token != "" && opts.TokenFile != "":
-		return nil, errors.New("asyncmon: set Options.Token or Options.TokenFile, not both")
-	case opts.Token != "":
-		return []byte(opts.Token), nil
-	case opts.TokenFile != "":
-		data, err := os.ReadFile(opts.TokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("asyncmon: token file: %w", err)
-		}
-		tok := strings.TrimSpace(string(data))
-		if tok == "" {
-			return nil, fmt.Errorf("asyncmon: token file %s is empty", opts.TokenFile)
-		}
-		return []byte(tok), nil
-	}
-	return nil, nil
-}
-
-// clientCertAuth reports whether cfg makes TLS clients prove themselves
-// with a certificate the server verifies.
-func clientCertAuth(cfg *tls.Config) bool {
-	return cfg != nil && cfg.ClientAuth == tls.RequireAndVerifyClientCert
-}
-
-// listen binds the API listener for addr: a Unix socket for "unix:/path",
-// else TCP. A TCP listener beyond loopback needs credentials (authed).
-func (a *Agent) listen(ctx context.Context, addr string, authed bool) (net.Listener, error) {
-	if path, ok := strings.CutPrefix(addr, unixPrefix); ok {
-		return a.listenUnix(ctx, path)
+// Listen binds the API listener for addr: a Unix socket for "unix:/path",
+// else TCP. A TCP listener beyond loopback needs credentials (authed),
+// else it fails with ErrTokenRequired. A Unix socket counts the peers it
+// refuses in cnt and logs them to log.
+func Listen(ctx context.Context, addr string, authed bool, cnt *limits.Counters, log *slog.Logger) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(addr, UnixPrefix); ok {
+		return listenUnix(ctx, path, cnt, log)
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
@@ -102,33 +79,33 @@ func (a *Agent) listen(ctx context.Context, addr string, authed bool) (net.Liste
 // listenUnix binds a Unix socket at path, mode 0600. A socket left by a
 // process that is gone is replaced; a live one, or a file that is not a
 // socket, is an error.
-func (a *Agent) listenUnix(ctx context.Context, path string) (net.Listener, error) {
+func listenUnix(ctx context.Context, path string, cnt *limits.Counters, log *slog.Logger) (net.Listener, error) {
 	if path == "" {
 		return nil, errors.New("asyncmon: listen: empty Unix socket path (want unix:/path)")
 	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
-			return nil, fmt.Errorf("asyncmon: listen on %s%s: the file exists and is not a socket", unixPrefix, path)
+			return nil, fmt.Errorf("asyncmon: listen on %s%s: the file exists and is not a socket", UnixPrefix, path)
 		}
 		d := net.Dialer{Timeout: time.Second}
 		if c, err := d.DialContext(ctx, "unix", path); err == nil {
 			c.Close()
-			return nil, fmt.Errorf("asyncmon: listen on %s%s: another process serves on it", unixPrefix, path)
+			return nil, fmt.Errorf("asyncmon: listen on %s%s: another process serves on it", UnixPrefix, path)
 		}
 		os.Remove(path) // stale, from a process that did not close
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "unix", path)
 	if err != nil {
-		return nil, fmt.Errorf("asyncmon: listen on %s%s: %w", unixPrefix, path, err)
+		return nil, fmt.Errorf("asyncmon: listen on %s%s: %w", UnixPrefix, path, err)
 	}
 	// Between bind and chmod the socket has the umask's mode; the peer
 	// check below closes that window where the platform allows it.
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("asyncmon: listen on %s%s: %w", unixPrefix, path, err)
+		return nil, fmt.Errorf("asyncmon: listen on %s%s: %w", UnixPrefix, path, err)
 	}
-	return &peerListener{Listener: ln, cnt: a.cnt, log: a}, nil
+	return &peerListener{Listener: ln, cnt: cnt, log: log}, nil
 }
 
 // peerListener accepts only connections whose peer is this process's user
@@ -136,8 +113,8 @@ func (a *Agent) listenUnix(ctx context.Context, path string) (net.Listener, erro
 // and counted.
 type peerListener struct {
 	net.Listener
-	cnt *counters
-	log *Agent
+	cnt *limits.Counters
+	log *slog.Logger
 }
 
 func (l *peerListener) Accept() (net.Conn, error) {
@@ -150,15 +127,15 @@ func (l *peerListener) Accept() (net.Conn, error) {
 		if !known || uid == os.Getuid() || uid == 0 {
 			return c, nil
 		}
-		l.cnt.deny(DeniedPeer)
-		l.log.log.Warn("connection refused: peer is another user", "uid", uid)
+		l.cnt.Deny(limits.DeniedPeer)
+		l.log.Warn("connection refused: peer is another user", "uid", uid)
 		c.Close()
 	}
 }
 
 // authorize wraps the API with the access checks every request passes:
 // a bounded body, then the token on every path but /healthz.
-func (a *Agent) authorize(next http.Handler) http.Handler {
+func (a *API) authorize(next http.Handler) http.Handler {
 	if a.token == nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
@@ -174,7 +151,7 @@ func (a *Agent) authorize(next http.Handler) http.Handler {
 		}
 		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
-			a.cnt.deny(DeniedNoToken)
+			a.cnt.Deny(limits.DeniedNoToken)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="asyncmon"`)
 			writeError(w, http.StatusUnauthorized, "this agent wants a token: send Authorization: Bearer <token>")
 			return
@@ -183,7 +160,7 @@ func (a *Agent) authorize(next http.Handler) http.Handler {
 		// token's length too.
 		sum := sha256.Sum256([]byte(got))
 		if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-			a.cnt.deny(DeniedWrongToken)
+			a.cnt.Deny(limits.DeniedWrongToken)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="asyncmon", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "wrong token")
 			return

@@ -1,4 +1,4 @@
-package agent
+package api
 
 import (
 	"fmt"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/asyncmon/asyncmon/agent/internal/limits"
 )
 
 // Expensive requests
@@ -20,11 +22,11 @@ import (
 // Profiles, traces, full goroutine dumps and capture downloads cost CPU,
 // memory or a stop of the world. Every one is validated before any work,
 // its duration is capped at maxProfileSeconds, at most
-// Options.MaxExpensive run at once (429 with Retry-After past it), and the
+// Config.MaxExpensive run at once (429 with Retry-After past it), and the
 // dumps that stop the world are rate limited per client and overall.
 
 const (
-	// defaultMaxExpensive is Options.MaxExpensive's default: two, so a
+	// defaultMaxExpensive is Config.MaxExpensive's default: two, so a
 	// CPU profile and a dump may run side by side, and a third waits.
 	defaultMaxExpensive = 2
 	// maxProfileSeconds caps the seconds of CPU profiles, traces, fgprof
@@ -45,7 +47,7 @@ const (
 	maxDumpClients = 1024
 )
 
-// endpointsOff records the endpoint families Options switched off.
+// endpointsOff records the endpoint families switched off.
 type endpointsOff struct {
 	pprof, trace, captures bool
 }
@@ -53,7 +55,7 @@ type endpointsOff struct {
 // guard bounds the expensive requests.
 type guard struct {
 	sem chan struct{} // one slot per expensive request in flight
-	cnt *counters
+	cnt *limits.Counters
 
 	mu      sync.Mutex // guards the fields below
 	tokens  float64    // overall dump allowance
@@ -61,7 +63,7 @@ type guard struct {
 	clients map[string]time.Time
 }
 
-func newGuard(limit int, cnt *counters) *guard {
+func newGuard(limit int, cnt *limits.Counters) *guard {
 	if limit <= 0 {
 		limit = defaultMaxExpensive
 	}
@@ -75,7 +77,7 @@ func (g *guard) acquire(w http.ResponseWriter) bool {
 	case g.sem <- struct{}{}:
 		return true
 	default:
-		g.cnt.hit(LimitExpensive)
+		g.cnt.Hit(limits.Expensive)
 		tooMany(w, expensiveRetry, fmt.Sprintf("too many profile, trace, dump or capture requests at once (limit %d)", cap(g.sem)))
 		return false
 	}
@@ -130,10 +132,10 @@ func tooMany(w http.ResponseWriter, after time.Duration, msg string) {
 
 // dumpAllowed applies the stop-the-world rate limit to r, answering 429
 // when it is spent.
-func (a *Agent) dumpAllowed(w http.ResponseWriter, r *http.Request) bool {
+func (a *API) dumpAllowed(w http.ResponseWriter, r *http.Request) bool {
 	ok, wait := a.guard.allowDump(clientKey(r), time.Now())
 	if !ok {
-		a.cnt.hit(LimitDumpRate)
+		a.cnt.Hit(limits.DumpRate)
 		tooMany(w, wait, fmt.Sprintf("a full goroutine dump stops the world: one per client per %s, %d per minute in all", dumpPerClient, int(time.Minute/dumpEvery)))
 	}
 	return ok
@@ -171,7 +173,7 @@ func extendDeadline(w http.ResponseWriter, d time.Duration) {
 // maxProfileSeconds). Only one CPU profile runs in a process: when
 // another one is running (an evidence capture, or a profile started by
 // the host) it answers 503.
-func (a *Agent) handleProfile(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleProfile(w http.ResponseWriter, r *http.Request) {
 	a.serveRecording(w, r, recording{
 		file: "profile", defaultSeconds: 30,
 		start: runtimepprof.StartCPUProfile, stop: runtimepprof.StopCPUProfile,
@@ -182,7 +184,7 @@ func (a *Agent) handleProfile(w http.ResponseWriter, r *http.Request) {
 // handleTrace serves an execution trace of ?seconds=N (default 1,
 // fractions allowed, at most maxProfileSeconds). When another trace is
 // running it answers 503.
-func (a *Agent) handleTrace(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleTrace(w http.ResponseWriter, r *http.Request) {
 	a.serveRecording(w, r, recording{
 		file: "trace", defaultSeconds: 1, fractions: true,
 		start: trace.Start, stop: trace.Stop,
@@ -204,7 +206,7 @@ type recording struct {
 // serveRecording validates ?seconds before any work, takes a slot of the
 // expensive-request guard, and records for that long, or less when the
 // client leaves or the agent closes.
-func (a *Agent) serveRecording(w http.ResponseWriter, r *http.Request, rec recording) {
+func (a *API) serveRecording(w http.ResponseWriter, r *http.Request, rec recording) {
 	if err := checkParams(r, "seconds"); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -233,13 +235,13 @@ func (a *Agent) serveRecording(w http.ResponseWriter, r *http.Request, rec recor
 }
 
 // wait waits d, or less when the client leaves or the agent closes.
-func (a *Agent) wait(r *http.Request, d time.Duration) {
+func (a *API) wait(r *http.Request, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-r.Context().Done():
-	case <-a.ctx.Done():
+	case <-a.done:
 	}
 }
 
@@ -248,7 +250,7 @@ func (a *Agent) wait(r *http.Request, d time.Duration) {
 // and seconds: a delta profile (?seconds=N) is capped like the CPU
 // profile, and a goroutine dump with debug=2, which stops the world, is
 // rate limited like ?full=1.
-func (a *Agent) handlePprof(w http.ResponseWriter, r *http.Request) {
+func (a *API) handlePprof(w http.ResponseWriter, r *http.Request) {
 	if msg := a.off.why(r.URL.Path); msg != "" { // /debug/pprof/trace under NoTrace
 		writeError(w, http.StatusNotFound, msg)
 		return
@@ -310,7 +312,7 @@ func (a *Agent) handlePprof(w http.ResponseWriter, r *http.Request) {
 		if !a.dumpAllowed(w, r) {
 			return
 		}
-		a.cnt.dumps.Add(1)
+		a.cnt.Dumped()
 	}
 	pprof.Index(w, r)
 }

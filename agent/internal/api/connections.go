@@ -1,4 +1,4 @@
-package agent
+package api
 
 import (
 	"cmp"
@@ -36,7 +36,7 @@ func connOrder(name string) (func(a, b model.Conn) int, bool) {
 //
 // Open lists at most the tracker's bound of connections (the oldest);
 // open_total and truncated say how many there are in all.
-func (a *Agent) handleConnections(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleConnections(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, "sort", "kind", "pool", "limit"); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -59,7 +59,7 @@ func (a *Agent) handleConnections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s := a.Latest()
+	s := a.src.Latest()
 	if s == nil {
 		writeError(w, http.StatusServiceUnavailable, "no snapshot yet")
 		return

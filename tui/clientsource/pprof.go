@@ -1,9 +1,12 @@
-package main
+package clientsource
 
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -28,6 +31,30 @@ const pprofGoroutines = "/debug/pprof/goroutine?debug=0"
 // pprofRetry bounds the backoff while a pprof-only target is down.
 const pprofRetry = 5 * time.Second
 
+// probeTimeout bounds the first contact with a target, which decides
+// between an agent and a plain net/http/pprof endpoint.
+const probeTimeout = 3 * time.Second
+
+// Open decides what the target behind c is and returns its source: a
+// [Source] for an asyncmon agent (it answers /healthz), a [PprofSource]
+// for a service that serves only net/http/pprof. A target that does not
+// answer at all is treated as an agent that is down: the UI says
+// "disconnected — retrying" and attaches once it is up. A target that
+// answers as neither is an error.
+func Open(ctx context.Context, c *client.Client) (tui.Source, error) {
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	err := c.Health(pctx)
+	var apiErr *client.APIError
+	if err == nil || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
+		return New(c), nil
+	}
+	if _, perr := c.Download(pctx, pprofGoroutines, io.Discard); perr != nil {
+		return nil, fmt.Errorf("%s is neither an asyncmon agent (/healthz: %v) nor a net/http/pprof endpoint (%v)", c.BaseURL(), err, perr)
+	}
+	return NewPprof(c), nil
+}
+
 // pprofUnavailable says which views a plain net/http/pprof target cannot
 // feed, and why.
 func pprofUnavailable() map[tui.View]string {
@@ -37,23 +64,26 @@ func pprofUnavailable() map[tui.View]string {
 	}
 }
 
-// pprofSource feeds the UI from a service that serves only
-// net/http/pprof: every pprofEvery it reads the goroutine profile through
-// the agent client, groups it with the same grouper the agent uses, and
-// runs the detectors that work on dumps.
-type pprofSource struct {
+// PprofSource is a [tui.Source] over a service that serves only
+// net/http/pprof: every 5 s it reads the goroutine profile (and the block
+// and mutex profiles, when served) through the agent client, and turns
+// them into snapshots and findings with internal/offline, the offline
+// path `asyncmon analyze` uses too. It never asks for a stop-the-world
+// dump.
+type PprofSource struct {
 	c      *client.Client
 	series *offline.Series
 	every  time.Duration
 }
 
-func newPprofSource(c *client.Client) *pprofSource {
-	return &pprofSource{c: c, series: offline.NewSeries(), every: pprofEvery}
+// NewPprof returns a source reading the net/http/pprof endpoints behind c.
+func NewPprof(c *client.Client) *PprofSource {
+	return &PprofSource{c: c, series: offline.NewSeries(), every: pprofEvery}
 }
 
 // profile fetches a contention profile's debug=1 text, or nil when the
 // target does not serve it.
-func (s *pprofSource) profile(ctx context.Context, name string) io.Reader {
+func (s *PprofSource) profile(ctx context.Context, name string) io.Reader {
 	var buf bytes.Buffer
 	if _, err := s.c.Download(ctx, "/debug/pprof/"+name+"?debug=1", &buf); err != nil {
 		return nil
@@ -61,11 +91,11 @@ func (s *pprofSource) profile(ctx context.Context, name string) io.Reader {
 	return &buf
 }
 
-// Target implements tui.Source.
-func (s *pprofSource) Target() string { return strings.TrimPrefix(s.c.BaseURL(), "http://") }
+// Target implements [tui.Source].
+func (s *PprofSource) Target() string { return strings.TrimPrefix(s.c.BaseURL(), "http://") }
 
-// Run implements tui.Source.
-func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
+// Run implements [tui.Source]. It returns nil when ctx is done.
+func (s *PprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 	var (
 		seq     uint64
 		prev    time.Time
@@ -95,7 +125,7 @@ func (s *pprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 		}
 		backoff, wait = time.Second, s.every
 		seq++
-		snap := &model.Snapshot{Seq: seq, Time: start, GroupsTime: start}
+		snap := &model.Snapshot{Seq: seq, Time: start, GroupTable: model.GroupTable{GroupsTime: start}}
 		if !prev.IsZero() {
 			snap.IntervalSeconds = start.Sub(prev).Seconds()
 		}

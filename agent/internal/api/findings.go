@@ -1,10 +1,9 @@
-package agent
+package api
 
 import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -21,7 +20,7 @@ import (
 //	state     firing, pending, resolved or active (firing and pending).
 //	          Optional: all.
 //	detector  only this detector's findings. Optional.
-func (a *Agent) handleFindings(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleFindings(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, "state", "detector"); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -34,16 +33,16 @@ func (a *Agent) handleFindings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("state: want firing, pending, resolved or active, got %q", state))
 		return
 	}
-	if detector != "" && a.detection != nil {
-		known := a.detection.engine.Detectors()
-		if _, ok := known[detector]; !ok {
-			names := slices.Sorted(maps.Keys(known))
+	if detector != "" && a.detectors != nil {
+		names := a.detectors()
+		if !slices.Contains(names, detector) {
+			slices.Sort(names)
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("detector: no detector %q runs here (running: %s)", detector, strings.Join(names, ", ")))
 			return
 		}
 	}
 	out := []model.Finding{}
-	for _, f := range a.Findings() {
+	for _, f := range a.src.Findings() {
 		if detector != "" && f.Detector != detector {
 			continue
 		}
@@ -59,23 +58,23 @@ func (a *Agent) handleFindings(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleCaptures lists the evidence captures, newest first.
-func (a *Agent) handleCaptures(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleCaptures(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	out := []model.Capture{}
-	if a.detection != nil && a.detection.capture != nil {
-		out = a.detection.capture.List()
+	if a.captures != nil {
+		out = a.captures.List()
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 // handleCapture downloads one capture: a gzipped pprof profile, a text
 // goroutine dump, or a runtime/trace file.
-func (a *Agent) handleCapture(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleCapture(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if a.detection == nil || a.detection.capture == nil {
+	if a.captures == nil {
 		writeError(w, http.StatusNotFound, "evidence capture is disabled")
 		return
 	}
@@ -83,7 +82,7 @@ func (a *Agent) handleCapture(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer a.guard.release()
-	cp, f, err := a.detection.capture.Open(id)
+	cp, f, err := a.captures.Open(id)
 	if errors.Is(err, os.ErrNotExist) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no capture %q", id))
 		return
@@ -100,6 +99,6 @@ func (a *Agent) handleCapture(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", capture.FileName(cp)))
 	w.Header().Set("Content-Length", strconv.FormatInt(cp.Bytes, 10))
-	extendDeadline(w, writeTimeout) // a capture is up to MaxBytes long
-	_, _ = io.Copy(w, f)            // the client went away; nothing to tell
+	extendDeadline(w, a.writeTimeout) // a capture is up to MaxBytes long
+	_, _ = io.Copy(w, f)              // the client went away; nothing to tell
 }
