@@ -106,6 +106,11 @@ type Process struct {
 	// RLIMIT_NOFILE. Zero where the platform does not tell.
 	FDs     int `json:"fds"`
 	FDLimit int `json:"fd_limit"`
+	// HostCPUBusy is the share of the host's CPU time, all CPUs, that was
+	// busy over the last interval (0 to 1; from /proc/stat, counting steal
+	// time as busy): near 1 while the process itself uses little, other
+	// processes take the CPU. Zero where the platform does not tell.
+	HostCPUBusy float64 `json:"host_cpu_busy,omitempty"`
 	// Cgroup is filled where the process runs in a cgroup v2 with a
 	// CPU controller.
 	Cgroup *Cgroup `json:"cgroup,omitempty"`
