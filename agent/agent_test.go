@@ -294,7 +294,7 @@ type failing struct{}
 
 func (failing) Name() string { return "failing" }
 func (failing) Collect(ctx context.Context, s *model.Snapshot) error {
-	s.Goroutines.ByWaitReason = map[string]int{"partial": 1}
+	s.ByWaitReason = map[string]int{"partial": 1}
 	return io.ErrUnexpectedEOF
 }
 
@@ -319,7 +319,7 @@ func TestFailingCollectorsAreContained(t *testing.T) {
 	if c := byName["scheduler"]; c.Err != "" || s.Scheduler.ProbePeriod == 0 {
 		t.Errorf("scheduler affected by others: %+v", c)
 	}
-	if s.Goroutines.ByWaitReason["partial"] != 1 {
+	if s.ByWaitReason["partial"] != 1 {
 		t.Error("a failing collector's partial output was dropped")
 	}
 }

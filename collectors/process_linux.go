@@ -38,6 +38,45 @@ func readProcess(p *model.Process) error {
 	return errors.Join(errs...)
 }
 
+// readHostCPU returns the host's busy and total CPU time in clock ticks,
+// all CPUs, from the first line of /proc/stat: "cpu user nice system
+// idle iowait irq softirq steal guest guest_nice". Busy counts steal
+// time (a hypervisor's other guests) and leaves out idle and iowait;
+// guest time is already in user.
+func readHostCPU() (busy, total uint64, err error) {
+	f, err := os.Open("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil {
+		return 0, 0, fmt.Errorf("read /proc/stat: %w", err)
+	}
+	return parseHostCPU(line)
+}
+
+func parseHostCPU(line string) (busy, total uint64, err error) {
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var v [8]uint64
+	for i := range v {
+		if i+1 >= len(f) {
+			break
+		}
+		n, err := strconv.ParseUint(f[i+1], 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("/proc/stat: %q: %w", line, err)
+		}
+		v[i] = n
+	}
+	user, nice, system, idle, iowait, irq, softirq, steal := v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
+	busy = user + nice + system + irq + softirq + steal
+	return busy, busy + idle + iowait, nil
+}
+
 func tvSeconds(tv syscall.Timeval) float64 {
 	return float64(tv.Sec) + float64(tv.Usec)/1e6
 }

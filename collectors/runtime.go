@@ -45,6 +45,9 @@ type Runtime struct {
 	lastGC     float64
 	lastAssist float64
 	lastCreate uint64
+	// lastHostBusy and lastHostTotal are the host's CPU ticks at the
+	// last collection (readHostCPU).
+	lastHostBusy, lastHostTotal uint64
 }
 
 // NewRuntime returns a runtime collector.
@@ -91,6 +94,13 @@ func (r *Runtime) Collect(ctx context.Context, s *model.Snapshot) error {
 	}
 	p.Threads = int(r.rm.uint(rmThreads))
 	err := readProcess(p)
+	hostBusy, hostTotal, herr := readHostCPU()
+	if herr == nil && hostTotal > r.lastHostTotal && r.lastHostTotal > 0 {
+		p.HostCPUBusy = float64(hostBusy-min(r.lastHostBusy, hostBusy)) / float64(hostTotal-r.lastHostTotal)
+	}
+	if herr == nil {
+		r.lastHostBusy, r.lastHostTotal = hostBusy, hostTotal
+	}
 
 	gc := &s.GC
 	gc.CyclesTotal = r.rm.uint(rmGCCycles)

@@ -57,9 +57,9 @@ func benchWindow(groups int, refresh time.Duration) model.Window {
 		}
 		w.Snapshots = append(w.Snapshots, &model.Snapshot{
 			Seq: uint64(s + 1), Time: at, IntervalSeconds: 1,
-			Groups: table, GroupsTime: tableTime, GroupsTotal: len(table),
-			Process:   model.Process{GOMAXPROCS: 2, NumCPU: 2},
-			Scheduler: model.Scheduler{LatencyCount: 1000, LatencyP99: 0.0002, ProbeSamples: 200, ProbeLagP99: 0.001},
+			GroupTable: model.GroupTable{Groups: table, GroupsTime: tableTime, GroupsTotal: len(table)},
+			Process:    model.Process{GOMAXPROCS: 2, NumCPU: 2},
+			Scheduler:  model.Scheduler{LatencyCount: 1000, LatencyP99: 0.0002, ProbeSamples: 200, ProbeLagP99: 0.001},
 		})
 	}
 	return w

@@ -132,6 +132,22 @@ func (x *groupIndex) persisted(g *model.GoroutineGroup, need time.Duration) (tim
 	return now.Sub(groupTime(x.samples[proof])), true
 }
 
+// seenSince returns since when g (a group of the newest table) has been
+// in every table, back to the first one that lacks it, and for how long
+// (at least the dump's own wait time, MaxWait).
+func (x *groupIndex) seenSince(g *model.GoroutineGroup) (time.Time, time.Duration) {
+	n := len(x.samples)
+	now := groupTime(x.samples[n-1])
+	from := now
+	for i := n - 2; i >= 0 && x.lookup(i, g.Key) != nil; i-- {
+		from = groupTime(x.samples[i])
+	}
+	if age := now.Sub(from); age < g.MaxWait {
+		return now.Add(-g.MaxWait), g.MaxWait
+	}
+	return from, now.Sub(from)
+}
+
 // sameMembers reports whether old and cur share a goroutine, or, without
 // IDs, whether old had no more members than cur.
 func sameMembers(old, cur *model.GoroutineGroup) bool {

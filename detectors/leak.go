@@ -195,7 +195,13 @@ func (d *Leak) Detect(w model.Window) []model.Finding {
 		if reported[g.Key] || !parkedWait(g.WaitReason) && g.Leaked == 0 {
 			continue
 		}
-		plain := g.Leaked == 0 && g.WaitReason != model.WaitNilChan
+		if g.Leaked == 0 && g.WaitReason == model.WaitNilChan {
+			if f, ok := d.nilChan(x, g); ok {
+				out = append(out, f)
+			}
+			continue
+		}
+		plain := g.Leaked == 0
 		if plain && (g.Count < d.cfg.MinParked || len(infos) >= d.cfg.MaxParked) {
 			continue // tables are largest first: the rest are smaller
 		}
@@ -360,9 +366,6 @@ func (d *Leak) parked(x *groupIndex, g *model.GoroutineGroup, now time.Time) (mo
 		}
 	case !ok:
 		return model.Finding{}, false
-	case g.WaitReason == model.WaitNilChan:
-		level, cause = model.LevelWarning, CauseNilChan
-		why = "A nil channel or an empty select can never be ready: these goroutines can never wake."
 	default:
 		// An idle worker pool looks the same as leaked goroutines that
 		// wait forever, so without proof this is only information.
@@ -386,6 +389,38 @@ func (d *Leak) parked(x *groupIndex, g *model.GoroutineGroup, now time.Time) (mo
 				"runtime_leaked_goroutine": float64(g.Leaked),
 			},
 			Stacks: groupStack(g),
+		},
+	}, true
+}
+
+// nilChan judges a group parked on a nil channel or in a select with no
+// ready-able case: it can never wake, so it is reported as soon as it is
+// seen (the rule's For still wants it in the tables for a few seconds),
+// whatever its size. The main goroutine is left out: a `select {}` at the
+// end of main is how a program that serves from other goroutines waits for
+// ever.
+func (d *Leak) nilChan(x *groupIndex, g *model.GoroutineGroup) (model.Finding, bool) {
+	if ownGoroutine(g) || g.Start.Func == "main.main" || !g.Site().IsUser() {
+		return model.Finding{}, false
+	}
+	since, age := x.seenSince(g)
+	summary := fmt.Sprintf("%s, seen there since %s (%s). A nil channel, or a select whose every channel is nil, can never be ready: these goroutines can never wake. %s",
+		describeGroup(g), since.UTC().Format(time.RFC3339), age.Round(time.Second), leakAdvice(g))
+	return model.Finding{
+		ID:       model.FindingID(LeakName, g.Key),
+		Detector: LeakName,
+		Level:    model.LevelWarning,
+		Title:    fmt.Sprintf("Goroutine leak: %d goroutine(s) blocked for ever on a nil channel at %s", g.Count, subjectOf(g)),
+		Summary:  summary,
+		Subject:  subjectOf(g),
+		Cause:    CauseNilChan,
+		Evidence: model.Evidence{
+			Numbers: map[string]float64{
+				"goroutines":     float64(g.Count),
+				"parked_seconds": age.Seconds(),
+			},
+			Stacks: groupStack(g),
+			Notes:  []string{"the wait reason itself is the evidence: the runtime parks a goroutine on a nil channel for good."},
 		},
 	}, true
 }

@@ -27,7 +27,7 @@ func groupSeries(n int, step time.Duration, f func(i int, s *model.Snapshot)) mo
 	var w model.Window
 	for i := range n {
 		at := t0.Add(time.Duration(i) * step)
-		s := &model.Snapshot{Time: at, GroupsTime: at}
+		s := &model.Snapshot{Time: at, GroupTable: model.GroupTable{GroupsTime: at}}
 		f(i, s)
 		w.Snapshots = append(w.Snapshots, s)
 	}
@@ -128,7 +128,7 @@ func TestLeakParked(t *testing.T) {
 func TestLeakParkedFromOneDump(t *testing.T) {
 	g := leakGroup(15, model.WaitSelect, 9)
 	g.MaxWait = 15 * time.Minute
-	w := model.Window{Snapshots: []*model.Snapshot{{Time: t0, Groups: []model.GoroutineGroup{g}}}}
+	w := model.Window{Snapshots: []*model.Snapshot{{Time: t0, GroupTable: model.GroupTable{Groups: []model.GoroutineGroup{g}}}}}
 	fs := NewLeak(LeakConfig{}).Detect(w)
 	if len(fs) != 1 || fs[0].Cause != CauseParked {
 		t.Fatalf("got %+v, want one parked finding from the dump's wait time", fs)
@@ -137,3 +137,41 @@ func TestLeakParkedFromOneDump(t *testing.T) {
 
 // t0 is the time of the first snapshot in the tests' windows.
 var t0 = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+
+// TestLeakNilChanAtOnce checks that goroutines on a nil channel are
+// reported from the first tables, at any count, and that the main
+// goroutine's `select {}` is not.
+func TestLeakNilChanAtOnce(t *testing.T) {
+	mainWait := leakGroup(1, model.WaitNilChan)
+	mainWait.Key = "main.go:12|nil chan"
+	mainWait.Start = model.Frame{Func: "main.main", File: "/src/cmd/svc/main.go", Line: 9}
+	mainWait.TopFrames = []model.Frame{{Func: "main.main", File: "/src/cmd/svc/main.go", Line: 12}}
+	tests := []struct {
+		name  string
+		group model.GoroutineGroup
+		want  bool
+	}{
+		{"one goroutine on a nil channel", leakGroup(1, model.WaitNilChan), true},
+		{"main's select {}", mainWait, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := groupSeries(3, 2*time.Second, func(_ int, s *model.Snapshot) {
+				s.Groups = []model.GoroutineGroup{tc.group}
+			})
+			fs := NewLeak(LeakConfig{}).Detect(w)
+			if !tc.want {
+				if len(fs) != 0 {
+					t.Fatalf("got %q, want no finding", fs[0].Summary)
+				}
+				return
+			}
+			if len(fs) != 1 || fs[0].Level != model.LevelWarning || fs[0].Cause != CauseNilChan {
+				t.Fatalf("got %+v, want one nil-chan warning", fs)
+			}
+			if f := fs[0]; f.Subject != "/src/svc/handler.go:42" || !contains(f.Summary, "since 2026-11-27T00:00:00Z (4s)") {
+				t.Fatalf("finding does not say where and since when: %s", f.Summary)
+			}
+		})
+	}
+}

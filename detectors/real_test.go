@@ -116,7 +116,7 @@ func (s *sampler) take(t *testing.T) model.Window {
 		}
 		tab := s.grouper.Group(d.Goroutines)
 		snap.Groups, snap.GroupsTime, snap.GroupsTotal, snap.GroupsTruncated = tab.Groups, snap.Time, tab.Total, tab.Truncated
-		snap.Goroutines.ByWaitReason = tab.ByWaitReason
+		snap.ByWaitReason = tab.ByWaitReason
 	}
 	s.w.Snapshots = append(s.w.Snapshots, snap)
 	return s.w

@@ -103,7 +103,7 @@ func TestStallFromOneDump(t *testing.T) {
 	a := stallGroup("/src/a.go", 10, 2, model.WaitMutex, 21)
 	b := stallGroup("/src/b.go", 20, 2, model.WaitMutex, 31)
 	a.MaxWait, b.MaxWait = 2*time.Minute, 2*time.Minute
-	w := model.Window{Snapshots: []*model.Snapshot{{Time: t0, Groups: []model.GoroutineGroup{listener, a, b}}}}
+	w := model.Window{Snapshots: []*model.Snapshot{{Time: t0, GroupTable: model.GroupTable{Groups: []model.GoroutineGroup{listener, a, b}}}}}
 	fs := NewStall(StallConfig{}).Detect(w)
 	if len(fs) != 1 || fs[0].Cause != CauseLockCycle {
 		t.Fatalf("got %+v, want a lock cycle from the dump's wait times", fs)
@@ -135,7 +135,7 @@ func TestForDumpFindsLongWaits(t *testing.T) {
 	a := stallGroup("/src/a.go", 10, 2, model.WaitMutex, 21)
 	b := stallGroup("/src/b.go", 20, 2, model.WaitMutex, 31)
 	a.MaxWait, b.MaxWait = 3*time.Minute, 3*time.Minute
-	w := model.Window{Snapshots: []*model.Snapshot{{Time: t0, Groups: []model.GoroutineGroup{listener, a, b}}}}
+	w := model.Window{Snapshots: []*model.Snapshot{{Time: t0, GroupTable: model.GroupTable{Groups: []model.GoroutineGroup{listener, a, b}}}}}
 	ds, live := ForDump()
 	if len(live) == 0 {
 		t.Fatal("no live-only detectors named")

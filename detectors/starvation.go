@@ -80,6 +80,12 @@ type StarvationConfig struct {
 	// common on shared CI and developer machines. Set warning where the
 	// service has the host to itself.
 	HostContentionLevel model.Level
+	// HostCPUBusy: the host's CPUs busy at least this share of the time
+	// (model.Process.HostCPUBusy, averaged over the window) while the
+	// process uses under half its usable cores, with few runnable
+	// goroutines, means host contention, before long pauses or the
+	// process's own scheduler latency. Default 0.9.
+	HostCPUBusy float64
 }
 
 func (c StarvationConfig) withDefaults() StarvationConfig {
@@ -105,6 +111,7 @@ func (c StarvationConfig) withDefaults() StarvationConfig {
 	deff(&c.AssistFraction, 0.10)
 	deff(&c.ThrottledFraction, 0.10)
 	deff(&c.NotInGoPerProc, 1)
+	deff(&c.HostCPUBusy, 0.9)
 	if c.MinIntervals <= 0 {
 		c.MinIntervals = 3
 	}
@@ -247,8 +254,12 @@ type verdict struct {
 func (d *Starvation) verdict(w model.Window) verdict {
 	first, last := w.Oldest(), w.Latest()
 	n := float64(len(w.Snapshots))
-	var runnable, notInGo, cpu, gcFrac, assist, pause, cpuN, maxSched float64
+	var runnable, notInGo, cpu, gcFrac, assist, pause, cpuN, maxSched, hostCPU, hostN float64
 	for _, s := range w.Snapshots {
+		if s.Process.HostCPUBusy > 0 {
+			hostCPU += s.Process.HostCPUBusy
+			hostN++
+		}
 		if s.Scheduler.LatencyCount > 0 {
 			maxSched = max(maxSched, s.Scheduler.LatencyP99)
 		}
@@ -265,6 +276,9 @@ func (d *Starvation) verdict(w model.Window) verdict {
 	runnable, notInGo, gcFrac, assist = runnable/n, notInGo/n, gcFrac/n, assist/n
 	if cpuN > 0 {
 		cpu /= cpuN
+	}
+	if hostN > 0 {
+		hostCPU /= hostN
 	}
 	procs := float64(max(last.Process.GOMAXPROCS, 1))
 	usable := procs
@@ -295,6 +309,9 @@ func (d *Starvation) verdict(w model.Window) verdict {
 		"stw_pause_max_seconds":      pause,
 		"threads":                    float64(last.Process.Threads),
 		"threads_growth":             float64(threadsGrew),
+	}
+	if hostN > 0 {
+		num["host_cpu_busy_mean"] = hostCPU
 	}
 	if last.Process.Cgroup != nil {
 		num["cgroup_quota_cores"] = quota
@@ -341,6 +358,17 @@ func (d *Starvation) verdict(w model.Window) verdict {
 		cause:   CauseHostContention,
 		explain: fmt.Sprintf("the process uses only %.2f of its %.2f usable cores and its own run queue is quick (scheduler latency p99 at most %s), yet timers wake late: other processes on the host take the CPU", cpu, usable, model.FormatSeconds(maxSched)),
 		advice:  "Check the host: load average, CPU steal time, other busy processes or containers on the node. Reserve CPU for the service or move it.",
+	}
+	// Measured directly: the host's CPUs are all but saturated while the
+	// process uses little of its share, with few goroutines of its own
+	// waiting to run. Whatever the process's scheduler latency and pauses
+	// (the OS deschedules its threads, so both stretch), others take the
+	// CPU.
+	if !hostFirst && hostBusy && hostN > 0 && hostCPU >= d.cfg.HostCPUBusy && runnable <= d.cfg.RunnablePerProc*procs {
+		hostFirst = true
+		host.explain = fmt.Sprintf("the host's CPUs are %.0f%% busy while the process uses only %.2f of its %.2f usable cores with %.0f runnable goroutines on average: "+
+			"other processes take the CPU, so the OS runs the process's threads late and its scheduler latency (p99 up to %s) and pauses (up to %s) stretch",
+			hostCPU*100, cpu, usable, runnable, model.FormatSeconds(maxSched), model.FormatSeconds(pause))
 	}
 	if hostFirst {
 		vs = append(vs, host)

@@ -82,6 +82,22 @@ func TestStarvationVerdicts(t *testing.T) {
 			s.Scheduler.PauseMax = 0.117
 			s.Process.CPUUtilization = 0.05
 		}},
+		{name: "pauses and a slow run queue on a saturated host", wantCause: CauseHostContention, wantLevel: model.LevelInfo, setup: func(i int, s *model.Snapshot) {
+			// Seen on idle programs at load average 15 to 29 on 2
+			// cores: the OS runs the threads late, so the run queue,
+			// timers and pauses all stretch; /proc/stat shows the host
+			// saturated while the process idles.
+			starve(s)
+			s.Scheduler.PauseMax = 0.04
+			s.Process.CPUUtilization = 0.1
+			s.Process.HostCPUBusy = 0.97
+		}},
+		{name: "pauses of its own on a quiet host", wantCause: CauseSTW, wantLevel: model.LevelWarning, setup: func(i int, s *model.Snapshot) {
+			starve(s)
+			s.Scheduler.PauseMax = 0.04
+			s.Process.CPUUtilization = 0.1
+			s.Process.HostCPUBusy = 0.3
+		}},
 		{name: "throttled", wantCause: CauseThrottled, wantLevel: model.LevelWarning, setup: func(i int, s *model.Snapshot) {
 			starve(s)
 			s.Process.CPUUtilization = 0.5

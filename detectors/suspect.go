@@ -172,6 +172,18 @@ func (d *Leak) stuckWaitFinding(x *groupIndex, g *model.GoroutineGroup, age time
 		// main's wait is most often a supervisor's, for goroutines
 		// started in other ways than a closure of its own.
 		why = fmt.Sprintf("No goroutine that %s started is left, and the counter is still above zero: nobody is left to call Done (an Add without its Done, or a Done skipped on an error path).", model.Frame{Func: fn}.ShortFunc())
+	case len(live) == 0 && g.WaitReason == model.WaitCond:
+		peers, ok := stuckPeers(top, g, isStuck)
+		if !ok {
+			return model.Finding{}, false
+		}
+		others = peers
+		parts := make([]string, len(peers))
+		for i, o := range peers {
+			parts[i] = describeGroup(o)
+		}
+		why = fmt.Sprintf("Every other goroutine running %s, the ones that would signal it, is stuck too, one of them on something else than this Cond: %s.",
+			g.Start.ShortFunc(), strings.Join(parts, "; "))
 	default:
 		return model.Finding{}, false
 	}
@@ -179,6 +191,34 @@ func (d *Leak) stuckWaitFinding(x *groupIndex, g *model.GoroutineGroup, age time
 		describeGroup(g), age.Round(time.Second), what, why)
 	return d.heuristic(g, CauseStuckWait, age, summary,
 		fmt.Sprintf("Goroutine leak: %d goroutine(s) stuck on a %s at %s", g.Count, what, subjectOf(g)), proofNote(lc, now, age), others), true
+}
+
+// stuckPeers returns the other groups of goroutines that run the same
+// start function as g, a Cond wait, when they are all stuck and at least
+// one of them waits on something else than a Cond: peers that wait on
+// each other through a Cond (a barrier, a hand-off between workers of one
+// kind), one of them held up on a channel or lock that never comes. Peers
+// that are all in Cond.Wait are left out: they are idle consumers whose
+// producer is another kind of goroutine.
+func stuckPeers(top *model.Snapshot, g *model.GoroutineGroup, isStuck func(*model.GoroutineGroup) (time.Duration, bool)) ([]*model.GoroutineGroup, bool) {
+	start := g.Start.Func
+	if start == "" || start == "main.main" || !model.IsUserFunc(start) {
+		return nil, false
+	}
+	var peers []*model.GoroutineGroup
+	other := false
+	for i := range top.Groups {
+		o := &top.Groups[i]
+		if o.Key == g.Key || o.Start.Func != start {
+			continue
+		}
+		if _, ok := isStuck(o); !ok {
+			return nil, false // a peer that moves may yet signal
+		}
+		peers = append(peers, o)
+		other = other || o.WaitReason != model.WaitCond
+	}
+	return peers, other && !top.GroupsTruncated
 }
 
 // heuristic builds a warning leak finding judged without proof, with

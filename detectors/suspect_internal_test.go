@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,79 @@ func TestEnclosingFunc(t *testing.T) {
 		if got := enclosingFunc(in); got != want {
 			t.Errorf("enclosingFunc(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// peerGroup is a group of goroutines started at example.com/sim.run.gowrap1
+// (a `go worker(...)` statement), waiting with reason wait in fn at line.
+func peerGroup(start string, count int, wait, fn string, line int) model.GoroutineGroup {
+	site := model.Frame{Func: "example.com/sim." + fn, File: "/src/sim/sim.go", Line: line}
+	return model.GoroutineGroup{
+		Key:        fmt.Sprintf("sim.go:%d|%s", line, wait),
+		Start:      model.Frame{Func: "example.com/sim." + start, File: "/src/sim/sim.go", Line: 90},
+		WaitReason: wait,
+		TopFrames:  []model.Frame{site},
+		Stack:      []model.Frame{{Func: "runtime.gopark"}, site},
+		Count:      count,
+	}
+}
+
+// TestStuckCondPeers: a Cond wait whose peers (the other goroutines of
+// its start function) are all stuck, one of them on a channel, is judged
+// stuck (a barrier whose last worker never arrives); Cond waiters whose
+// peers move, or are all in Cond.Wait themselves (idle consumers of
+// another goroutine's items), or that have no peers, are not.
+func TestStuckCondPeers(t *testing.T) {
+	barrier := peerGroup("run.gowrap1", 15, model.WaitCond, "(*Barrier).Await", 30)
+	tests := []struct {
+		name   string
+		groups func(i int) []model.GoroutineGroup
+		want   bool
+	}{
+		{"barrier behind a receive", func(int) []model.GoroutineGroup {
+			return []model.GoroutineGroup{barrier, peerGroup("run.gowrap1", 1, model.WaitChanRecv, "worker", 52)}
+		}, true},
+		{"peer still moving", func(i int) []model.GoroutineGroup {
+			return []model.GoroutineGroup{barrier, peerGroup("run.gowrap1", 2-i%2, model.WaitChanRecv, "worker", 52)}
+		}, false},
+		{"peer running", func(int) []model.GoroutineGroup {
+			return []model.GoroutineGroup{barrier, peerGroup("run.gowrap1", 1, model.WaitRunnable, "worker", 55)}
+		}, false},
+		{"idle consumers, producer sleeping", func(int) []model.GoroutineGroup {
+			return []model.GoroutineGroup{
+				peerGroup("consume", 8, model.WaitCond, "(*Queue).Get", 30),
+				peerGroup("consume", 2, model.WaitCond, "(*Queue).GetBatch", 40),
+				peerGroup("produce", 1, model.WaitSleep, "produce", 70),
+			}
+		}, false},
+		{"no peers", func(int) []model.GoroutineGroup { return []model.GoroutineGroup{barrier} }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := groupSeries(30, time.Second, func(i int, s *model.Snapshot) {
+				s.Groups = tc.groups(i)
+				s.LeakCheck = &model.LeakCheck{}
+			})
+			var got *model.Finding
+			for _, f := range NewLeak(LeakConfig{}).Detect(w) {
+				if f.Level != model.LevelInfo {
+					if f.Cause != CauseStuckWait || f.Subject != "/src/sim/sim.go:30" {
+						t.Fatalf("unexpected finding %s at %s: %s", f.Cause, f.Subject, f.Summary)
+					}
+					got = &f
+				}
+			}
+			switch {
+			case tc.want && got == nil:
+				t.Fatal("no stuck-wait finding")
+			case !tc.want && got != nil:
+				t.Fatalf("got %q, want none", got.Summary)
+			case got != nil && (got.Level != model.LevelWarning || !strings.Contains(got.Summary, "sim.go:52") || len(got.Evidence.Stacks) != 2):
+				t.Fatalf("finding does not name the stuck peer: %+v", got)
+			}
+			if got != nil {
+				t.Log(got.Summary)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -95,6 +96,49 @@ func condWaiter(c *sync.Cond, ready *bool, res chan int) {
 	c.L.Unlock()
 }
 
+// barrier lets n workers of one kind meet each round on a sync.Cond.
+type barrier struct {
+	mu             sync.Mutex
+	cond           *sync.Cond
+	n, arrived, rd int
+}
+
+func (b *barrier) await() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	round := b.rd
+	b.arrived++
+	if b.arrived == b.n {
+		b.arrived, b.rd = 0, b.rd+1
+		b.cond.Broadcast()
+		return
+	}
+	for round == b.rd {
+		b.cond.Wait() // barrier-wait-site
+	}
+}
+
+// barrierWorker meets the others at the barrier each round; worker 0
+// first waits for an input that never comes (channel & Cond).
+func barrierWorker(id int, b *barrier, input <-chan int, stop *atomic.Bool) {
+	for !stop.Load() {
+		if id == 0 {
+			<-input
+		}
+		b.await()
+	}
+}
+
+// condConsumer is a healthy consumer idle in Cond.Wait until another
+// goroutine hands it an item.
+func condConsumer(c *sync.Cond, items *int, done *bool) {
+	c.L.Lock()
+	defer c.L.Unlock()
+	for *items == 0 && !*done {
+		c.Wait() // cond-consumer-site
+	}
+}
+
 // poolWorker is an idle worker of a healthy pool.
 func poolWorker(jobs <-chan int) {
 	for range jobs { // idle-pool-site
@@ -141,7 +185,8 @@ func supervisor(ctx context.Context, ln net.Listener) {
 // TestLeakHeuristicsRealGoroutines runs leaking programs of each class
 // the heuristics judge (a send nobody receives, 1 and 1000 goroutines; a
 // WaitGroup whose workers are stuck; a WaitGroup nobody will Done; a Cond
-// whose signaller is stuck) next to healthy look-alikes (an idle pool, a
+// whose signaller is stuck; a Cond barrier whose last worker waits on a
+// channel) next to healthy look-alikes (Cond consumers idle, an idle pool, a
 // ticker, an accept loop, HTTP keep-alive connections, database/sql's
 // connection opener, a signal handler, a supervisor waiting on healthy
 // workers), and checks that each leak is named at its site with a warning
@@ -168,6 +213,17 @@ func TestLeakHeuristicsRealGoroutines(t *testing.T) {
 	var ready bool
 	condRes := make(chan int)
 	wg.Go(func() { condWaiter(cond, &ready, condRes) })
+	bar := &barrier{n: 6}
+	bar.cond = sync.NewCond(&bar.mu)
+	barInput := make(chan int)
+	var barStop atomic.Bool
+	for id := range bar.n {
+		wg.Go(func() { barrierWorker(id, bar, barInput, &barStop) })
+	}
+	defer func() {
+		barStop.Store(true)
+		close(barInput)
+	}()
 	defer func() {
 		<-one
 		for range 1000 {
@@ -182,6 +238,18 @@ func TestLeakHeuristicsRealGoroutines(t *testing.T) {
 	}()
 
 	// Healthy look-alikes.
+	consumerCond := sync.NewCond(&sync.Mutex{})
+	var items int
+	var consumersDone bool
+	for range 4 {
+		wg.Go(func() { condConsumer(consumerCond, &items, &consumersDone) })
+	}
+	defer func() {
+		consumerCond.L.Lock()
+		consumersDone = true
+		consumerCond.L.Unlock()
+		consumerCond.Broadcast()
+	}()
 	jobs := make(chan int)
 	for range 8 {
 		wg.Go(func() { poolWorker(jobs) })
@@ -233,13 +301,14 @@ func TestLeakHeuristicsRealGoroutines(t *testing.T) {
 		"misused-wait-site":   detectors.CauseStuckWait,
 		"cond-signaller-site": detectors.CauseStuckSend,
 		"cond-wait-site":      detectors.CauseStuckWait,
+		"barrier-wait-site":   detectors.CauseStuckWait,
 	}
 	want := make(map[string]string, len(leaks)) // site → cause
 	for m, c := range leaks {
 		want[suspectSite(t, m)] = c
 	}
 	healthy := map[string]bool{}
-	for _, m := range []string{"idle-pool-site", "ticker-site", "accept-site", "signal-site", "supervisor-wait-site"} {
+	for _, m := range []string{"idle-pool-site", "ticker-site", "accept-site", "signal-site", "supervisor-wait-site", "cond-consumer-site"} {
 		healthy[suspectSite(t, m)] = true
 	}
 	judge := func() (missing []string, bad []string) {

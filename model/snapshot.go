@@ -22,22 +22,11 @@ type Snapshot struct {
 	Goroutines Goroutines `json:"goroutines"`
 	GC         GC         `json:"gc"`
 
-	// Groups is the goroutine group table, largest first. It may be
-	// refreshed less often than every collection; GroupsTime says when.
-	Groups     []GoroutineGroup `json:"groups,omitempty"`
-	GroupsTime time.Time        `json:"groups_time,omitzero"`
-	// GroupsTruncated is true when Groups was cut to a bounded length;
-	// GroupsTotal then counts all groups.
-	GroupsTruncated bool `json:"groups_truncated,omitempty"`
-	GroupsTotal     int  `json:"groups_total,omitempty"`
-	// GroupsSource is where the table came from: "profile" (the
-	// concurrent goroutine profile) or "dump" (a full stop-the-world
-	// dump, used only at small goroutine counts).
-	GroupsSource string `json:"groups_source,omitempty"`
-	// GroupsCostSeconds is the wall time the last table refresh took;
-	// the next refresh waits for it divided by the collector's CPU
-	// budget.
-	GroupsCostSeconds float64 `json:"groups_cost_seconds,omitempty"`
+	// GroupTable is the goroutine group table and what is known of it
+	// (when it was taken, from where, at what cost, whether cut); its
+	// fields read as the snapshot's own (s.Groups, s.GroupsTime) and sit
+	// at the top level of the JSON.
+	GroupTable
 	// LeakCheck is the state of the runtime's goroutineleak profile as
 	// the goroutine collector last read it (nil without that collector).
 	LeakCheck *LeakCheck `json:"leak_check,omitempty"`
@@ -117,6 +106,11 @@ type Process struct {
 	// RLIMIT_NOFILE. Zero where the platform does not tell.
 	FDs     int `json:"fds"`
 	FDLimit int `json:"fd_limit"`
+	// HostCPUBusy is the share of the host's CPU time, all CPUs, that was
+	// busy over the last interval (0 to 1; from /proc/stat, counting steal
+	// time as busy): near 1 while the process itself uses little, other
+	// processes take the CPU. Zero where the platform does not tell.
+	HostCPUBusy float64 `json:"host_cpu_busy,omitempty"`
 	// Cgroup is filled where the process runs in a cgroup v2 with a
 	// CPU controller.
 	Cgroup *Cgroup `json:"cgroup,omitempty"`
@@ -182,9 +176,30 @@ type Goroutines struct {
 	// CreatedRate is per second over the last interval.
 	CreatedTotal uint64  `json:"created_total"`
 	CreatedRate  float64 `json:"created_rate"`
-	// ByWaitReason counts goroutines per normalised wait reason, from the
-	// last group table refresh.
+}
+
+// GroupTable is a snapshot's goroutine group table: the one place for
+// the groups and everything said about them. A snapshot embeds it.
+type GroupTable struct {
+	// Groups is the goroutine group table, largest first. It may be
+	// refreshed less often than every collection; GroupsTime says when.
+	Groups     []GoroutineGroup `json:"groups,omitempty"`
+	GroupsTime time.Time        `json:"groups_time,omitzero"`
+	// GroupsTruncated is true when Groups was cut to a bounded length;
+	// GroupsTotal then counts all groups.
+	GroupsTruncated bool `json:"groups_truncated,omitempty"`
+	GroupsTotal     int  `json:"groups_total,omitempty"`
+	// ByWaitReason counts the table's goroutines per normalised wait
+	// reason, all groups (also those cut off).
 	ByWaitReason map[string]int `json:"by_wait_reason,omitempty"`
+	// GroupsSource is where the table came from: "profile" (the
+	// concurrent goroutine profile) or "dump" (a full stop-the-world
+	// dump, used only at small goroutine counts).
+	GroupsSource string `json:"groups_source,omitempty"`
+	// GroupsCostSeconds is the wall time the last table refresh took;
+	// the next refresh waits for it divided by the collector's CPU
+	// budget.
+	GroupsCostSeconds float64 `json:"groups_cost_seconds,omitempty"`
 }
 
 // GC is the garbage collector's share of the process.

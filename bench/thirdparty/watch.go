@@ -46,7 +46,7 @@ func watch(ctx context.Context, base string, dur, every time.Duration, log io.Wr
 		if _, err := c.Download(ctx, "/debug/pprof/goroutine?debug=0", &g); err != nil {
 			return r, fmt.Errorf("read the goroutine profile: %w", err)
 		}
-		snap := &model.Snapshot{Seq: seq, Time: start, GroupsTime: start}
+		snap := &model.Snapshot{Seq: seq, Time: start, GroupTable: model.GroupTable{GroupsTime: start}}
 		if !prev.IsZero() {
 			snap.IntervalSeconds = start.Sub(prev).Seconds()
 		}

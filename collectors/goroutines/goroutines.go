@@ -11,10 +11,12 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
+	"github.com/asyncmon/asyncmon/internal/cputime"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -56,8 +58,10 @@ type Options struct {
 	// change whenever the collector switches source.
 	Group GroupOptions
 	// CPUBudget is the average share of one core that refreshing the
-	// table may use: after a refresh that took d, the next one waits
-	// d/CPUBudget. Optional. Default 0.01 (1%).
+	// table may use: the next refresh waits d/CPUBudget, where d is the
+	// least cost of the last three refreshes (see refreshInterval): the
+	// CPU time of the refreshing thread on Linux, wall time elsewhere.
+	// Optional. Default 0.01 (1%).
 	CPUBudget float64
 	// MinInterval is the shortest time between refreshes. Optional.
 	// Default 2s.
@@ -149,7 +153,7 @@ type Collector struct {
 	symbols   map[uintptr][]model.Frame
 	// leaks counts leaked goroutines per stack ("@" PCs text) from the
 	// last goroutineleak profile; lastLeak is when it was read, leakCost
-	// what it took, leakPause the pause measured at leakPauseN
+	// what it cost the budget (leakCPU), leakPause the pause measured at leakPauseN
 	// goroutines.
 	leaks      map[string]int
 	lastLeak   time.Time
@@ -167,6 +171,10 @@ type Collector struct {
 	// the profile can be read as records (tests and benchmarks compare
 	// the two).
 	textProfile bool
+
+	// costs are the costs of the last refreshes (CPU time where the
+	// platform tells, else wall time), newest last, at most costSamples.
+	costs []time.Duration
 }
 
 // Stats describes the collector's own cost.
@@ -181,6 +189,9 @@ type Stats struct {
 	// precision and including pauses by others).
 	LastCost  time.Duration
 	LastPause time.Duration
+	// LastCPU is what the CPU budget counted of the last refresh: the
+	// refreshing thread's CPU time on Linux, LastCost elsewhere.
+	LastCPU time.Duration
 	// Interval is the wait before the next refresh the budget allows.
 	Interval time.Duration
 	// Source is "profile" or "dump" for the last refresh.
@@ -276,9 +287,19 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 	// goroutines "(leaked)" in the headers of a full dump. It is read
 	// when the last table had suspects (see leakcheck.go), on a budget
 	// of its own: its cost must not space out the table's refreshes.
+	// The budget counts the refresh's CPU time on this thread where the
+	// platform tells (internal/cputime): wall time also counts the wait
+	// for a core, which on a loaded machine is many times more.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpuStart, cpuOK := cputime.Thread()
 	leakStart := time.Now()
+	leakCPU, _ := cputime.Thread()
 	c.readLeaks(now)
 	leakTime := time.Since(leakStart)
+	if t, ok := cputime.Thread(); ok {
+		leakCPU = t - leakCPU
+	}
 	if full {
 		var d *dump.Dump
 		d, err = c.fullDump()
@@ -289,6 +310,10 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 		t, err = c.profileTable()
 	}
 	cost := time.Since(now) - leakTime
+	spent := cost
+	if cpuEnd, ok := cputime.Thread(); ok && cpuOK && cputime.PerThread {
+		spent = max(cpuEnd-cpuStart-leakCPU, 0)
+	}
 	pause := pauses.max()
 	if full && n > 0 && pause > 0 {
 		// Learn the real pause per goroutine, rounded up by the
@@ -297,10 +322,15 @@ func (c *Collector) refresh(ctx context.Context, now time.Time) error {
 		c.pausePerG = max(pause/time.Duration(n), time.Microsecond)
 		c.stats.FullDumps++
 	}
-	interval := max(c.opts.MinInterval, time.Duration(float64(cost)/c.opts.CPUBudget))
+	if len(c.costs) == costSamples {
+		c.costs = append(c.costs[:0], c.costs[1:]...)
+	}
+	c.costs = append(c.costs, spent)
+	interval := refreshInterval(c.costs, c.opts.MinInterval, c.opts.CPUBudget)
 	c.next = now.Add(interval)
 	c.stats.Refreshes++
 	c.stats.LastCost, c.stats.LastPause, c.stats.Interval = cost, pause, interval
+	c.stats.LastCPU = spent
 	c.stats.Source = "profile"
 	if full {
 		c.stats.Source = "dump"
@@ -377,6 +407,35 @@ type aggregator struct {
 	key []byte // map key being built
 }
 
+// costSamples is how many refreshes the interval is computed from, and
+// settleInterval the longest interval until that many were measured.
+const (
+	costSamples    = 3
+	settleInterval = 5 * time.Second
+)
+
+// refreshInterval is the wait before the next refresh, from the costs
+// of the last refreshes (newest last): the least of them over the CPU
+// budget. Where a cost is wall time (no per-thread CPU clock), it is the
+// CPU plus the time the refresh waited for a core, which on a loaded
+// machine is many times more (a first refresh of 10 groups took 294 ms
+// on the 2-core machine at load 20, then 1 to 70 ms); the least of the
+// last few is the closest to its CPU. Even CPU time is highest at the
+// first refresh, which symbolises every program counter once. Until
+// costSamples were measured the interval is at most
+// settleInterval, so that one slow start (a cold symbol cache, a busy
+// moment) does not leave the table unrefreshed for half a minute: the
+// detectors need tables from a leak's first seconds to judge it within
+// a minute.
+func refreshInterval(costs []time.Duration, minInterval time.Duration, budget float64) time.Duration {
+	least := slices.Min(costs)
+	interval := max(minInterval, time.Duration(float64(least)/budget))
+	if len(costs) < costSamples {
+		interval = min(interval, max(minInterval, settleInterval))
+	}
+	return interval
+}
+
 // pcsKey is a map key for a stack of PCs.
 func pcsKey(pcs []uintptr) string {
 	return string(appendPCs(make([]byte, 0, 8*len(pcs)), pcs))
@@ -409,6 +468,9 @@ func (c *Collector) symbolize(rs []dump.ProfileRecord) {
 		}
 		r.Goroutine.Frames = append([]model.Frame(nil), frames...)
 		r.Goroutine.WaitReason = dump.InferWaitReason(r.Goroutine.Frames)
+		if w := r.Goroutine.WaitReason; (w == model.WaitChanRecv || w == model.WaitChanSend) && nilChanWait(r.PCs) {
+			r.Goroutine.WaitReason = model.WaitNilChan
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
+	"github.com/asyncmon/asyncmon/internal/cputime"
 	"github.com/asyncmon/asyncmon/internal/workload"
 	"github.com/asyncmon/asyncmon/model"
 	"go.uber.org/goleak"
@@ -110,8 +111,8 @@ func TestGoroutinesLiveAcceptance(t *testing.T) {
 		if s.GroupsSource != "profile" || s.GroupsCostSeconds <= 0 {
 			t.Errorf("snapshot: source %q, cost %v", s.GroupsSource, s.GroupsCostSeconds)
 		}
-		if s.GroupsTime.IsZero() || s.Goroutines.ByWaitReason[model.WaitChanRecv] < 500 {
-			t.Errorf("snapshot: groups time %v, by wait reason %v", s.GroupsTime, s.Goroutines.ByWaitReason)
+		if s.GroupsTime.IsZero() || s.ByWaitReason[model.WaitChanRecv] < 500 {
+			t.Errorf("snapshot: groups time %v, by wait reason %v", s.GroupsTime, s.ByWaitReason)
 		}
 	})
 	t.Run("dump", func(t *testing.T) {
@@ -139,9 +140,13 @@ func TestGoroutinesBudget(t *testing.T) {
 	if st.Refreshes != 1 {
 		t.Fatalf("refreshes = %d, want 1", st.Refreshes)
 	}
-	// The next refresh waits 100 times the cost of this one.
-	if want := max(time.Duration(float64(st.LastCost)/0.01), time.Millisecond); st.Interval != want {
-		t.Errorf("interval = %v, want %v (cost %v)", st.Interval, want, st.LastCost)
+	// The next refresh waits 100 times the CPU cost of this one (at most
+	// settleInterval, this being the first).
+	if want := min(max(time.Duration(float64(st.LastCPU)/0.01), time.Millisecond), settleInterval); st.Interval != want {
+		t.Errorf("interval = %v, want %v (cost %v, CPU %v)", st.Interval, want, st.LastCost, st.LastCPU)
+	}
+	if cputime.PerThread && st.LastCPU > st.LastCost+time.Millisecond {
+		t.Errorf("CPU cost %v, want at most the wall time %v: one thread cannot use more", st.LastCPU, st.LastCost)
 	}
 	// A collection right away reuses the table.
 	if err := c.Collect(context.Background(), &s); err != nil {

@@ -131,7 +131,7 @@ func (t *GroupTable) Fill(s *model.Snapshot, when time.Time) {
 	s.GroupsTime = when
 	s.GroupsTruncated = t.Truncated
 	s.GroupsTotal = t.Total
-	s.Goroutines.ByWaitReason = t.ByWaitReason
+	s.ByWaitReason = t.ByWaitReason
 }
 
 // GroupDump groups a parsed dump (tracebacks or profile records) with a

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
+	"sync"
 	"time"
 
 	"github.com/asyncmon/asyncmon/collectors/dump"
+	"github.com/asyncmon/asyncmon/internal/cputime"
 	"github.com/asyncmon/asyncmon/model"
 )
 
@@ -182,10 +185,17 @@ func (c *Collector) readLeaks(now time.Time) {
 // c.leaks (leaked goroutines per stack) and c.leakCheck from it.
 func (c *Collector) takeLeakProfile(p *pprof.Profile, now time.Time, n int) {
 	probe := newPauseProbe(gcPauseMetric)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before := leakCPU()
 	start := time.Now()
 	var b bytes.Buffer
 	err := p.WriteTo(&b, 1)
-	c.leakCost = time.Since(start)
+	wall := time.Since(start)
+	c.leakCost = wall
+	if after := leakCPU(); before.ok && after.ok {
+		c.leakCost = max(after.d-before.d, 0)
+	}
 	c.lastLeak = now
 	pause := probe.max()
 	if n >= leakLearnMin && pause > 0 {
@@ -206,12 +216,48 @@ func (c *Collector) takeLeakProfile(p *pprof.Profile, now time.Time, n int) {
 	c.leaks = leaks
 	c.leakCheck = model.LeakCheck{
 		Available: true, Time: now, Goroutines: n, Leaked: total,
-		PauseSeconds: pause.Seconds(), CostSeconds: c.leakCost.Seconds(), Limited: c.leakCheck.Limited,
+		PauseSeconds: pause.Seconds(), CostSeconds: wall.Seconds(), Limited: c.leakCheck.Limited,
 	}
 	for _, s := range c.suspects {
 		s.checked, s.at = max(s.count, 1), now
 		s.reads++
 	}
+}
+
+// leakCPUMetrics are the runtime's estimates of the CPU a GC cycle takes
+// from the program: its mark workers (dedicated, not the idle ones, which
+// use CPU nobody else wanted), the assists and the pauses.
+var leakCPUMetrics = []string{"/cpu/classes/gc/mark/dedicated:cpu-seconds", "/cpu/classes/gc/mark/assist:cpu-seconds", "/cpu/classes/gc/pause:cpu-seconds"}
+
+// cpuReading is a CPU time so far, and whether the platform told it.
+type cpuReading struct {
+	d  time.Duration
+	ok bool
+}
+
+// leakCPU returns the GC's CPU so far (leakCPUMetrics) plus the calling
+// thread's (internal/cputime; the caller locks its thread): what a read of
+// the goroutineleak profile, a forced GC cycle, costs is their growth.
+// Its wall time also counts the wait for a core, many times more on a
+// loaded machine, and spaced the reads by LeakEvery's tens of seconds
+// there.
+func leakCPU() cpuReading {
+	thread, ok := cputime.Thread()
+	if !ok || !cputime.PerThread {
+		return cpuReading{}
+	}
+	s := make([]metrics.Sample, len(leakCPUMetrics))
+	for i, name := range leakCPUMetrics {
+		s[i].Name = name
+	}
+	metrics.Read(s)
+	for _, x := range s {
+		if x.Value.Kind() != metrics.KindFloat64 {
+			return cpuReading{}
+		}
+		thread += time.Duration(x.Value.Float64() * 1e9)
+	}
+	return cpuReading{thread, true}
 }
 
 // CheckLeaks reads the goroutineleak profile now, whatever the suspects,
@@ -231,4 +277,43 @@ func (c *Collector) CheckLeaks() bool {
 	c.takeLeakProfile(p, now, runtime.NumGoroutine())
 	c.next = now
 	return true
+}
+
+// nilParkLines bounds how far into runtime.chanrecv or runtime.chansend
+// the park on a nil channel sits: it is the function's first statement
+// after a debug print (Go 1.26 and 1.27: 5 and 12 lines below the
+// declaration), while the park of a real channel comes after the whole
+// fast path, about a hundred lines further.
+const nilParkLines = 30
+
+// nilParks caches nilParkPC per program counter: PCs are fixed for the
+// life of the process and only those in chanrecv and chansend are kept.
+var nilParks sync.Map // uintptr → bool
+
+// nilChanWait reports whether a goroutine whose frames say "chan receive"
+// or "chan send" (the concurrent profile prints no wait reason) is in
+// fact parked on a nil channel, from the line of its runtime.chanrecv or
+// runtime.chansend frame. Such a goroutine can never wake; a full dump
+// would print "(nil chan)".
+func nilChanWait(pcs []uintptr) bool {
+	for _, pc := range pcs {
+		if v, ok := nilParks.Load(pc); ok {
+			return v.(bool)
+		}
+		f := runtime.FuncForPC(pc - 1) // a return address: the call is just before it
+		if f == nil {
+			continue
+		}
+		switch f.Name() {
+		case "runtime.chanrecv", "runtime.chansend":
+			_, decl := f.FileLine(f.Entry())
+			_, line := f.FileLine(pc - 1)
+			onNil := line > decl && line-decl <= nilParkLines
+			nilParks.Store(pc, onNil)
+			return onNil
+		case "runtime.chanrecv1", "runtime.chanrecv2", "runtime.chansend1":
+			return false // the park frame, if any, came before
+		}
+	}
+	return false
 }

@@ -125,7 +125,7 @@ func (s *PprofSource) Run(ctx context.Context, emit func(tui.Update)) error {
 		}
 		backoff, wait = time.Second, s.every
 		seq++
-		snap := &model.Snapshot{Seq: seq, Time: start, GroupsTime: start}
+		snap := &model.Snapshot{Seq: seq, Time: start, GroupTable: model.GroupTable{GroupsTime: start}}
 		if !prev.IsZero() {
 			snap.IntervalSeconds = start.Sub(prev).Seconds()
 		}

@@ -126,8 +126,8 @@ func (a *API) handleGoroutines(w http.ResponseWriter, r *http.Request) {
 		t.Time = s.GroupsTime
 		t.GroupsTotal = max(s.GroupsTotal, len(s.Groups))
 		t.Truncated = s.GroupsTruncated
-		t.ByWaitReason = s.Goroutines.ByWaitReason
-		for _, n := range s.Goroutines.ByWaitReason {
+		t.ByWaitReason = s.ByWaitReason
+		for _, n := range s.ByWaitReason {
 			t.Goroutines += n
 		}
 		// The snapshot is shared and never written: filter into a copy.

@@ -70,7 +70,7 @@ func (m *goroutineMetrics) collect(_ Source, s *model.Snapshot, ch chan<- promet
 		// Every reason always has a series, so rates and alerts see a
 		// zero rather than a gap.
 		for _, r := range m.waitReasons {
-			ch <- prometheus.MustNewConstMetric(m.byWait, prometheus.GaugeValue, float64(s.Goroutines.ByWaitReason[r]), r)
+			ch <- prometheus.MustNewConstMetric(m.byWait, prometheus.GaugeValue, float64(s.ByWaitReason[r]), r)
 		}
 		ch <- prometheus.MustNewConstMetric(m.groups, prometheus.GaugeValue, float64(max(s.GroupsTotal, len(s.Groups))))
 		ch <- prometheus.MustNewConstMetric(m.tblAge, prometheus.GaugeValue, float64(s.GroupsTime.UnixNano())/1e9)
