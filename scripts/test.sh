@@ -78,6 +78,8 @@ for v in $versions; do
       # already cover it there).
       step "$gov: leak profile tests (GOEXPERIMENT=goroutineleakprofile)" \
         env GOEXPERIMENT=goroutineleakprofile go test -count=1 ./internal/leaktest
+      step "$gov: collector leak reads (GOEXPERIMENT=goroutineleakprofile)" \
+        env GOEXPERIMENT=goroutineleakprofile go test -count=1 -run 'Leak' ./collectors/goroutines
       step "$gov: agent leak confirmation (GOEXPERIMENT=goroutineleakprofile)" \
         env GOEXPERIMENT=goroutineleakprofile go test -count=1 -run 'LeakConfirmed|OneLeakConfirmed' ./agent
       ;;
