@@ -41,3 +41,13 @@ func TestRuntimeHostCPU(t *testing.T) {
 		t.Errorf("host busy %v after a 100 ms spin, want in (0, 1]", h)
 	}
 }
+
+// BenchmarkReadHostCPU is what the host's busy share adds to each
+// runtime collection: one read of /proc/stat's first line.
+func BenchmarkReadHostCPU(b *testing.B) {
+	for b.Loop() {
+		if _, _, err := readHostCPU(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
